@@ -1,0 +1,2 @@
+pub mod mnist;
+pub mod preprocess;

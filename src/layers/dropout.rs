@@ -1,0 +1,91 @@
+//! Inverted dropout: while training, each value is kept with probability `1 − rate` and scaled
+//! by `1 / (1 − rate)`, or set to 0. At test time the layer does nothing, and thanks to the
+//! scaling the expected activation is the same in both modes.
+//!
+//! `y = x ⊙ mask`, `mask_i = 1/(1−rate)` with probability `1−rate`, else 0; backward
+//! `dx = dout ⊙ mask`. The mask comes from the layer's own seeded generator, so one seed
+//! reproduces a whole training run, dropout included.
+//!
+//! Next: [`crate::loss`].
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::Tensor;
+
+#[derive(Debug, Clone)]
+pub struct Dropout {
+    pub rate: f32,
+    rng: ChaCha8Rng,
+    /// The mask of the last training forward pass (empty after an evaluation pass).
+    mask: Vec<f32>,
+}
+
+impl Dropout {
+    pub fn new(rate: f32, seed: u64) -> Self {
+        assert!((0.0..1.0).contains(&rate), "dropout: rate {rate} must be in [0, 1)");
+        Dropout { rate, rng: ChaCha8Rng::seed_from_u64(seed), mask: Vec::new() }
+    }
+
+    // x: any shape -> same shape
+    pub fn forward(&mut self, mut x: Tensor, train: bool) -> Tensor {
+        if !train || self.rate == 0.0 {
+            self.mask.clear();
+            return x;
+        }
+        let keep = 1.0 - self.rate;
+        let scale = 1.0 / keep;
+        self.mask.clear();
+        self.mask.extend((0..x.len()).map(|_| if self.rng.random::<f32>() < keep { scale } else { 0.0 }));
+        for (v, m) in x.iter_mut().zip(&self.mask) {
+            *v *= m;
+        }
+        x
+    }
+
+    pub fn backward(&self, dout: &Tensor) -> Tensor {
+        let mut dx = dout.clone();
+        if !self.mask.is_empty() {
+            assert_eq!(dx.len(), self.mask.len(), "dropout: dout has the wrong size");
+            for (d, m) in dx.iter_mut().zip(&self.mask) {
+                *d *= m;
+            }
+        }
+        dx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::gradcheck::check_layer;
+    use crate::layers::Layer;
+    use ndarray::{ArrayD, IxDyn};
+
+    #[test]
+    fn keeps_the_expected_value_and_is_off_at_test_time() {
+        let x = ArrayD::<f32>::ones(IxDyn(&[100, 100]));
+        let mut d = Dropout::new(0.5, 1);
+        let y = d.forward(x.clone(), true);
+        let zeros = y.iter().filter(|&&v| v == 0.0).count();
+        assert!((4500..5500).contains(&zeros), "about half dropped, got {zeros}");
+        assert!(y.iter().all(|&v| v == 0.0 || v == 2.0), "kept values are scaled by 1/(1-rate)");
+        assert!((y.mean().unwrap() - 1.0).abs() < 0.05);
+        assert_eq!(d.forward(x.clone(), false), x, "identity when not training");
+    }
+
+    #[test]
+    fn same_seed_same_mask() {
+        let x = ArrayD::<f32>::ones(IxDyn(&[4, 50]));
+        let a = Dropout::new(0.3, 9).forward(x.clone(), true);
+        let b = Dropout::new(0.3, 9).forward(x.clone(), true);
+        let c = Dropout::new(0.3, 10).forward(x, true);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn gradients_match_central_differences() {
+        check_layer(&mut Layer::Dropout(Dropout::new(0.4, 3)), &[3, 8], 51);
+    }
+}

@@ -1,0 +1,5 @@
+pub mod data;
+pub mod error;
+pub mod layers;
+pub mod loss;
+pub mod optim;

@@ -1,0 +1,121 @@
+//! Optimizers: given every parameter and its gradient, take one step downhill.
+//!
+//! Read [`sgd`] first (θ ← θ − lr·g, optionally with momentum), then [`adam`], which keeps a
+//! running mean and a running mean square of each gradient and scales each parameter's step by
+//! them. Both see parameters as flat slices, in the order the network lists them.
+//!
+//! Next: [`crate::network`].
+
+pub mod adam;
+pub mod sgd;
+
+use serde::{Deserialize, Serialize};
+
+pub use adam::{Adam, AdamConfig};
+pub use sgd::Sgd;
+
+use crate::error::{Error, Result};
+use crate::layers::Param;
+
+/// An optimizer's settings, as in the spec JSON: `{"type":"sgd","lr":0.5}` or
+/// `{"type":"adam","lr":0.001,"beta1":0.9,"beta2":0.999,"eps":1e-8}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OptimizerConfig {
+    Sgd {
+        lr: f64,
+        #[serde(default)]
+        momentum: f64,
+    },
+    Adam(AdamConfig),
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        OptimizerConfig::Adam(AdamConfig::default())
+    }
+}
+
+impl OptimizerConfig {
+    pub fn lr(&self) -> f64 {
+        match self {
+            OptimizerConfig::Sgd { lr, .. } => *lr,
+            OptimizerConfig::Adam(c) => c.lr,
+        }
+    }
+
+    /// Checks every setting; `path` names where the settings came from, for the message.
+    pub fn validate(&self, path: &str) -> Result<()> {
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::at(&format!("{path}.{name}"), format!("expected a positive number, found {v}")))
+            }
+        };
+        let fraction = |name: &str, v: f64| {
+            if (0.0..1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::at(&format!("{path}.{name}"), format!("expected a number in [0, 1), found {v}")))
+            }
+        };
+        match *self {
+            OptimizerConfig::Sgd { lr, momentum } => {
+                positive("lr", lr)?;
+                fraction("momentum", momentum)
+            }
+            OptimizerConfig::Adam(AdamConfig { lr, beta1, beta2, eps }) => {
+                positive("lr", lr)?;
+                fraction("beta1", beta1)?;
+                fraction("beta2", beta2)?;
+                positive("eps", eps)
+            }
+        }
+    }
+
+    pub fn build(&self) -> Optimizer {
+        match *self {
+            OptimizerConfig::Sgd { lr, momentum } => Optimizer::Sgd(Sgd::new(lr, momentum)),
+            OptimizerConfig::Adam(cfg) => Optimizer::Adam(Adam::new(cfg)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Optimizer {
+    Sgd(Sgd),
+    Adam(Adam),
+}
+
+impl Optimizer {
+    pub fn step(&mut self, params: &mut [Param<'_>]) {
+        match self {
+            Optimizer::Sgd(o) => o.step(params),
+            Optimizer::Adam(o) => o.step(params),
+        }
+    }
+
+    pub fn config(&self) -> OptimizerConfig {
+        match self {
+            Optimizer::Sgd(o) => OptimizerConfig::Sgd { lr: o.lr, momentum: o.momentum },
+            Optimizer::Adam(o) => OptimizerConfig::Adam(o.cfg),
+        }
+    }
+
+    /// Changes the learning rate and keeps the state (m, v, velocity).
+    pub fn set_lr(&mut self, lr: f64) {
+        match self {
+            Optimizer::Sgd(o) => o.lr = lr,
+            Optimizer::Adam(o) => o.cfg.lr = lr,
+        }
+    }
+
+    /// The number of steps taken (Adam's t; SGD counts too, for the page).
+    pub fn steps(&self) -> u64 {
+        match self {
+            Optimizer::Sgd(o) => o.t,
+            Optimizer::Adam(o) => o.t,
+        }
+    }
+}
