@@ -3,3 +3,8 @@ pub mod error;
 pub mod layers;
 pub mod loss;
 pub mod optim;
+pub mod network;
+pub mod presets;
+pub mod train;
+pub mod spec;
+pub mod trace;

@@ -105,13 +105,21 @@ impl Adam {
     }
 
     pub fn step(&mut self, params: &mut [Param<'_>]) {
+        self.step_observed(params, |_, _, _| {});
+    }
+
+    /// [`step`](Self::step), calling `observe(param, element, update)` with every number of every
+    /// element's update, before it is applied: the worked trace records Adam this way, through
+    /// the same loop that trains.
+    pub fn step_observed(&mut self, params: &mut [Param<'_>], mut observe: impl FnMut(usize, usize, &AdamUpdate)) {
         self.init_state(params);
         self.t += 1;
         let cfg = self.cfg;
         let bc = cfg.bias_correction(self.t);
-        for ((p, ms), vs) in params.iter_mut().zip(self.m.iter_mut()).zip(self.v.iter_mut()) {
-            for (((theta, &g), m), v) in p.value.iter_mut().zip(p.grad).zip(ms.iter_mut()).zip(vs.iter_mut()) {
+        for (k, ((p, ms), vs)) in params.iter_mut().zip(self.m.iter_mut()).zip(self.v.iter_mut()).enumerate() {
+            for (i, (((theta, &g), m), v)) in p.value.iter_mut().zip(p.grad).zip(ms.iter_mut()).zip(vs.iter_mut()).enumerate() {
                 let u = cfg.update(bc, g, *m, *v, *theta);
+                observe(k, i, &u);
                 *m = u.m;
                 *v = u.v;
                 *theta = u.new;

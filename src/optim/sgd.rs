@@ -40,14 +40,21 @@ impl Sgd {
     }
 
     pub fn step(&mut self, params: &mut [Param<'_>]) {
+        self.step_observed(params, |_, _, _| {});
+    }
+
+    /// [`step`](Self::step), calling `observe(param, element, update)` before each update is
+    /// applied (see [`super::Adam::step_observed`]).
+    pub fn step_observed(&mut self, params: &mut [Param<'_>], mut observe: impl FnMut(usize, usize, &SgdUpdate)) {
         if self.velocity.len() != params.len() {
             self.velocity = params.iter().map(|p| vec![0.0; p.value.len()]).collect();
         }
         self.t += 1;
         let (lr, momentum) = (self.lr as f32, self.momentum as f32);
-        for (p, vel) in params.iter_mut().zip(self.velocity.iter_mut()) {
-            for ((theta, &g), v) in p.value.iter_mut().zip(p.grad).zip(vel.iter_mut()) {
+        for (k, (p, vel)) in params.iter_mut().zip(self.velocity.iter_mut()).enumerate() {
+            for (i, ((theta, &g), v)) in p.value.iter_mut().zip(p.grad).zip(vel.iter_mut()).enumerate() {
                 let u = Sgd::update(lr, momentum, g, *v, *theta);
+                observe(k, i, &u);
                 *v = u.velocity;
                 *theta = u.new;
             }

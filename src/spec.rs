@@ -1,0 +1,470 @@
+//! The network spec: a small JSON document that describes a whole worked example — a network
+//! with explicit weights, its input(s), what the output should be, the loss, the optimizer and
+//! how many steps to take. Teachers write one to reproduce a textbook example; the page's custom
+//! network mode edits one; the golden tests are written in it. The format is documented in
+//! README.md ("The network spec").
+//!
+//! ```json
+//! {"input": [0.05, 0.10],
+//!  "layers": [{"type": "dense", "weights": [[0.15, 0.20], [0.25, 0.30]], "bias": [0.35, 0.35]},
+//!             {"type": "sigmoid"},
+//!             {"type": "dense", "weights": [[0.40, 0.45], [0.50, 0.55]], "bias": [0.60, 0.60]},
+//!             {"type": "sigmoid"}],
+//!  "target": [0.01, 0.99], "loss": "half_sse", "optimizer": {"type": "sgd", "lr": 0.5}}
+//! ```
+//!
+//! Parsing walks the JSON by hand rather than through derived deserializers, so that every
+//! mistake is reported with its path and what was expected, e.g.
+//! `layers[2].weights: expected 3 rows of 4 numbers, found a row of 5`.
+//!
+//! Next: [`crate::trace`].
+
+use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, Result};
+use crate::layers::{Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, LayerSpec, MaxPool2d, Tensor};
+use crate::loss::{Loss, Targets};
+use crate::network::Network;
+use crate::optim::{AdamConfig, OptimizerConfig};
+
+/// A parsed, validated spec: ready to run.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub network: Network,
+    /// The batch, `(N, input_shape...)`.
+    pub inputs: Tensor,
+    pub targets: Targets,
+    pub loss: Loss,
+    pub optimizer: OptimizerConfig,
+    pub steps: usize,
+    /// The document gave one `input` rather than a batch of `inputs`.
+    pub single: bool,
+}
+
+const TOP_FIELDS: [&str; 13] =
+    ["input", "inputs", "input_shape", "target", "targets", "label", "labels", "layers", "loss", "optimizer", "steps", "seed", "name"];
+
+/// Parses a spec from JSON text.
+pub fn parse(text: &str) -> Result<Spec> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| Error::new(format!("not valid JSON: {e}")))?;
+    from_value(&doc)
+}
+
+/// Parses a spec from a JSON value.
+pub fn from_value(doc: &Value) -> Result<Spec> {
+    let obj = doc.as_object().ok_or_else(|| Error::new(format!("expected a JSON object, found {}", describe(doc))))?;
+    check_fields(obj, "", &TOP_FIELDS)?;
+
+    let seed = match obj.get("seed") {
+        None => 0,
+        Some(v) => count(v, "seed", 0)? as u64,
+    };
+    let steps = match obj.get("steps") {
+        None => 1,
+        Some(v) => count(v, "steps", 1)?,
+    };
+    if steps > 10_000 {
+        return Err(Error::at("steps", format!("expected at most 10000 steps, found {steps}")));
+    }
+
+    // Inputs: one example or a batch; shape from `input_shape` or from the nesting.
+    let (raw, single, field) = match (obj.get("input"), obj.get("inputs")) {
+        (Some(_), Some(_)) => return Err(Error::new("give either `input` (one example) or `inputs` (a batch), not both")),
+        (Some(v), None) => (vec![v.clone()], true, "input"),
+        (None, Some(Value::Array(items))) if !items.is_empty() => (items.clone(), false, "inputs"),
+        (None, Some(v)) => return Err(Error::at("inputs", format!("expected a non-empty list of examples, found {}", describe(v)))),
+        (None, None) => return Err(Error::new("missing `input` (one example) or `inputs` (a batch)")),
+    };
+    let declared = match obj.get("input_shape") {
+        None => None,
+        Some(v) => Some(shape(v, "input_shape")?),
+    };
+    let mut examples = Vec::with_capacity(raw.len());
+    let mut input_shape: Option<Vec<usize>> = declared.clone();
+    for (i, ex) in raw.iter().enumerate() {
+        let path = if single { field.to_string() } else { format!("{field}[{i}]") };
+        let (values, nested_shape) = nested_numbers(ex, &path)?;
+        let shape = match &declared {
+            Some(s) => {
+                let want: usize = s.iter().product();
+                if values.len() != want {
+                    return Err(Error::at(&path, format!("expected {want} numbers for input_shape {s:?}, found {}", values.len())));
+                }
+                s.clone()
+            }
+            None => nested_shape,
+        };
+        match &input_shape {
+            Some(s) if *s != shape => {
+                return Err(Error::at(&path, format!("expected an example of shape {s:?} like the others, found {shape:?}")))
+            }
+            _ => input_shape = Some(shape),
+        }
+        examples.extend(values);
+    }
+    let input_shape = input_shape.expect("at least one example");
+    let n = raw.len();
+
+    // Layers, with their numbers, checked against the shape flowing through them.
+    let layers_v = obj.get("layers").ok_or_else(|| Error::new("missing `layers`"))?;
+    let layers_a = layers_v
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| Error::at("layers", format!("expected a non-empty list of layers, found {}", describe(layers_v))))?;
+    let mut layers = Vec::new();
+    let mut shape_now = input_shape.clone();
+    for (i, lv) in layers_a.iter().enumerate() {
+        let path = format!("layers[{i}]");
+        let layer = parse_layer(lv, &path, &shape_now, seed.wrapping_add(i as u64))?;
+        shape_now = layer.spec().output_shape(&shape_now).map_err(|e| e.context(&path))?;
+        layers.push(layer);
+    }
+    let outputs = match shape_now.as_slice() {
+        [k] => *k,
+        s => {
+            return Err(Error::at("layers", format!("the last layer must give a flat output (add a flatten layer), but it gives shape {s:?}")))
+        }
+    };
+    let network = Network { input_shape: input_shape.clone(), layers };
+
+    let loss = match obj.get("loss") {
+        None => return Err(Error::new("missing `loss`: one of softmax_cross_entropy, mse, half_sse")),
+        Some(Value::String(s)) => match s.as_str() {
+            "softmax_cross_entropy" => Loss::SoftmaxCrossEntropy,
+            "mse" => Loss::Mse,
+            "half_sse" => Loss::HalfSse,
+            other => {
+                return Err(Error::at("loss", format!("expected one of softmax_cross_entropy, mse, half_sse, found \"{other}\"")))
+            }
+        },
+        Some(v) => return Err(Error::at("loss", format!("expected a string, found {}", describe(v)))),
+    };
+    let targets = parse_targets(obj, single, n, outputs, loss)?;
+    let optimizer = match obj.get("optimizer") {
+        None => OptimizerConfig::Adam(AdamConfig::default()),
+        Some(v) => parse_optimizer(v)?,
+    };
+
+    let mut shape_n = vec![n];
+    shape_n.extend(&input_shape);
+    let inputs = ArrayD::from_shape_vec(IxDyn(&shape_n), examples).expect("sizes were checked");
+    Ok(Spec { network, inputs, targets, loss, optimizer, steps, single })
+}
+
+fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Layer> {
+    let obj = v.as_object().ok_or_else(|| Error::at(path, format!("expected a layer object like {{\"type\": \"relu\"}}, found {}", describe(v))))?;
+    let kind = match obj.get("type") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(t) => return Err(Error::at(&format!("{path}.type"), format!("expected a string, found {}", describe(t)))),
+        None => return Err(Error::at(path, "missing \"type\" (dense, conv2d, maxpool2d, flatten, relu, sigmoid, tanh, dropout)")),
+    };
+    let field = |name: &str| obj.get(name).ok_or_else(|| Error::at(path, format!("a {kind} layer needs \"{name}\"")));
+    match kind {
+        "dense" => {
+            check_fields(obj, path, &["type", "weights", "bias"])?;
+            let inputs = match input {
+                [k] => *k,
+                s => {
+                    return Err(Error::at(path, format!("a dense layer needs a flat input, but gets shape {s:?}; add a flatten layer before it")))
+                }
+            };
+            let wpath = format!("{path}.weights");
+            let rows = field("weights")?
+                .as_array()
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| Error::at(&wpath, format!("expected a list of rows, one per output unit, each of {inputs} numbers")))?;
+            let mut w = Vec::with_capacity(rows.len() * inputs);
+            for (j, row) in rows.iter().enumerate() {
+                let row = number_list(row, &format!("{wpath}[{j}]"))?;
+                if row.len() != inputs {
+                    return Err(Error::at(&wpath, format!("expected {} rows of {inputs} numbers, found a row of {}", rows.len(), row.len())));
+                }
+                w.extend(row);
+            }
+            let b = number_list(field("bias")?, &format!("{path}.bias"))?;
+            if b.len() != rows.len() {
+                return Err(Error::at(&format!("{path}.bias"), format!("expected {} numbers (one per row of weights), found {}", rows.len(), b.len())));
+            }
+            Ok(Layer::Dense(Dense::new(Array2::from_shape_vec((rows.len(), inputs), w).expect("checked"), Array1::from(b))))
+        }
+        "conv2d" => {
+            check_fields(obj, path, &["type", "weights", "bias", "stride", "padding"])?;
+            let channels = match input {
+                [c, _, _] => *c,
+                s => return Err(Error::at(path, format!("a conv2d layer needs an input of shape [C, H, W] (set input_shape), but gets {s:?}"))),
+            };
+            let wpath = format!("{path}.weights");
+            let (w, shape) = nested_numbers(field("weights")?, &wpath)?;
+            let [o, c, kh, kw] = shape[..] else {
+                return Err(Error::at(&wpath, format!("expected [out_channels][in_channels][k][k] numbers, found nesting of depth {}", shape.len())));
+            };
+            if c != channels {
+                return Err(Error::at(&wpath, format!("expected {channels} input channels per filter (the input has {channels}), found {c}")));
+            }
+            if kh != kw {
+                return Err(Error::at(&wpath, format!("expected square kernels, found {kh}x{kw}")));
+            }
+            let b = number_list(field("bias")?, &format!("{path}.bias"))?;
+            if b.len() != o {
+                return Err(Error::at(&format!("{path}.bias"), format!("expected {o} numbers (one per filter), found {}", b.len())));
+            }
+            let stride = obj.get("stride").map(|v| count(v, &format!("{path}.stride"), 1)).transpose()?.unwrap_or(1);
+            let padding = obj.get("padding").map(|v| count(v, &format!("{path}.padding"), 0)).transpose()?.unwrap_or(0);
+            let spec = LayerSpec::Conv2d { in_channels: c, out_channels: o, kernel: kh, stride, padding };
+            spec.output_shape(input).map_err(|e| e.context(path))?;
+            let w = Array4::from_shape_vec((o, c, kh, kw), w).expect("checked");
+            Ok(Layer::Conv2d(Conv2d::new(w, Array1::from(b), stride, padding)))
+        }
+        "maxpool2d" => {
+            check_fields(obj, path, &["type", "size", "stride"])?;
+            let size = count(field("size")?, &format!("{path}.size"), 1)?;
+            let stride = obj.get("stride").map(|v| count(v, &format!("{path}.stride"), 1)).transpose()?.unwrap_or(size);
+            LayerSpec::Maxpool2d { size, stride }.output_shape(input).map_err(|e| e.context(path))?;
+            Ok(Layer::MaxPool2d(MaxPool2d::new(size, stride)))
+        }
+        "dropout" => {
+            check_fields(obj, path, &["type", "rate"])?;
+            let rate = number(field("rate")?, &format!("{path}.rate"))?;
+            if !(0.0..1.0).contains(&rate) {
+                return Err(Error::at(&format!("{path}.rate"), format!("expected a number in [0, 1), found {rate}")));
+            }
+            Ok(Layer::Dropout(Dropout::new(rate, seed)))
+        }
+        "flatten" | "relu" | "sigmoid" | "tanh" => {
+            check_fields(obj, path, &["type"])?;
+            Ok(match kind {
+                "flatten" => Layer::Flatten(Flatten::new()),
+                "relu" => Layer::Activation(Activation::new(ActivationKind::Relu)),
+                "sigmoid" => Layer::Activation(Activation::new(ActivationKind::Sigmoid)),
+                _ => Layer::Activation(Activation::new(ActivationKind::Tanh)),
+            })
+        }
+        other => Err(Error::at(
+            &format!("{path}.type"),
+            format!("expected one of dense, conv2d, maxpool2d, flatten, relu, sigmoid, tanh, dropout, found \"{other}\""),
+        )),
+    }
+}
+
+fn parse_targets(obj: &Map<String, Value>, single: bool, n: usize, k: usize, loss: Loss) -> Result<Targets> {
+    let given: Vec<&str> = ["target", "targets", "label", "labels"].into_iter().filter(|f| obj.contains_key(*f)).collect();
+    let want = if single { "`target` (a list of numbers) or `label` (a class index)" } else { "`targets` (one list per example) or `labels` (one class index per example)" };
+    let field = match given.as_slice() {
+        [f] => *f,
+        [] => return Err(Error::new(format!("missing {want}"))),
+        _ => return Err(Error::new(format!("give only one of {}", given.join(", ")))),
+    };
+    let expected_field = match (field, single) {
+        ("target" | "label", true) | ("targets" | "labels", false) => true,
+        _ => false,
+    };
+    if !expected_field {
+        return Err(Error::at(field, format!("with {} use {want}", if single { "one `input`" } else { "a batch of `inputs`" })));
+    }
+    let v = &obj[field];
+    let label = |v: &Value, path: &str| -> Result<usize> {
+        let c = count(v, path, 0)?;
+        if c >= k {
+            return Err(Error::at(path, format!("expected a class index below {k} (the number of outputs), found {c}")));
+        }
+        Ok(c)
+    };
+    match field {
+        "label" | "labels" => {
+            if loss != Loss::SoftmaxCrossEntropy {
+                return Err(Error::at(field, format!("class labels need the softmax_cross_entropy loss; with {} give `target`/`targets` values", loss.name())));
+            }
+            if single {
+                return Ok(Targets::Labels(vec![label(v, "label")?]));
+            }
+            let items = v.as_array().ok_or_else(|| Error::at("labels", format!("expected a list of {n} class indices, found {}", describe(v))))?;
+            if items.len() != n {
+                return Err(Error::at("labels", format!("expected {n} labels (one per input), found {}", items.len())));
+            }
+            items.iter().enumerate().map(|(i, x)| label(x, &format!("labels[{i}]"))).collect::<Result<_>>().map(Targets::Labels)
+        }
+        _ => {
+            let rows: Vec<(Value, String)> = if single {
+                vec![(v.clone(), "target".into())]
+            } else {
+                let items = v.as_array().ok_or_else(|| Error::at("targets", format!("expected a list of {n} target lists, found {}", describe(v))))?;
+                if items.len() != n {
+                    return Err(Error::at("targets", format!("expected {n} target lists (one per input), found {}", items.len())));
+                }
+                items.iter().enumerate().map(|(i, x)| (x.clone(), format!("targets[{i}]"))).collect()
+            };
+            let mut values = Vec::with_capacity(n * k);
+            for (row, path) in &rows {
+                let row = number_list(row, path)?;
+                if row.len() != k {
+                    return Err(Error::at(path, format!("expected {k} numbers (the network has {k} outputs), found {}", row.len())));
+                }
+                if loss == Loss::SoftmaxCrossEntropy {
+                    let sum: f32 = row.iter().sum();
+                    if row.iter().any(|&t| t < 0.0) || (sum - 1.0).abs() > 1e-4 {
+                        return Err(Error::at(path, format!("expected a probability distribution (non-negative, summing to 1) for softmax_cross_entropy, found a sum of {sum}")));
+                    }
+                }
+                values.extend(row);
+            }
+            Ok(Targets::Values(Array2::from_shape_vec((n, k), values).expect("checked")))
+        }
+    }
+}
+
+fn parse_optimizer(v: &Value) -> Result<OptimizerConfig> {
+    let obj = v.as_object().ok_or_else(|| Error::at("optimizer", format!("expected an object like {{\"type\": \"sgd\", \"lr\": 0.1}}, found {}", describe(v))))?;
+    let get = |name: &str, default: Option<f64>| -> Result<f64> {
+        match (obj.get(name), default) {
+            // Keep the f64 the user wrote (see AdamConfig), after checking it is a number.
+            (Some(v), _) => number(v, &format!("optimizer.{name}")).map(|_| v.as_f64().expect("a number")),
+            (None, Some(d)) => Ok(d),
+            (None, None) => Err(Error::at("optimizer", format!("missing \"{name}\""))),
+        }
+    };
+    let cfg = match obj.get("type").and_then(Value::as_str) {
+        Some("sgd") => {
+            check_fields(obj, "optimizer", &["type", "lr", "momentum"])?;
+            OptimizerConfig::Sgd { lr: get("lr", None)?, momentum: get("momentum", Some(0.0))? }
+        }
+        Some("adam") => {
+            check_fields(obj, "optimizer", &["type", "lr", "beta1", "beta2", "eps"])?;
+            let d = AdamConfig::default();
+            OptimizerConfig::Adam(AdamConfig {
+                lr: get("lr", Some(d.lr))?,
+                beta1: get("beta1", Some(d.beta1))?,
+                beta2: get("beta2", Some(d.beta2))?,
+                eps: get("eps", Some(d.eps))?,
+            })
+        }
+        Some(other) => return Err(Error::at("optimizer.type", format!("expected \"sgd\" or \"adam\", found \"{other}\""))),
+        None => return Err(Error::at("optimizer", "missing \"type\": \"sgd\" or \"adam\"")),
+    };
+    cfg.validate("optimizer")?;
+    Ok(cfg)
+}
+
+/// Writes a network (its current weights), a batch and its targets back as a spec document:
+/// what the page exports after a few steps, and what `parse` reads back unchanged.
+pub fn to_value(network: &Network, inputs: &Tensor, targets: &Targets, loss: Loss, optimizer: &OptimizerConfig, steps: usize) -> Value {
+    let n = inputs.shape()[0];
+    let features: usize = network.input_shape.iter().product();
+    let flat: Vec<f32> = inputs.iter().copied().collect();
+    let examples: Vec<Value> = flat.chunks(features).map(|c| json!(c)).collect();
+    let layers: Vec<Value> = network.layers.iter().map(layer_to_value).collect();
+    let mut doc = Map::new();
+    doc.insert("input_shape".into(), json!(network.input_shape));
+    doc.insert("inputs".into(), Value::Array(examples));
+    match targets {
+        Targets::Labels(l) => doc.insert("labels".into(), json!(l)),
+        Targets::Values(v) => doc.insert("targets".into(), json!(v.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>())),
+    };
+    debug_assert_eq!(targets.len(), n);
+    doc.insert("layers".into(), Value::Array(layers));
+    doc.insert("loss".into(), json!(loss.name()));
+    doc.insert("optimizer".into(), serde_json::to_value(optimizer).expect("plain numbers"));
+    doc.insert("steps".into(), json!(steps));
+    Value::Object(doc)
+}
+
+fn layer_to_value(layer: &Layer) -> Value {
+    match layer {
+        Layer::Dense(d) => json!({
+            "type": "dense",
+            "weights": d.w.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
+            "bias": d.b.to_vec(),
+        }),
+        Layer::Conv2d(c) => {
+            let w: Vec<Vec<Vec<Vec<f32>>>> = c
+                .w
+                .outer_iter()
+                .map(|f| f.outer_iter().map(|ch| ch.outer_iter().map(|r| r.to_vec()).collect()).collect())
+                .collect();
+            json!({"type": "conv2d", "weights": w, "bias": c.b.to_vec(), "stride": c.stride, "padding": c.padding})
+        }
+        other => serde_json::to_value(other.spec()).expect("plain fields"),
+    }
+}
+
+// ---- small readers that say what they expected ----
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("{b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) if s.len() > 30 => format!("the string \"{}…\"", &s[..s.char_indices().nth(30).map_or(s.len(), |(i, _)| i)]),
+        Value::String(s) => format!("the string \"{s}\""),
+        Value::Array(a) => format!("a list of {}", a.len()),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+fn check_fields(obj: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result<()> {
+    for key in obj.keys() {
+        if !allowed.contains(&key.as_str()) {
+            let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            return Err(Error::at(&at, format!("unknown field; expected one of {}", allowed.join(", "))));
+        }
+    }
+    Ok(())
+}
+
+fn number(v: &Value, path: &str) -> Result<f32> {
+    match v.as_f64() {
+        Some(x) if x.is_finite() && x.abs() <= f32::MAX as f64 => Ok(x as f32),
+        _ => Err(Error::at(path, format!("expected a number, found {}", describe(v)))),
+    }
+}
+
+fn number_list(v: &Value, path: &str) -> Result<Vec<f32>> {
+    let items = v.as_array().ok_or_else(|| Error::at(path, format!("expected a list of numbers, found {}", describe(v))))?;
+    items.iter().enumerate().map(|(i, x)| number(x, &format!("{path}[{i}]"))).collect()
+}
+
+/// A whole number ≥ `min`.
+fn count(v: &Value, path: &str, min: u64) -> Result<usize> {
+    match v.as_u64() {
+        Some(x) if x >= min => Ok(x as usize),
+        _ => Err(Error::at(path, format!("expected a whole number of at least {min}, found {}", describe(v)))),
+    }
+}
+
+fn shape(v: &Value, path: &str) -> Result<Vec<usize>> {
+    let items = v.as_array().filter(|a| a.len() == 1 || a.len() == 3).ok_or_else(|| {
+        Error::at(path, format!("expected [n] or [channels, height, width], found {}", describe(v)))
+    })?;
+    items.iter().enumerate().map(|(i, x)| count(x, &format!("{path}[{i}]"), 1)).collect()
+}
+
+/// Numbers nested as regular lists (a list, a matrix, a [C][H][W] block...), flattened in C order,
+/// with their shape.
+fn nested_numbers(v: &Value, path: &str) -> Result<(Vec<f32>, Vec<usize>)> {
+    match v {
+        Value::Array(items) if items.is_empty() => Err(Error::at(path, "expected numbers, found an empty list")),
+        Value::Array(items) if items[0].is_array() => {
+            let mut flat = Vec::new();
+            let mut inner: Option<Vec<usize>> = None;
+            for (i, item) in items.iter().enumerate() {
+                let p = format!("{path}[{i}]");
+                let (vals, shape) = nested_numbers(item, &p)?;
+                match &inner {
+                    Some(s) if *s != shape => {
+                        return Err(Error::at(&p, format!("expected a block of shape {s:?} like the first one, found {shape:?}")))
+                    }
+                    _ => inner = Some(shape),
+                }
+                flat.extend(vals);
+            }
+            let mut shape = vec![items.len()];
+            shape.extend(inner.expect("non-empty"));
+            Ok((flat, shape))
+        }
+        Value::Array(items) => {
+            let vals = number_list(v, path)?;
+            Ok((vals, vec![items.len()]))
+        }
+        other => Err(Error::at(path, format!("expected a list of numbers, found {}", describe(other)))),
+    }
+}
