@@ -8,3 +8,5 @@ pub mod presets;
 pub mod train;
 pub mod spec;
 pub mod trace;
+pub mod model_file;
+pub mod wasm;

@@ -190,42 +190,84 @@ pub struct Evaluation {
     pub predictions: Vec<u8>,
 }
 
-/// Evaluates `net` (dropout off) on `data` in batches of `batch`.
-pub fn evaluate(net: &mut Network, data: &Dataset, batch: usize) -> Evaluation {
-    let classes = net.outputs();
-    let features: usize = net.input_shape.iter().product();
-    let mut confusion = vec![vec![0u32; classes]; classes];
-    let (mut correct, mut loss_sum) = (0, 0f64);
-    let mut misclassified = Vec::new();
-    let mut predictions = Vec::with_capacity(data.len());
-    let mut x = vec![0.0; batch * features];
-    let mut y = vec![0; batch];
-    let indices: Vec<usize> = (0..data.len()).collect();
-    for chunk in indices.chunks(batch) {
-        let n = chunk.len();
-        data.fill_batch(chunk, &mut x[..n * features], &mut y[..n]);
-        let out = net.forward(net.batch_from_flat(x[..n * features].to_vec(), n), false);
-        let l = Loss::SoftmaxCrossEntropy.forward_backward(out.view(), &Targets::Labels(y[..n].to_vec()));
-        loss_sum += l.loss as f64 * n as f64;
-        for ((row, &label), &idx) in out.rows().into_iter().zip(&y[..n]).zip(chunk) {
-            let p = argmax(row.as_slice().expect("contiguous"));
-            confusion[label][p] += 1;
-            predictions.push(p as u8);
-            if p == label {
-                correct += 1;
-            } else {
-                misclassified.push(idx);
-            }
+/// Evaluation in pieces: the browser worker evaluates a few hundred examples at a time and
+/// answers messages in between; the CLI runs it to the end with [`evaluate`].
+#[derive(Debug, Clone)]
+pub struct Evaluator {
+    pos: usize,
+    correct: usize,
+    loss_sum: f64,
+    confusion: Vec<Vec<u32>>,
+    misclassified: Vec<usize>,
+    predictions: Vec<u8>,
+    x: Vec<f32>,
+    y: Vec<usize>,
+}
+
+impl Evaluator {
+    pub fn new(classes: usize) -> Self {
+        Evaluator {
+            pos: 0,
+            correct: 0,
+            loss_sum: 0.0,
+            confusion: vec![vec![0; classes]; classes],
+            misclassified: Vec::new(),
+            predictions: Vec::new(),
+            x: Vec::new(),
+            y: Vec::new(),
         }
     }
-    let count = data.len();
-    Evaluation {
-        count,
-        correct,
-        accuracy: correct as f64 / count.max(1) as f64,
-        loss: loss_sum / count.max(1) as f64,
-        confusion,
-        misclassified,
-        predictions,
+
+    /// Examples evaluated so far.
+    pub fn done(&self) -> usize {
+        self.pos
     }
+
+    /// Evaluates up to `count` more examples, in batches of `batch`; true when all are done.
+    pub fn run(&mut self, net: &mut Network, data: &Dataset, count: usize, batch: usize) -> bool {
+        let features: usize = net.input_shape.iter().product();
+        let end = (self.pos + count).min(data.len());
+        let indices: Vec<usize> = (self.pos..end).collect();
+        self.x.resize(batch * features, 0.0);
+        self.y.resize(batch, 0);
+        for chunk in indices.chunks(batch) {
+            let n = chunk.len();
+            data.fill_batch(chunk, &mut self.x[..n * features], &mut self.y[..n]);
+            let out = net.forward(net.batch_from_flat(self.x[..n * features].to_vec(), n), false);
+            let l = Loss::SoftmaxCrossEntropy.forward_backward(out.view(), &Targets::Labels(self.y[..n].to_vec()));
+            self.loss_sum += l.loss as f64 * n as f64;
+            for ((row, &label), &idx) in out.rows().into_iter().zip(&self.y[..n]).zip(chunk) {
+                let p = argmax(row.as_slice().expect("contiguous"));
+                self.confusion[label][p] += 1;
+                self.predictions.push(p as u8);
+                if p == label {
+                    self.correct += 1;
+                } else {
+                    self.misclassified.push(idx);
+                }
+            }
+        }
+        self.pos = end;
+        self.pos >= data.len()
+    }
+
+    pub fn finish(self) -> Evaluation {
+        let count = self.pos;
+        Evaluation {
+            count,
+            correct: self.correct,
+            accuracy: self.correct as f64 / count.max(1) as f64,
+            loss: self.loss_sum / count.max(1) as f64,
+            confusion: self.confusion,
+            misclassified: self.misclassified,
+            predictions: self.predictions,
+        }
+    }
+}
+
+/// Evaluates `net` (dropout off) on all of `data` in batches of `batch`.
+pub fn evaluate(net: &mut Network, data: &Dataset, batch: usize) -> Evaluation {
+    let mut e = Evaluator::new(net.outputs());
+    e.run(net, data, data.len(), batch);
+    e.finish()
 }

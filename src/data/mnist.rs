@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use crate::error::{Error, Result};
 
-/// The four standard file names, in this order: train images, train labels, test images, test labels.
+/// The four standard file names, in order: train images, train labels, test images, test labels.
 pub const FILES: [&str; 4] = [
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",
@@ -59,25 +59,39 @@ pub fn parse_images(bytes: &[u8]) -> Result<Images> {
         .checked_mul(rows)
         .and_then(|n| n.checked_mul(cols))
         .ok_or_else(|| {
-            Error::new(format!("the header says {count} images of {rows}x{cols}, too large to load"))
+            Error::new(format!(
+                "the header says {count} images of {rows}x{cols}, too large to load"
+            ))
         })?;
     let body = &bytes[16..];
     check_body_len(body.len(), expected, || {
         format!("bytes of pixels for {count} images of {rows}x{cols}")
     })?;
-    Ok(Images { count, rows, cols, pixels: body.to_vec() })
+    Ok(Images {
+        count,
+        rows,
+        cols,
+        pixels: body.to_vec(),
+    })
 }
 
 /// Parse an (uncompressed) IDX label file: one digit 0..=9 per image.
 pub fn parse_labels(bytes: &[u8]) -> Result<Vec<u8>> {
     let count = read_header(bytes, LABELS_MAGIC, 2, "label")?[0];
     if count == 0 {
-        return Err(Error::new("the header says 0 labels; the file must hold at least one"));
+        return Err(Error::new(
+            "the header says 0 labels; the file must hold at least one",
+        ));
     }
     let body = &bytes[8..];
-    check_body_len(body.len(), count, || format!("bytes of labels for {count} labels"))?;
+    check_body_len(body.len(), count, || {
+        format!("bytes of labels for {count} labels")
+    })?;
     if let Some(i) = body.iter().position(|&l| l > 9) {
-        return Err(Error::new(format!("label {i} is {}, expected a digit 0 to 9", body[i])));
+        return Err(Error::new(format!(
+            "label {i} is {}, expected a digit 0 to 9",
+            body[i]
+        )));
     }
     Ok(body.to_vec())
 }
@@ -86,15 +100,30 @@ pub fn parse_labels(bytes: &[u8]) -> Result<Vec<u8>> {
 fn read_header(bytes: &[u8], magic: u32, words: usize, kind: &str) -> Result<Vec<usize>> {
     let len = 4 * words;
     let gzip = bytes.starts_with(&[0x1f, 0x8b]);
-    let gzip_hint = if gzip { ": the file looks gzip-compressed; decompress it first" } else { "" };
-    let word = |i: usize| u32::from_be_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]]);
+    let gzip_hint = if gzip {
+        ": the file looks gzip-compressed; decompress it first"
+    } else {
+        ""
+    };
+    let word = |i: usize| {
+        u32::from_be_bytes([
+            bytes[4 * i],
+            bytes[4 * i + 1],
+            bytes[4 * i + 2],
+            bytes[4 * i + 3],
+        ])
+    };
     // The magic number first: a wrong file says more than a short one.
     if bytes.len() >= 4 && word(0) != magic {
         let found = word(0);
         let hint = if gzip {
             gzip_hint.to_string()
         } else if found == IMAGES_MAGIC || found == LABELS_MAGIC {
-            let other = if found == IMAGES_MAGIC { "an image" } else { "a label" };
+            let other = if found == IMAGES_MAGIC {
+                "an image"
+            } else {
+                "a label"
+            };
             format!(": this is {other} file; were the two files swapped?")
         } else {
             String::new()
@@ -116,7 +145,10 @@ fn read_header(bytes: &[u8], magic: u32, words: usize, kind: &str) -> Result<Vec
 /// longer is usually two files glued together or the wrong file.
 fn check_body_len(found: usize, expected: usize, what: impl Fn() -> String) -> Result<()> {
     if found < expected {
-        Err(Error::new(format!("expected {expected} {}, found {found}: the file is truncated", what())))
+        Err(Error::new(format!(
+            "expected {expected} {}, found {found}: the file is truncated",
+            what()
+        )))
     } else if found > expected {
         Err(Error::new(format!(
             "expected {expected} {}, found {found}: {} extra bytes after the end",
@@ -188,7 +220,11 @@ impl Dataset {
 
     /// The `rows * cols` pixels of image `i`, row-major, 0..=255.
     pub fn image(&self, i: usize) -> &[u8] {
-        assert!(i < self.count, "image {i} out of range: the dataset holds {} images", self.count);
+        assert!(
+            i < self.count,
+            "image {i} out of range: the dataset holds {} images",
+            self.count
+        );
         let n = self.pixels_per_image();
         &self.images[i * n..(i + 1) * n]
     }
@@ -229,8 +265,17 @@ impl Dataset {
     /// (B, 784) pass `x.as_slice_mut().unwrap()`).
     pub fn fill_batch(&self, indices: &[usize], x: &mut [f32], y: &mut [usize]) {
         let n = self.pixels_per_image();
-        assert_eq!(x.len(), indices.len() * n, "fill_batch: x must hold {} images of {n} pixels", indices.len());
-        assert_eq!(y.len(), indices.len(), "fill_batch: y must hold one label per index");
+        assert_eq!(
+            x.len(),
+            indices.len() * n,
+            "fill_batch: x must hold {} images of {n} pixels",
+            indices.len()
+        );
+        assert_eq!(
+            y.len(),
+            indices.len(),
+            "fill_batch: y must hold one label per index"
+        );
         for ((&i, x_row), y_b) in indices.iter().zip(x.chunks_exact_mut(n)).zip(y.iter_mut()) {
             for (x_p, &p) in x_row.iter_mut().zip(self.image(i)) {
                 *x_p = f32::from(p) / 255.0;
@@ -272,7 +317,10 @@ mod tests {
         let images = parse_images(&idx_images(3, 2, 4)).unwrap();
         assert_eq!((images.count, images.rows, images.cols), (3, 2, 4));
         assert_eq!(images.pixels, (0..24).collect::<Vec<u8>>());
-        assert_eq!(parse_labels(&idx_labels(&[7, 0, 9])).unwrap(), vec![7, 0, 9]);
+        assert_eq!(
+            parse_labels(&idx_labels(&[7, 0, 9])).unwrap(),
+            vec![7, 0, 9]
+        );
     }
 
     #[test]
@@ -284,18 +332,30 @@ mod tests {
             "expected the IDX image magic number 0x00000803, found 0x00000804"
         );
         let e = err(parse_images(&idx_labels(&[1])));
-        assert!(e.ends_with("found 0x00000801: this is a label file; were the two files swapped?"), "{e}");
+        assert!(
+            e.ends_with("found 0x00000801: this is a label file; were the two files swapped?"),
+            "{e}"
+        );
     }
 
     #[test]
     fn gzip_bytes_get_a_hint() {
         // The first bytes of a real .gz file: magic 1f 8b, method 08 (deflate), flags, mtime...
-        let gz = [0x1f, 0x8b, 0x08, 0x08, 0x9c, 0x12, 0x40, 0x54, 0x00, 0x03, 0x74, 0x72, 0x61, 0x69, 0x6e, 0x2d, 0x69];
+        let gz = [
+            0x1f, 0x8b, 0x08, 0x08, 0x9c, 0x12, 0x40, 0x54, 0x00, 0x03, 0x74, 0x72, 0x61, 0x69,
+            0x6e, 0x2d, 0x69,
+        ];
         let e = err(parse_images(&gz));
         assert!(e.contains("found 0x1f8b0808"), "{e}");
-        assert!(e.ends_with("found 0x1f8b0808: the file looks gzip-compressed; decompress it first"), "{e}");
+        assert!(
+            e.ends_with("found 0x1f8b0808: the file looks gzip-compressed; decompress it first"),
+            "{e}"
+        );
         let e = err(parse_labels(&gz[..2]));
-        assert!(e.contains("header, found only 2 bytes: the file looks gzip-compressed"), "{e}");
+        assert!(
+            e.contains("header, found only 2 bytes: the file looks gzip-compressed"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -309,7 +369,10 @@ mod tests {
     #[test]
     fn zero_dimensions_are_an_error() {
         let e = err(parse_images(&idx_images(5, 0, 28)));
-        assert_eq!(e, "the header says 5 images of 0x28; every dimension must be nonzero");
+        assert_eq!(
+            e,
+            "the header says 5 images of 0x28; every dimension must be nonzero"
+        );
         assert!(err(parse_labels(&idx_labels(&[]))).contains("0 labels"));
     }
 
@@ -341,24 +404,42 @@ mod tests {
 
     #[test]
     fn bad_label_names_its_index() {
-        assert_eq!(err(parse_labels(&idx_labels(&[3, 9, 10, 12]))), "label 2 is 10, expected a digit 0 to 9");
+        assert_eq!(
+            err(parse_labels(&idx_labels(&[3, 9, 10, 12]))),
+            "label 2 is 10, expected a digit 0 to 9"
+        );
     }
 
     #[test]
     fn dataset_needs_matching_counts() {
-        let e = err(Dataset::from_idx(&idx_images(3, 28, 28), &idx_labels(&[1, 2])));
-        assert!(e.starts_with("the image file holds 3 images but the label file holds 2 labels"), "{e}");
+        let e = err(Dataset::from_idx(
+            &idx_images(3, 28, 28),
+            &idx_labels(&[1, 2]),
+        ));
+        assert!(
+            e.starts_with("the image file holds 3 images but the label file holds 2 labels"),
+            "{e}"
+        );
     }
 
     #[test]
     fn dataset_needs_28x28() {
-        let e = err(Dataset::from_idx(&idx_images(2, 32, 32), &idx_labels(&[1, 2])));
-        assert_eq!(e, "the images are 32x32, but this project's networks take MNIST's 28x28 images");
+        let e = err(Dataset::from_idx(
+            &idx_images(2, 32, 32),
+            &idx_labels(&[1, 2]),
+        ));
+        assert_eq!(
+            e,
+            "the images are 32x32, but this project's networks take MNIST's 28x28 images"
+        );
     }
 
     #[test]
     fn dataset_errors_say_which_file() {
-        let e = err(Dataset::from_idx(&idx_images(1, 28, 28), &idx_labels(&[11])));
+        let e = err(Dataset::from_idx(
+            &idx_images(1, 28, 28),
+            &idx_labels(&[11]),
+        ));
         assert_eq!(e, "labels: label 0 is 11, expected a digit 0 to 9");
         let e = err(Dataset::from_idx(&[0x1f, 0x8b], &idx_labels(&[1])));
         assert!(e.starts_with("images: an IDX image file"), "{e}");

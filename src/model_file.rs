@@ -1,0 +1,270 @@
+//! The model file: a [safetensors](https://github.com/huggingface/safetensors) file, the format
+//! the ML world already reads, so a trained model opens in PyTorch, JAX or NumPy unchanged.
+//!
+//! - Tensors (f32, little-endian, C order): `layers.{i}.weight` and `layers.{i}.bias` for every
+//!   dense and conv2d layer `i`; optionally the optimizer's state, `optimizer.layers.{i}.weight.m`
+//!   and `.v` (Adam) or `.velocity` (SGD), so training can resume where it stopped.
+//! - Metadata (string → string, safetensors' `__metadata__`): `format` = `backprop-lab`,
+//!   `version` = [`VERSION`], `architecture` (the [`Arch`] as JSON), `checksum` (`sha256:` of
+//!   every tensor's name, shape and bytes in name order), and optionally `optimizer` (its settings
+//!   and step count as JSON) and `info` (free JSON: how it was trained, its test accuracy).
+//!
+//! Loading checks all of it and says what is wrong: not a safetensors file, truncated, another
+//! program's file, a newer version, a checksum that does not match (corrupted), or tensors that do
+//! not fit the architecture.
+//!
+//! Next: [`crate::wasm`] (the browser's view of all of the above).
+
+use std::collections::{BTreeMap, HashMap};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::network::{Arch, Network};
+use crate::optim::{Adam, Optimizer, OptimizerConfig, Sgd};
+
+pub const FORMAT: &str = "backprop-lab";
+pub const VERSION: u32 = 1;
+
+/// A loaded model: the network, and the optimizer when its state was saved.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub network: Network,
+    pub optimizer: Option<Optimizer>,
+    /// Whatever `info` JSON was saved (training settings, accuracy), or null.
+    pub info: serde_json::Value,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OptimizerMeta {
+    config: OptimizerConfig,
+    t: u64,
+}
+
+/// Serializes `net` (and `opt`'s state, if given) to safetensors bytes.
+pub fn save(net: &mut Network, opt: Option<&Optimizer>, info: &serde_json::Value) -> Result<Vec<u8>> {
+    let arch = net.arch();
+    let names = net.param_names();
+    let mut tensors: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
+    let params = net.params();
+    for ((layer, name), p) in names.iter().zip(&params) {
+        tensors.insert(format!("layers.{layer}.{name}"), (p.shape.clone(), to_bytes(p.value)));
+    }
+    let mut meta = HashMap::new();
+    if let Some(opt) = opt {
+        let (states, t): (Vec<(&str, &Vec<Vec<f32>>)>, u64) = match opt {
+            Optimizer::Adam(a) => (vec![("m", &a.m), ("v", &a.v)], a.t),
+            Optimizer::Sgd(s) => (vec![("velocity", &s.velocity)], s.t),
+        };
+        for (suffix, state) in states {
+            for (((layer, name), p), values) in names.iter().zip(&params).zip(state.iter()) {
+                tensors.insert(format!("optimizer.layers.{layer}.{name}.{suffix}"), (p.shape.clone(), to_bytes(values)));
+            }
+        }
+        meta.insert("optimizer".into(), serde_json::to_string(&OptimizerMeta { config: opt.config(), t }).expect("plain data"));
+    }
+    meta.insert("format".into(), FORMAT.into());
+    meta.insert("version".into(), VERSION.to_string());
+    meta.insert("architecture".into(), serde_json::to_string(&arch).expect("plain data"));
+    meta.insert("checksum".into(), checksum(tensors.iter().map(|(k, (s, b))| (k.as_str(), s.as_slice(), b.as_slice()))));
+    if !info.is_null() {
+        meta.insert("info".into(), info.to_string());
+    }
+    let views: Vec<(String, TensorView<'_>)> = tensors
+        .iter()
+        .map(|(k, (shape, bytes))| (k.clone(), TensorView::new(Dtype::F32, shape.clone(), bytes).expect("sizes agree")))
+        .collect();
+    safetensors::serialize(views, Some(meta)).map_err(|e| Error::new(format!("could not write the model: {e}")))
+}
+
+/// Reads and checks a model file.
+pub fn load(bytes: &[u8]) -> Result<Model> {
+    let not_ours = |why: String| Error::new(format!("not a backprop-lab model file: {why}"));
+    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| match e {
+        safetensors::SafeTensorError::HeaderTooSmall | safetensors::SafeTensorError::MetadataIncompleteBuffer => {
+            Error::new(format!("the model file is truncated or not a safetensors file ({} bytes)", bytes.len()))
+        }
+        other => not_ours(format!("it is not a valid safetensors file ({other})")),
+    })?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| Error::new(format!("the model file is truncated or corrupted ({e})")))?;
+    let meta = metadata.metadata().clone().unwrap_or_default();
+    match meta.get("format").map(String::as_str) {
+        Some(FORMAT) => {}
+        Some(other) => return Err(not_ours(format!("its format is '{other}'"))),
+        None => return Err(not_ours("it has no 'format' in its metadata (a safetensors file from another program?)".into())),
+    }
+    let version: u32 = meta
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| Error::new("the model file has no valid 'version' in its metadata"))?;
+    if version != VERSION {
+        return Err(Error::new(format!(
+            "the model file is format version {version}, but this program reads version {VERSION}{}",
+            if version > VERSION { "; it was written by a newer backprop-lab" } else { "" }
+        )));
+    }
+
+    let mut tensors: BTreeMap<String, (Vec<usize>, &[u8])> = BTreeMap::new();
+    for (name, view) in st.iter() {
+        if view.dtype() != Dtype::F32 {
+            return Err(Error::new(format!("{name}: expected f32 numbers, found {:?}", view.dtype())));
+        }
+        tensors.insert(name.to_string(), (view.shape().to_vec(), view.data()));
+    }
+    let stored = meta.get("checksum").ok_or_else(|| Error::new("the model file has no checksum in its metadata"))?;
+    if *stored != checksum(tensors.iter().map(|(k, (s, b))| (k.as_str(), s.as_slice(), *b))) {
+        return Err(Error::new("the model file is corrupted: its numbers do not match its checksum"));
+    }
+
+    let arch: Arch = meta
+        .get("architecture")
+        .ok_or_else(|| Error::new("the model file has no architecture in its metadata"))
+        .and_then(|a| serde_json::from_str(a).map_err(|e| Error::new(format!("the model file's architecture is not valid: {e}"))))?;
+    let mut network = Network::from_arch(&arch, 0).map_err(|e| e.context("the model file's architecture"))?;
+    let names = network.param_names();
+    let mut expect = |key: String, shape: &[usize]| -> Result<Vec<f32>> {
+        let (found, data) = tensors.remove(&key).ok_or_else(|| Error::new(format!("the model file has no tensor '{key}'")))?;
+        if found != shape {
+            return Err(Error::new(format!("{key}: expected shape {shape:?} for this architecture, found {found:?}")));
+        }
+        Ok(from_bytes(data))
+    };
+    let mut values = Vec::new();
+    for ((layer, name), p) in names.iter().zip(network.params()) {
+        values.push(expect(format!("layers.{layer}.{name}"), &p.shape)?);
+    }
+    let shapes: Vec<Vec<usize>> = network.params().iter().map(|p| p.shape.clone()).collect();
+    let optimizer = match meta.get("optimizer") {
+        None => None,
+        Some(text) => {
+            let om: OptimizerMeta = serde_json::from_str(text).map_err(|e| Error::new(format!("the model file's optimizer settings are not valid: {e}")))?;
+            let state = |suffix: &str, expect: &mut dyn FnMut(String, &[usize]) -> Result<Vec<f32>>| -> Result<Vec<Vec<f32>>> {
+                names.iter().zip(&shapes).map(|((layer, name), shape)| expect(format!("optimizer.layers.{layer}.{name}.{suffix}"), shape)).collect()
+            };
+            Some(match om.config {
+                OptimizerConfig::Adam(cfg) => {
+                    let mut a = Adam::new(cfg);
+                    a.m = state("m", &mut expect)?;
+                    a.v = state("v", &mut expect)?;
+                    a.t = om.t;
+                    Optimizer::Adam(a)
+                }
+                OptimizerConfig::Sgd { lr, momentum } => {
+                    let mut s = Sgd::new(lr, momentum);
+                    s.velocity = state("velocity", &mut expect)?;
+                    s.t = om.t;
+                    Optimizer::Sgd(s)
+                }
+            })
+        }
+    };
+    if let Some(extra) = tensors.keys().next() {
+        return Err(Error::new(format!("the model file has a tensor '{extra}' that this architecture does not use")));
+    }
+    for (p, v) in network.params().iter_mut().zip(values) {
+        p.value.copy_from_slice(&v);
+    }
+    if !network.is_finite() {
+        return Err(Error::new("the model file holds weights that are not finite numbers (NaN or infinity)"));
+    }
+    let info = meta.get("info").and_then(|i| serde_json::from_str(i).ok()).unwrap_or(serde_json::Value::Null);
+    Ok(Model { network, optimizer, info })
+}
+
+fn to_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn from_bytes(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+/// `sha256:` of every tensor's name, shape and bytes, in name order.
+fn checksum<'a>(tensors: impl Iterator<Item = (&'a str, &'a [usize], &'a [u8])>) -> String {
+    let mut h = Sha256::new();
+    for (name, shape, bytes) in tensors {
+        h.update(name.as_bytes());
+        h.update([0]);
+        for d in shape {
+            h.update((*d as u64).to_le_bytes());
+        }
+        h.update(bytes);
+    }
+    let digest = h.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets;
+
+    fn trained_bytes() -> (Network, Vec<u8>) {
+        let mut net = Network::from_arch(&presets::arch("cnn").unwrap(), 5).unwrap();
+        let mut opt = OptimizerConfig::default().build();
+        // One step gives the optimizer some state to save.
+        opt.step(&mut net.params());
+        let bytes = save(&mut net, Some(&opt), &serde_json::json!({"epochs": 1})).unwrap();
+        (net, bytes)
+    }
+
+    #[test]
+    fn round_trip_keeps_every_number() {
+        let (mut net, bytes) = trained_bytes();
+        let mut model = load(&bytes).unwrap();
+        assert_eq!(model.network.arch(), net.arch());
+        for (a, b) in model.network.params().iter().zip(net.params()) {
+            assert_eq!(a.value, b.value);
+        }
+        match model.optimizer {
+            Some(Optimizer::Adam(a)) => assert_eq!(a.t, 1),
+            other => panic!("expected Adam state, found {other:?}"),
+        }
+        assert_eq!(model.info["epochs"], 1);
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        let (_, bytes) = trained_bytes();
+        let err = |b: &[u8]| load(b).unwrap_err().to_string();
+        assert!(err(&bytes[..5]).contains("truncated"), "{}", err(&bytes[..5]));
+        assert!(err(&bytes[..bytes.len() - 10]).contains("truncated"), "{}", err(&bytes[..bytes.len() - 10]));
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 3;
+        flipped[last] ^= 0x55;
+        assert_eq!(err(&flipped), "the model file is corrupted: its numbers do not match its checksum");
+        assert!(err(b"hello, this is not a model file at all").starts_with("not a backprop-lab model file"));
+
+        // A safetensors file from another program.
+        let data = to_bytes(&[1.0, 2.0]);
+        let other = safetensors::serialize([("x", TensorView::new(Dtype::F32, vec![2], &data).unwrap())], None).unwrap();
+        assert!(err(&other).contains("no 'format'"), "{}", err(&other));
+    }
+
+    #[test]
+    fn newer_versions_and_mismatched_tensors_are_refused() {
+        let data = to_bytes(&[1.0, 2.0]);
+        let make = |version: &str, arch: &str| {
+            let mut meta = HashMap::new();
+            meta.insert("format".to_string(), FORMAT.to_string());
+            meta.insert("version".to_string(), version.to_string());
+            meta.insert("architecture".to_string(), arch.to_string());
+            let tensors = [("layers.0.weight", TensorView::new(Dtype::F32, vec![1, 2], &data).unwrap())];
+            let sum = checksum([("layers.0.weight", &[1usize, 2][..], &data[..])].into_iter());
+            meta.insert("checksum".to_string(), sum);
+            safetensors::serialize(tensors, Some(meta)).unwrap()
+        };
+        let arch = r#"{"input_shape":[3],"layers":[{"type":"dense","inputs":3,"outputs":1}]}"#;
+        assert_eq!(
+            load(&make("2", arch)).unwrap_err().to_string(),
+            "the model file is format version 2, but this program reads version 1; it was written by a newer backprop-lab"
+        );
+        assert_eq!(
+            load(&make("1", arch)).unwrap_err().to_string(),
+            "layers.0.weight: expected shape [1, 3] for this architecture, found [1, 2]"
+        );
+    }
+}
