@@ -1,0 +1,148 @@
+// The message protocol between the page and the worker (www/worker.js), defined once.
+//
+// Two tagged unions ({type: "...", ...}):
+//  - requests, page -> worker. Every request carries an `id`; the worker answers each with exactly
+//    one reply {type: "reply", id, ok: true, value} or {type: "reply", id, ok: false, error}.
+//  - events, worker -> page, not tied to a request: progress while training, epoch results,
+//    data download progress, divergence, fatal errors.
+// Large buffers (drawings, images, model bytes, weights) are transferred, not copied.
+//
+// The page talks through `WorkerClient` below: `await client.request("predictDrawing", {...})`
+// and `client.on("progress", fn)`.
+
+/** Request types and their fields (all also carry `id`). Replies' `value` is described after `->`. */
+export const REQUESTS = Object.freeze({
+  // Load wasm (SIMD build when the browser supports it), create the model. If `modelUrl` is given
+  // and fetchable it is loaded, else a fresh model from `settings`.
+  // {settings, modelUrl?} -> {simd, describe}
+  init: "init",
+  // Download and decompress the data named in `${base}/manifest.json`, with dataProgress events.
+  // {base} -> {source, description, train, test}
+  loadData: "loadData",
+  // A fresh model (train from scratch). {settings} -> describe
+  configure: "configure",
+  // Start or continue training for `epochs` epochs in total. {epochs} -> null (progress comes as events)
+  train: "train",
+  pause: "pause", // {} -> null; answered within 50 ms even mid-epoch
+  setLearningRate: "setLearningRate", // {lr} -> null
+  // {rgba: Uint8ClampedArray (transferred), width, height} -> {empty} | {empty:false, probs, preprocessed}
+  predictDrawing: "predictDrawing",
+  predict: "predict", // {pixels: Float32Array(784)} -> Float32Array(10)
+  testImage: "testImage", // {index} -> {pixels: Uint8Array(784), label}
+  // One forward+backward+optimizer step on one example, on a copy of the model.
+  // {pixels: Float32Array(784), label} -> trace (parsed object, see README "The worked trace")
+  trace: "trace",
+  // {pixels, label, layer, param, index} -> {analytic, numeric, relative_error, h, loss_plus, loss_minus, ...}
+  gradientCheck: "gradientCheck",
+  activations: "activations", // {pixels} -> [{shape, values}] per layer
+  weights: "weights", // {layer} -> Float32Array (transferred)
+  weightSummary: "weightSummary", // {bins} -> [{index, spec, weight_shape, weights: histogram, last_update: histogram}]
+  describe: "describe", // {} -> {settings, arch, params, step, epoch, info}
+  saveModel: "saveModel", // {info?} -> Uint8Array (transferred) of a model file
+  loadModel: "loadModel", // {bytes: Uint8Array (transferred)} -> describe; a bad file rejects and changes nothing
+  evaluate: "evaluate", // {} -> evaluation (accuracy, loss, confusion, misclassified, predictions)
+  // Custom networks (the step-through view's spec mode). `lab` names one of several.
+  specCreate: "specCreate", // {lab, json} -> {arch summary}; a bad spec rejects with the field path
+  specStep: "specStep", // {lab} -> trace of the step taken
+  specPeek: "specPeek", // {lab} -> trace of the next step, not taken
+  specReset: "specReset", // {lab} -> null
+  specGradientCheck: "specGradientCheck", // {lab, layer, param, index} -> gradient check
+  specExport: "specExport", // {lab} -> spec JSON text with the current weights
+});
+
+/** Event types (worker -> page). */
+export const EVENTS = Object.freeze({
+  // {loaded, total, file} bytes of the data download
+  dataProgress: "dataProgress",
+  // At most ~10 per second while training:
+  // {state, step, epoch, epochs, stepsPerEpoch, stepInEpoch, loss, samplesPerSec, etaSeconds, losses: Float32Array}
+  // `losses` holds every step's loss since the previous progress event (for the chart).
+  progress: "progress",
+  // After each epoch: {epoch, trainAccuracy, trainLoss, evaluation}
+  epoch: "epoch",
+  // Training state changed: {state: "idle" | "training" | "paused" | "evaluating" | "done"}
+  state: "state",
+  // The loss became NaN/inf: training paused itself, the last good weights are back.
+  // {message, step, loss, restoredStep}
+  diverged: "diverged",
+  // Something failed outside a request (a wasm panic): {message, fatal}. After a fatal error the
+  // page offers to restart the worker.
+  error: "error",
+});
+
+/** The page's side: typed requests with promises, events with handlers. */
+export class WorkerClient {
+  /** @param {() => Worker} makeWorker creates the worker (called again by restart()). */
+  constructor(makeWorker) {
+    this.makeWorker = makeWorker;
+    this.handlers = new Map();
+    this.pending = new Map();
+    this.nextId = 1;
+    this.start();
+  }
+
+  start() {
+    this.worker = this.makeWorker();
+    this.worker.onmessage = (e) => this.dispatch(e.data);
+    this.worker.onerror = (e) => {
+      e.preventDefault?.();
+      this.fail(`the worker failed: ${e.message || "unknown error"}`);
+    };
+    this.worker.onmessageerror = () => this.fail("a message from the worker could not be read");
+  }
+
+  /** Terminates the worker and starts a new one; pending requests are rejected. */
+  restart() {
+    this.worker.terminate();
+    this.rejectAll("the worker was restarted");
+    this.start();
+  }
+
+  fail(message) {
+    this.rejectAll(message);
+    this.emit(EVENTS.error, { message, fatal: true });
+  }
+
+  rejectAll(message) {
+    for (const { reject } of this.pending.values()) reject(new Error(message));
+    this.pending.clear();
+  }
+
+  dispatch(msg) {
+    if (msg.type === "reply") {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(new Error(msg.error));
+      return;
+    }
+    this.emit(msg.type, msg);
+  }
+
+  emit(type, msg) {
+    for (const fn of this.handlers.get(type) || []) fn(msg);
+  }
+
+  /** @returns {() => void} unsubscribe */
+  on(type, fn) {
+    if (!Object.values(EVENTS).includes(type)) throw new Error(`unknown event type ${type}`);
+    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
+    this.handlers.get(type).add(fn);
+    return () => this.handlers.get(type).delete(fn);
+  }
+
+  /**
+   * @param {string} type one of REQUESTS
+   * @param {object} fields
+   * @param {Transferable[]} transfer buffers to transfer
+   */
+  request(type, fields = {}, transfer = []) {
+    if (!Object.values(REQUESTS).includes(type)) return Promise.reject(new Error(`unknown request type ${type}`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type, id, ...fields }, transfer);
+    });
+  }
+}
