@@ -74,6 +74,8 @@ pub struct ChunkReport {
     /// Sum of the batch losses (divide by `steps` for the mean).
     pub loss_sum: f64,
     pub last_loss: f32,
+    /// Every step's batch loss, in order (for the loss chart).
+    pub losses: Vec<f32>,
     pub correct: usize,
     pub seen: usize,
     /// Completed epochs and steps in total, after this chunk.
@@ -143,10 +145,7 @@ impl Playground {
     /// A fresh model from `settings` (`{model, optimizer, batch, seed}`).
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<Playground, JsError> {
-        let settings: Settings = serde_wasm_bindgen::from_value(settings).map_err(|e| JsError::new(&format!("settings: {e}")))?;
-        settings.validate().map_err(js_err)?;
-        let net = Network::from_arch(&presets::arch(&settings.model).map_err(js_err)?, settings.seed).map_err(js_err)?;
-        let trainer = Trainer::new(net, settings.optimizer, settings.batch, settings.seed);
+        let (settings, trainer) = fresh(read_settings(settings)?).map_err(js_err)?;
         Ok(Playground { settings, trainer, train: None, test: None, evaluator: None, info: serde_json::Value::Null })
     }
 
@@ -154,22 +153,25 @@ impl Playground {
     /// training (the file's own optimizer state is kept when it has one).
     #[wasm_bindgen(js_name = fromModelFile)]
     pub fn from_model_file(bytes: &[u8], settings: JsValue) -> Result<Playground, JsError> {
-        let mut settings: Settings = serde_wasm_bindgen::from_value(settings).map_err(|e| JsError::new(&format!("settings: {e}")))?;
-        let model = model_file::load(bytes).map_err(js_err)?;
-        let arch = model.network.arch();
-        if arch.input_shape.iter().product::<usize>() != 784 || arch.outputs().ok() != Some(10) {
-            return Err(JsError::new("this model does not take 28x28 digits to 10 classes, so it cannot be used here"));
-        }
-        settings.model = model.info.get("model").and_then(|m| m.as_str()).unwrap_or("custom").to_string();
-        if let Some(opt) = &model.optimizer {
-            settings.optimizer = opt.config();
-        }
-        let mut trainer = Trainer::new(model.network, settings.optimizer, settings.batch.max(1), settings.seed);
-        if let Some(opt) = model.optimizer {
-            trainer.step = opt.steps();
-            trainer.opt = opt;
-        }
-        Ok(Playground { settings, trainer, train: None, test: None, evaluator: None, info: model.info })
+        let (settings, trainer, info) = from_file(bytes, read_settings(settings)?).map_err(js_err)?;
+        Ok(Playground { settings, trainer, train: None, test: None, evaluator: None, info })
+    }
+
+    /// Replaces the model with a fresh one from `settings` ("train from scratch"), keeping the
+    /// data. Bad settings throw and change nothing.
+    pub fn configure(&mut self, settings: JsValue) -> Result<(), JsError> {
+        let (settings, trainer) = fresh(read_settings(settings)?).map_err(js_err)?;
+        (self.settings, self.trainer, self.info, self.evaluator) = (settings, trainer, serde_json::Value::Null, None);
+        Ok(())
+    }
+
+    /// Replaces the model with the one in model-file bytes, keeping the data and the current batch
+    /// size and seed. A wrong or damaged file throws and changes nothing.
+    #[wasm_bindgen(js_name = loadModel)]
+    pub fn load_model(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        let (settings, trainer, info) = from_file(bytes, self.settings.clone()).map_err(js_err)?;
+        (self.settings, self.trainer, self.info, self.evaluator) = (settings, trainer, info, None);
+        Ok(())
     }
 
     /// The model (and optimizer state) as model-file bytes; `info` is stored with it.
@@ -231,6 +233,7 @@ impl Playground {
             steps: 0,
             loss_sum: 0.0,
             last_loss: f32::NAN,
+            losses: Vec::new(),
             correct: 0,
             seen: 0,
             epoch: 0,
@@ -245,6 +248,7 @@ impl Playground {
                     r.steps += 1;
                     r.loss_sum += o.loss as f64;
                     r.last_loss = o.loss;
+                    r.losses.push(o.loss);
                     r.correct += o.correct;
                     r.seen += o.batch;
                     if o.epoch_done {
@@ -393,6 +397,35 @@ impl Playground {
         let x = net.batch_from_flat(pixels.to_vec(), 1);
         Ok((net, self.trainer.opt.clone(), x, Targets::Labels(vec![label])))
     }
+}
+
+fn read_settings(settings: JsValue) -> Result<Settings, JsError> {
+    serde_wasm_bindgen::from_value(settings).map_err(|e| JsError::new(&format!("settings: {e}")))
+}
+
+fn fresh(settings: Settings) -> Result<(Settings, Trainer), Error> {
+    settings.validate()?;
+    let net = Network::from_arch(&presets::arch(&settings.model)?, settings.seed)?;
+    let trainer = Trainer::new(net, settings.optimizer, settings.batch, settings.seed);
+    Ok((settings, trainer))
+}
+
+fn from_file(bytes: &[u8], mut settings: Settings) -> Result<(Settings, Trainer, serde_json::Value), Error> {
+    let model = model_file::load(bytes)?;
+    let arch = model.network.arch();
+    if arch.input_shape.iter().product::<usize>() != 784 || arch.outputs().ok() != Some(10) {
+        return Err(Error::new("this model does not take 28x28 digits to 10 classes, so it cannot be used here"));
+    }
+    settings.model = model.info.get("model").and_then(|m| m.as_str()).unwrap_or("custom").to_string();
+    if let Some(opt) = &model.optimizer {
+        settings.optimizer = opt.config();
+    }
+    let mut trainer = Trainer::new(model.network, settings.optimizer, settings.batch.max(1), settings.seed);
+    if let Some(opt) = model.optimizer {
+        trainer.step = opt.steps();
+        trainer.opt = opt;
+    }
+    Ok((settings, trainer, model.info))
 }
 
 /// The step each weight took last, recomputed from the optimizer state with the optimizer's own

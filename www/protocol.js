@@ -12,18 +12,24 @@
 
 /** Request types and their fields (all also carry `id`). Replies' `value` is described after `->`. */
 export const REQUESTS = Object.freeze({
-  // Load wasm (SIMD build when the browser supports it), create the model. If `modelUrl` is given
-  // and fetchable it is loaded, else a fresh model from `settings`.
-  // {settings, modelUrl?} -> {simd, describe}
+  // Load wasm (SIMD build when the browser supports it; `wasm: "simd" | "nosimd"` forces one), create
+  // the model. If `modelUrl` is given and fetchable it is loaded, else a fresh model from `settings`
+  // (model.warning then says why). Other requests wait for init.
+  // {settings, modelUrl?, wasm?} -> {simd, variant, model: {source: "file" | "fresh", url?, warning?}, describe, heapBytes}
   init: "init",
   // Download and decompress the data named in `${base}/manifest.json`, with dataProgress events.
-  // {base} -> {source, description, train, test}
+  // A broken or missing file rejects with a message naming it. Training stops first.
+  // {base} -> {source, description, train, test, heapBytes}
   loadData: "loadData",
-  // A fresh model (train from scratch). {settings} -> describe
+  // A fresh model (train from scratch), keeping the data; bad settings reject and change nothing.
+  // {settings} -> describe
   configure: "configure",
-  // Start or continue training for `epochs` epochs in total. {epochs} -> null (progress comes as events)
+  // Start or continue (also after pause) until `epochs` epochs are completed in total (counted since
+  // the model was created or loaded). {epochs} -> null (progress comes as events)
   train: "train",
-  pause: "pause", // {} -> null; answered within 50 ms even mid-epoch
+  // {} -> null; answered within 50 ms even mid-epoch. An epoch-end evaluation already under way
+  // still finishes and sends its `epoch` event.
+  pause: "pause",
   setLearningRate: "setLearningRate", // {lr} -> null
   // {rgba: Uint8ClampedArray (transferred), width, height} -> {empty} | {empty:false, probs, preprocessed}
   predictDrawing: "predictDrawing",
@@ -37,12 +43,13 @@ export const REQUESTS = Object.freeze({
   activations: "activations", // {pixels} -> [{shape, values}] per layer
   weights: "weights", // {layer} -> Float32Array (transferred)
   weightSummary: "weightSummary", // {bins} -> [{index, spec, weight_shape, weights: histogram, last_update: histogram}]
-  describe: "describe", // {} -> {settings, arch, params, step, epoch, info}
+  describe: "describe", // {} -> {settings, arch, params, step, epoch, info, data, state, heapBytes}
   saveModel: "saveModel", // {info?} -> Uint8Array (transferred) of a model file
   loadModel: "loadModel", // {bytes: Uint8Array (transferred)} -> describe; a bad file rejects and changes nothing
-  evaluate: "evaluate", // {} -> evaluation (accuracy, loss, confusion, misclassified, predictions)
+  // {} -> evaluation (count, correct, accuracy, loss, confusion, misclassified, predictions); not while training
+  evaluate: "evaluate",
   // Custom networks (the step-through view's spec mode). `lab` names one of several.
-  specCreate: "specCreate", // {lab, json} -> {arch summary}; a bad spec rejects with the field path
+  specCreate: "specCreate", // {lab, json} -> {stepsTaken, spec}; a bad spec rejects with the field path
   specStep: "specStep", // {lab} -> trace of the step taken
   specPeek: "specPeek", // {lab} -> trace of the next step, not taken
   specReset: "specReset", // {lab} -> null
@@ -55,10 +62,12 @@ export const EVENTS = Object.freeze({
   // {loaded, total, file} bytes of the data download
   dataProgress: "dataProgress",
   // At most ~10 per second while training:
-  // {state, step, epoch, epochs, stepsPerEpoch, stepInEpoch, loss, samplesPerSec, etaSeconds, losses: Float32Array}
-  // `losses` holds every step's loss since the previous progress event (for the chart).
+  // {state, step, epoch, epochs, stepsPerEpoch, stepInEpoch, loss, accuracy, samplesPerSec, etaSeconds, losses: Float32Array}
+  // `losses` holds every step's loss since the previous progress event (for the chart); `loss` is
+  // their mean; `accuracy` is the running training accuracy of the current epoch; `etaSeconds` is
+  // null until the speed is known.
   progress: "progress",
-  // After each epoch: {epoch, trainAccuracy, trainLoss, evaluation}
+  // After each epoch and its test-set evaluation: {epoch, trainAccuracy, trainLoss, evaluation}
   epoch: "epoch",
   // Training state changed: {state: "idle" | "training" | "paused" | "evaluating" | "done"}
   state: "state",

@@ -1,0 +1,562 @@
+// The worker: owns the wasm model (a Playground) and the custom networks (SpecLabs), and answers
+// the requests of protocol.js. Everything heavy happens here so the page never stutters.
+//
+// Training runs in chunks of about CHUNK_MS of work; between chunks the worker yields to its
+// message queue, so a pause, a prediction or a trace is answered within one chunk even mid-epoch.
+// After each epoch the test set is evaluated the same way, in chunks, then an `epoch` event goes out.
+//
+// Read protocol.js first (the requests and events), then this file top to bottom: loading wasm,
+// loading data, the training loop, the request handlers.
+
+import { REQUESTS, EVENTS } from "./protocol.js";
+
+/** Work per chunk, in milliseconds: small enough to answer within 50 ms, large enough to keep
+ * the per-chunk overhead (a message, a timer) negligible. */
+const CHUNK_MS = 25;
+/** At most this often a progress event (~10 per second). */
+const PROGRESS_MS = 100;
+
+let wasm = null; // the wasm-bindgen module (Playground, SpecLab, memory)
+let wasmVariant = null; // "simd" | "nosimd"
+let pg = null; // the Playground
+let dataInfo = null; // {source, description, train, test}
+let ready = null; // the promise of init
+let crashed = null; // after a panic: its message; every later request fails with it
+const labs = new Map(); // spec labs by name
+
+// ---------------------------------------------------------------------------------------------
+// Messages out
+
+function post(msg, transfer = []) {
+  self.postMessage(msg, transfer);
+}
+
+function emit(type, fields = {}, transfer = []) {
+  post({ type, ...fields }, transfer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading wasm: the SIMD build when the browser can run it.
+
+// The smallest module using a SIMD instruction (i8x16.popcnt of a splat), as in wasm-feature-detect.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+export function simdSupported() {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+async function loadWasm(variant = "auto") {
+  if (wasm) return;
+  if (!["auto", "simd", "nosimd"].includes(variant)) throw new Error(`unknown wasm variant "${variant}"; use auto, simd or nosimd`);
+  wasmVariant = variant === "auto" ? (simdSupported() ? "simd" : "nosimd") : variant;
+  const url = new URL(`./pkg/${wasmVariant}/backprop_lab.js`, import.meta.url);
+  let mod;
+  try {
+    mod = await import(url.href);
+  } catch (e) {
+    throw new Error(`could not load the wasm build (${url.pathname}): ${e.message}. Has the build step run?`);
+  }
+  const exports = await mod.default();
+  wasm = { ...mod, memory: exports.memory };
+}
+
+/** Bytes of the wasm heap (it only grows). */
+function heapBytes() {
+  return wasm ? wasm.memory.buffer.byteLength : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data: manifest.json names four gzipped IDX files; stream them with byte progress, decompress
+// with DecompressionStream, hand the raw IDX bytes to the core (which checks them).
+
+const DATA_FILES = ["trainImages", "trainLabels", "testImages", "testLabels"];
+
+async function fetchOk(url, what) {
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`could not download ${what} (${url}): ${e.message}`);
+  }
+  if (!res.ok) throw new Error(`could not download ${what} (${url}): ${res.status} ${res.statusText || "error"}`);
+  return res;
+}
+
+async function readManifest(base) {
+  const url = new URL(`${base.replace(/\/$/, "")}/manifest.json`, self.location.href).href;
+  const res = await fetchOk(url, "the data manifest");
+  let m;
+  try {
+    m = await res.json();
+  } catch {
+    throw new Error(`the data manifest (${url}) is not valid JSON; prepare the data again`);
+  }
+  for (const k of DATA_FILES) {
+    if (typeof m?.files?.[k]?.path !== "string") throw new Error(`the data manifest (${url}) lacks files.${k}.path; prepare the data again`);
+  }
+  return { url, manifest: m };
+}
+
+/** Downloads and gunzips one file; `onBytes(n)` is called as compressed bytes arrive. */
+async function download(url, name, onBytes) {
+  const res = await fetchOk(url, `the data file ${name}`);
+  const counter = new TransformStream({
+    transform(chunk, controller) {
+      onBytes(chunk.byteLength);
+      controller.enqueue(chunk);
+    },
+  });
+  try {
+    const raw = res.body.pipeThrough(counter).pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(raw).arrayBuffer());
+  } catch (e) {
+    throw new Error(`the data file ${name} is damaged (it could not be decompressed: ${e.message}); prepare the data again`);
+  }
+}
+
+async function loadData({ base }) {
+  if (typeof base !== "string") throw new Error("loadData needs `base`, the URL of the data directory");
+  const { url, manifest } = await readManifest(base);
+  const files = DATA_FILES.map((k) => ({ key: k, ...manifest.files[k], url: new URL(manifest.files[k].path, url).href }));
+  const total = files.reduce((s, f) => s + (Number(f.bytes) || 0), 0);
+  let loaded = 0;
+  let lastEvent = 0;
+  const progress = (file, force = false) => {
+    const now = performance.now();
+    if (force || now - lastEvent >= PROGRESS_MS) {
+      lastEvent = now;
+      emit(EVENTS.dataProgress, { loaded, total: Math.max(total, loaded), file });
+    }
+  };
+  progress(files[0].path, true);
+  // All four at once: the small label files finish while the images stream.
+  const raw = await Promise.all(
+    files.map((f) =>
+      download(f.url, f.path, (n) => {
+        loaded += n;
+        progress(f.path);
+      }),
+    ),
+  );
+  progress(files.at(-1).path, true);
+  stopTraining("idle");
+  const counts = call(() => pg.setData(raw[0], raw[1], raw[2], raw[3]));
+  dataInfo = {
+    source: manifest.source ?? "unknown",
+    description: manifest.description ?? `${counts.train} training / ${counts.test} test images`,
+    train: counts.train,
+    test: counts.test,
+  };
+  return { ...dataInfo, heapBytes: heapBytes() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training
+
+const run = {
+  state: "idle", // idle | training | evaluating | paused | done
+  targetEpochs: 0,
+  generation: 0, // bumped to stop a loop (a new model)
+  loopGeneration: -1, // the generation of the loop that is running, if any (it may be finishing an evaluation while paused)
+  version: 0, // bumped whenever the weights change
+  stepsPerChunk: 1,
+  msPerSample: 0, // moving average of training time per sample
+  evalSeconds: 0, // the last evaluation's duration
+  stepInEpoch: 0,
+  epochLossSum: 0,
+  epochCorrect: 0,
+  epochSeen: 0,
+  pendingEval: false, // an epoch ended and its evaluation has not been sent yet
+  losses: [], // losses since the last progress event
+  lastProgress: 0,
+};
+
+function setState(state) {
+  if (run.state === state) return;
+  run.state = state;
+  emit(EVENTS.state, { state });
+}
+
+function resetEpochCounters() {
+  run.stepInEpoch = 0;
+  run.epochLossSum = 0;
+  run.epochCorrect = 0;
+  run.epochSeen = 0;
+}
+
+/** Stops any loop and forgets any evaluation in flight (the model is about to change). */
+function stopTraining(state) {
+  run.generation++;
+  run.pendingEval = false;
+  evaluation.job = null;
+  setState(state);
+}
+
+// A zero-delay yield: a MessageChannel message is queued behind whatever the page has sent.
+const yieldChannel = new MessageChannel();
+const yieldWaiters = [];
+yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+function yieldToMessages() {
+  return new Promise((resolve) => {
+    yieldWaiters.push(resolve);
+    yieldChannel.port2.postMessage(null);
+  });
+}
+
+function progressEvent(now, report) {
+  const steps = run.stepsPerEpoch;
+  const samplesPerSec = run.msPerSample > 0 ? 1000 / run.msPerSample : 0;
+  const remainingSamples = Math.max(0, (run.targetEpochs - report.epoch) * dataInfo.train - (report.epoch_done ? 0 : run.epochSeen));
+  const remainingEvals = Math.max(0, run.targetEpochs - report.epoch) + (run.pendingEval ? 1 : 0);
+  const losses = new Float32Array(run.losses);
+  run.losses = [];
+  run.lastProgress = now;
+  emit(
+    EVENTS.progress,
+    {
+      state: run.state,
+      step: report.step,
+      epoch: report.epoch,
+      epochs: run.targetEpochs,
+      stepsPerEpoch: steps,
+      stepInEpoch: report.epoch_done ? steps : run.stepInEpoch,
+      loss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : report.last_loss,
+      accuracy: run.epochSeen ? run.epochCorrect / run.epochSeen : null,
+      samplesPerSec,
+      etaSeconds: samplesPerSec > 0 ? remainingSamples / samplesPerSec + remainingEvals * run.evalSeconds : null,
+      losses,
+    },
+    [losses.buffer],
+  );
+}
+
+/** One chunk of training steps, sized to about CHUNK_MS. */
+function trainChunk() {
+  const t0 = performance.now();
+  const r = call(() => pg.trainSteps(run.stepsPerChunk));
+  const ms = performance.now() - t0;
+  run.version++;
+  run.stepsPerEpoch = r.steps_per_epoch;
+  if (r.steps > 0) {
+    const msPerStep = ms / r.steps;
+    const target = Math.max(1, Math.min(2000, Math.round(CHUNK_MS / Math.max(msPerStep, 1e-3))));
+    // Grow gently (one slow step must not make the next chunk long), shrink at once.
+    run.stepsPerChunk = target > run.stepsPerChunk ? Math.min(target, run.stepsPerChunk * 2) : target;
+    const perSample = ms / r.seen;
+    run.msPerSample = run.msPerSample ? 0.8 * run.msPerSample + 0.2 * perSample : perSample;
+  }
+  return r;
+}
+
+function collect(r) {
+  run.stepInEpoch += r.steps;
+  run.epochLossSum += r.loss_sum;
+  run.epochCorrect += r.correct;
+  run.epochSeen += r.seen;
+  for (const l of r.losses) run.losses.push(l);
+}
+
+async function trainLoop(generation) {
+  run.loopGeneration = generation;
+  try {
+    while (generation === run.generation) {
+      if (run.pendingEval) {
+        if (run.state === "training") setState("evaluating");
+        const trainAccuracy = run.epochSeen ? run.epochCorrect / run.epochSeen : null;
+        const trainLoss = run.stepInEpoch ? run.epochLossSum / run.stepInEpoch : null;
+        const epoch = run.completedEpoch;
+        const result = await evaluateAll();
+        if (generation !== run.generation) return;
+        run.pendingEval = false;
+        resetEpochCounters();
+        emit(EVENTS.epoch, { epoch, trainAccuracy, trainLoss, evaluation: result });
+        if (epoch >= run.targetEpochs) {
+          setState("done");
+          return;
+        }
+        if (run.state === "evaluating") setState("training");
+        continue;
+      }
+      if (run.state !== "training") return;
+
+      const r = trainChunk();
+      collect(r);
+      const now = performance.now();
+      if (r.diverged) {
+        const d = r.diverged;
+        progressEvent(now, r);
+        setState("paused");
+        emit(EVENTS.diverged, {
+          message: `Training diverged at step ${d.step}: the loss became ${d.loss}. Training paused and the weights of step ${d.restored_step} were restored. Try a smaller learning rate.`,
+          step: d.step,
+          loss: d.loss,
+          restoredStep: d.restored_step,
+        });
+        return;
+      }
+      if (r.epoch_done) {
+        run.completedEpoch = r.epoch;
+        run.pendingEval = true;
+        progressEvent(now, r);
+      } else if (now - run.lastProgress >= PROGRESS_MS) {
+        progressEvent(now, r);
+      }
+      await yieldToMessages();
+    }
+  } catch (e) {
+    if (generation === run.generation) {
+      run.generation++;
+      setState("paused");
+      reportFailure(e, "training stopped");
+    }
+  } finally {
+    if (run.loopGeneration === generation) run.loopGeneration = -1;
+  }
+}
+
+function startTraining({ epochs }) {
+  if (!pg.hasData()) throw new Error("the training data is not loaded yet");
+  if (!(Number.isInteger(epochs) && epochs >= 1 && epochs <= 1000)) throw new Error(`epochs: expected a whole number from 1 to 1000, found ${epochs}`);
+  run.targetEpochs = epochs;
+  const current = pg.describe().epoch;
+  if (current >= epochs && !run.pendingEval) {
+    setState("done");
+    return null;
+  }
+  if (run.state === "training" || run.state === "evaluating") return null;
+  setState(run.pendingEval ? "evaluating" : "training");
+  // A loop may still be finishing an evaluation after a pause; it sees the new state and goes on.
+  if (run.loopGeneration !== run.generation) trainLoop(run.generation);
+  return null;
+}
+
+function pause() {
+  if (run.state === "training" || run.state === "evaluating") setState("paused");
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation of the whole test set, in chunks. One at a time: a second caller shares the first
+// one's result as long as the weights have not changed in between.
+
+const evaluation = { job: null, msPerExample: 0 };
+
+function evaluateAll() {
+  if (evaluation.job && evaluation.job.version === run.version) return evaluation.job.promise;
+  call(() => pg.resetEvaluation());
+  const job = { version: run.version };
+  job.promise = (async () => {
+    const t0 = performance.now();
+    for (;;) {
+      if (evaluation.job !== job) throw new Error("the evaluation was abandoned because the model changed");
+      const count = evaluation.msPerExample > 0 ? Math.max(10, Math.round(CHUNK_MS / evaluation.msPerExample)) : 50;
+      const c0 = performance.now();
+      const r = call(() => pg.evaluateChunk(count));
+      const per = (performance.now() - c0) / count;
+      evaluation.msPerExample = evaluation.msPerExample ? 0.7 * evaluation.msPerExample + 0.3 * per : per;
+      if (r.evaluation) {
+        run.evalSeconds = (performance.now() - t0) / 1000;
+        if (evaluation.job === job) evaluation.job = null;
+        return r.evaluation;
+      }
+      await yieldToMessages();
+    }
+  })();
+  evaluation.job = job;
+  return job.promise;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors. The core throws Error with a message for people; a panic (a bug) surfaces as a
+// WebAssembly.RuntimeError after console_error_panic_hook has printed it. After a panic the wasm
+// instance cannot be trusted, so every later request fails and the page offers a restart.
+
+/** Runs a wasm call, turning a panic into a fatal state. */
+function call(fn) {
+  if (crashed) throw new Error(crashed);
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) {
+      crashed = `the model crashed (${e.message}); restart to continue`;
+      run.generation++;
+      emit(EVENTS.error, { message: crashed, fatal: true });
+      throw new Error(crashed);
+    }
+    throw e;
+  }
+}
+
+function reportFailure(e, what) {
+  if (crashed) return; // already reported as fatal
+  emit(EVENTS.error, { message: `${what}: ${e?.message ?? e}`, fatal: false });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+const DEFAULT_SETTINGS = { model: "cnn", optimizer: { type: "adam", lr: 0.001 }, batch: 64, seed: 1 };
+
+async function init({ settings = DEFAULT_SETTINGS, modelUrl, wasm: variant = "auto" }) {
+  await loadWasm(variant);
+  let model = { source: "fresh" };
+  let next = null;
+  if (modelUrl) {
+    try {
+      const res = await fetch(new URL(modelUrl, self.location.href));
+      if (res.ok) {
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        next = call(() => wasm.Playground.fromModelFile(bytes, settings));
+        model = { source: "file", url: modelUrl };
+      } else {
+        model = { source: "fresh", warning: `no pretrained model at ${modelUrl} (${res.status}); starting from random weights` };
+      }
+    } catch (e) {
+      if (crashed) throw e;
+      model = { source: "fresh", warning: `the pretrained model ${modelUrl} could not be used (${e.message}); starting from random weights` };
+    }
+  }
+  if (!next) next = call(() => new wasm.Playground(settings));
+  pg?.free();
+  pg = next;
+  stopTraining("idle");
+  resetEpochCounters();
+  return { simd: wasmVariant === "simd", variant: wasmVariant, model, describe: describe(), heapBytes: heapBytes() };
+}
+
+function describe() {
+  return { ...call(() => pg.describe()), data: dataInfo, state: run.state, heapBytes: heapBytes() };
+}
+
+function lab(name) {
+  const l = labs.get(name);
+  if (!l) throw new Error(`no custom network named "${name}"; create it first`);
+  return l;
+}
+
+function f32(pixels, what = "pixels") {
+  if (pixels instanceof Float32Array) return pixels;
+  if (Array.isArray(pixels) || ArrayBuffer.isView(pixels)) return Float32Array.from(pixels);
+  throw new Error(`${what}: expected 784 numbers`);
+}
+
+function labSummary(l) {
+  return { stepsTaken: l.stepsTaken(), spec: JSON.parse(l.toJson()) };
+}
+
+/** A reply value with the buffers to transfer along with it. */
+class Transfer {
+  constructor(value, buffers) {
+    this.value = value;
+    this.buffers = buffers;
+  }
+}
+const transfer = (value, buffers) => new Transfer(value, buffers);
+
+/** Each handler returns the reply's value (or a Transfer), maybe as a promise. */
+const handlers = {
+  [REQUESTS.init]: init,
+  [REQUESTS.loadData]: loadData,
+  [REQUESTS.configure]: ({ settings }) => {
+    call(() => pg.configure(settings)); // throws (changing nothing) on bad settings
+    stopTraining("idle");
+    resetEpochCounters();
+    run.version++;
+    return describe();
+  },
+  [REQUESTS.train]: startTraining,
+  [REQUESTS.pause]: pause,
+  [REQUESTS.setLearningRate]: ({ lr }) => call(() => pg.setLearningRate(lr)) ?? null,
+  [REQUESTS.predictDrawing]: ({ rgba, width, height }) => call(() => pg.predictDrawing(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height)),
+  [REQUESTS.predict]: ({ pixels }) => {
+    const p = call(() => pg.predict(f32(pixels)));
+    return transfer(p, [p.buffer]);
+  },
+  [REQUESTS.testImage]: ({ index }) => {
+    const r = call(() => pg.testImage(index));
+    const pixels = Uint8Array.from(r.pixels);
+    return transfer({ pixels, label: r.label }, [pixels.buffer]);
+  },
+  [REQUESTS.trace]: ({ pixels, label }) => JSON.parse(call(() => pg.trace(f32(pixels), label))),
+  [REQUESTS.gradientCheck]: ({ pixels, label, layer, param, index }) => call(() => pg.gradientCheck(f32(pixels), label, layer, param, index)),
+  [REQUESTS.activations]: ({ pixels }) => {
+    const layers = call(() => pg.activations(f32(pixels))).map((a) => ({ shape: a.shape, values: Float32Array.from(a.values) }));
+    return transfer(layers, layers.map((a) => a.values.buffer));
+  },
+  [REQUESTS.weights]: ({ layer }) => {
+    const w = call(() => pg.layerWeights(layer));
+    return transfer(w, [w.buffer]);
+  },
+  [REQUESTS.weightSummary]: ({ bins = 40 }) => call(() => pg.weightSummary(bins)),
+  [REQUESTS.describe]: describe,
+  [REQUESTS.saveModel]: ({ info = {} }) => {
+    const bytes = call(() => pg.saveModel(info));
+    return transfer(bytes, [bytes.buffer]);
+  },
+  [REQUESTS.loadModel]: ({ bytes }) => {
+    const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    call(() => pg.loadModel(b)); // throws (changing nothing) on a wrong or damaged file
+    stopTraining("idle");
+    resetEpochCounters();
+    run.version++;
+    return describe();
+  },
+  [REQUESTS.evaluate]: async () => {
+    if (!pg.hasData()) throw new Error("the test data is not loaded yet");
+    if (run.state === "training") throw new Error("training is running; pause it first (each epoch ends with an evaluation)");
+    return evaluateAll();
+  },
+  [REQUESTS.specCreate]: ({ lab: name, json }) => {
+    const text = typeof json === "string" ? json : JSON.stringify(json);
+    const l = call(() => new wasm.SpecLab(text)); // a bad spec throws the core's message
+    labs.get(name)?.free();
+    labs.set(name, l);
+    return labSummary(l);
+  },
+  [REQUESTS.specStep]: ({ lab: name }) => JSON.parse(call(() => lab(name).step())),
+  [REQUESTS.specPeek]: ({ lab: name }) => JSON.parse(call(() => lab(name).peek())),
+  [REQUESTS.specReset]: ({ lab: name }) => {
+    call(() => lab(name).reset());
+    return null;
+  },
+  [REQUESTS.specGradientCheck]: ({ lab: name, layer, param, index }) => call(() => lab(name).gradientCheck(layer, param, index)),
+  [REQUESTS.specExport]: ({ lab: name }) => call(() => lab(name).toJson()),
+};
+
+async function handle(msg) {
+  const { type, id } = msg;
+  const handler = handlers[type];
+  try {
+    if (!handler) throw new Error(`unknown request type "${type}"`);
+    if (crashed) throw new Error(crashed);
+    if (type === REQUESTS.init) {
+      ready = handler(msg);
+    } else {
+      if (!ready) throw new Error("the worker has not been initialised; send init first");
+      await ready.catch(() => {
+        throw new Error("the worker failed to start; restart it");
+      });
+    }
+    const out = type === REQUESTS.init ? await ready : await handler(msg);
+    if (out instanceof Transfer) post({ type: "reply", id, ok: true, value: out.value }, out.buffers);
+    else post({ type: "reply", id, ok: true, value: out ?? null });
+  } catch (e) {
+    post({ type: "reply", id, ok: false, error: e?.message ?? String(e) });
+  }
+}
+
+self.onmessage = (e) => {
+  if (e.data && typeof e.data === "object" && "id" in e.data) handle(e.data);
+};
+
+// Anything that escapes (it should not) still reaches the page rather than dying silently.
+self.addEventListener("unhandledrejection", (e) => {
+  e.preventDefault();
+  reportFailure(e.reason, "unexpected error in the worker");
+});
