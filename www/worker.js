@@ -351,6 +351,8 @@ function evaluateAll() {
   if (evaluation.job && evaluation.job.version === run.version) return evaluation.job.promise;
   call(() => pg.resetEvaluation());
   const job = { version: run.version };
+  // Registered before the loop starts: its first check runs synchronously.
+  evaluation.job = job;
   job.promise = (async () => {
     const t0 = performance.now();
     for (;;) {
@@ -368,7 +370,6 @@ function evaluateAll() {
       await yieldToMessages();
     }
   })();
-  evaluation.job = job;
   return job.promise;
 }
 
