@@ -138,15 +138,16 @@ window.backpropLab = app;
 
 // ---- status line -----------------------------------------------------------------------------
 
-const originText = { pretrained: "pretrained", restored: "restored from your last visit", file: "loaded from a file", new: "trained here" };
+const originText = { pretrained: "pretrained", restored: "restored from your last visit", file: "loaded from a file", new: "" };
 
 function updateStatus() {
   const m = app.model;
   const model = document.querySelector("#status-model .status-value");
   if (!m) return;
   const parts = [m.settings.model, `${int(m.params)} weights`];
-  if (app.modelOrigin) parts.push(originText[app.modelOrigin] || app.modelOrigin);
-  if (m.step > 0 || app.modelOrigin === "new") parts.push(`${m.epoch} epoch${m.epoch === 1 ? "" : "s"}, step ${int(m.step)}`);
+  if (originText[app.modelOrigin]) parts.push(originText[app.modelOrigin]);
+  if (m.step === 0) parts.push("untrained");
+  else if (app.modelOrigin === "new") parts.push(`${m.epoch} epoch${m.epoch === 1 ? "" : "s"}, step ${int(m.step)}`);
   if (app.lastEvaluation) parts.push(`${pct(app.lastEvaluation.accuracy)} on test digits`);
   model.textContent = parts.join(" · ");
 }
@@ -210,6 +211,8 @@ app.client.on("state", ({ state }) => {
   app.emit("state", state);
   if (state === "paused" && was === "training") app.autosave();
 });
+
+app.client.on("progress", updateStatus);
 
 app.client.on("dataProgress", ({ loaded, total }) => {
   setDataStatus(`downloading the MNIST digits: ${bytes(loaded)}${total ? ` of ${bytes(total)}` : ""}`, total ? loaded / total : undefined);
@@ -292,6 +295,7 @@ function mountAll() {
   }
   // Canonical URL: every setting present, so copying the address reproduces the run.
   history.replaceState(null, "", `?${settingsQuery(app.settings)}${location.hash}`);
+  performance.mark("backprop-lab:interactive");
   boot();
 }
 

@@ -25,6 +25,8 @@ export class LineChart {
    * @param {{name: string, color: string, width?: number, alpha?: number, dots?: boolean}[]} o.series
    * @param {(y: number, axisStep?: number) => string} o.format formats a y value (an axis label
    *   when `axisStep`, the distance between labels, is given)
+   * @param {(x0: number, x1: number) => [number, number]=} o.xDomain the x range, given the data's
+   * @param {(x0: number, x1: number) => number[]=} o.xTicks where to label x
    * @param {[number, number]=} o.yBounds the y axis stays within these (else it includes 0)
    * @param {number=} o.tableRows at most this many rows in the table (evenly spaced)
    * @param {(xs: number[], ys: number[][]) => string} o.summary one sentence for the canvas's label
@@ -112,8 +114,9 @@ export class LineChart {
     const w = this.canvas.clientWidth;
     const h = this.canvas.clientHeight;
     const n = this.xs.length;
-    const x0 = n ? this.xs[0] : 0;
-    const x1 = n > 1 ? this.xs[n - 1] : x0 + 1;
+    let x0 = n ? this.xs[0] : 0;
+    let x1 = n > 1 ? this.xs[n - 1] : x0 + 1;
+    if (this.o.xDomain) [x0, x1] = this.o.xDomain(x0, x1);
     let lo = Infinity, hi = -Infinity;
     for (const s of this.ys) for (const v of s) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
     const [b0, b1] = this.o.yBounds || [-Infinity, Infinity];
@@ -121,8 +124,8 @@ export class LineChart {
     if (!this.o.yBounds) lo = Math.min(0, lo);
     if (hi - lo < 1e-9) (lo -= 0.05), (hi += 0.05);
     const step = niceStep(hi - lo, 4);
-    const y0 = Math.max(b0, Math.floor(lo / step - 1e-9) * step);
-    const y1 = Math.min(b1, Math.ceil(hi / step + 1e-9) * step);
+    const y0 = Math.max(b0, Math.floor(lo / step + 1e-9) * step);
+    const y1 = Math.min(b1, Math.ceil(hi / step - 1e-9) * step);
     const pw = Math.max(1, w - PAD.left - PAD.right);
     const ph = Math.max(1, h - PAD.top - PAD.bottom);
     return {
@@ -178,10 +181,10 @@ export class LineChart {
       ctx.fillText(this.o.empty || "No data yet", PAD.left + g.pw / 2, PAD.top + g.ph / 2 - 6);
       return;
     }
-    const ticks = n > 1 ? [g.x0, Math.round((g.x0 + g.x1) / 2), g.x1] : [g.x0];
+    const ticks = this.o.xTicks ? this.o.xTicks(g.x0, g.x1) : n > 1 ? [g.x0, Math.round((g.x0 + g.x1) / 2), g.x1] : [g.x0];
     ticks.forEach((x, i) => {
-      ctx.textAlign = ticks.length === 1 ? "left" : ["left", "center", "right"][i];
-      ctx.fillText(`${this.o.xName} ${x}`, g.px(x), g.h - PAD.bottom + 8);
+      ctx.textAlign = i === 0 ? "left" : i === ticks.length - 1 ? "right" : "center";
+      ctx.fillText(i === 0 || this.o.xTicks ? `${this.o.xName} ${x}` : String(x), g.px(x), g.h - PAD.bottom + 8);
     });
 
     this.o.series.forEach((s, k) => this.drawSeries(ctx, g, this.ys[k], s));

@@ -28,9 +28,15 @@ export function readSettings(search) {
   return { settings: s, invalid };
 }
 
+/** A setting as people write it: 0.001, 1e-5, 1e20 (not 100000000000000000000). */
+export function shortNumber(v) {
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e5 || a < 1e-4) ? v.toExponential().replace("e+", "e") : String(v);
+}
+
 /** The settings as a URL query, every one present. */
 export function settingsQuery(s) {
-  const q = new URLSearchParams({ model: s.model, opt: s.opt, lr: String(s.lr) });
+  const q = new URLSearchParams({ model: s.model, opt: s.opt, lr: shortNumber(s.lr) });
   if (s.opt === "sgd") q.set("momentum", String(s.momentum));
   q.set("batch", String(s.batch));
   q.set("epochs", String(s.epochs));

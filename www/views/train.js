@@ -7,7 +7,7 @@ import { LineChart, decimalsFor } from "./plot.js";
 import { paintBytes } from "./pixels.js";
 import { probabilityBars } from "./bars.js";
 import { loadPrevious } from "./modelstore.js";
-import { PRESETS, DEFAULT_LR, workerSettings } from "./settings.js";
+import { PRESETS, DEFAULT_LR, workerSettings, shortNumber } from "./settings.js";
 
 const PRESET_TEXT = {
   "mlp-64": "mlp-64 · 64 hidden units",
@@ -37,7 +37,7 @@ export function mountTrain(root, app) {
   function fillForm() {
     model.value = s.model;
     opt.value = s.opt;
-    lr.value = String(s.lr);
+    lr.value = shortNumber(s.lr);
     momentum.value = String(s.momentum);
     batch.value = String(s.batch);
     epochs.value = String(s.epochs);
@@ -148,6 +148,9 @@ export function mountTrain(root, app) {
     ],
     format: (y, step) => (!Number.isFinite(y) ? "–" : step ? pct(y, decimalsFor(step * 100)) : pct(y, 2)),
     yBounds: [0, 1],
+    // Epoch 0 (before training) to the last epoch planned, so the first point is not at the edge.
+    xDomain: (x0, x1) => [0, Math.max(x1, s.epochs, 1)],
+    xTicks: (x0, x1) => (x1 <= 10 ? Array.from({ length: x1 + 1 }, (_, i) => i) : [0, Math.round(x1 / 2), x1]),
     empty: "Accuracy appears after the first epoch",
     tableRows: 100,
     summary: (xs, ys) => (xs.length ? `After epoch ${xs[xs.length - 1]}: ${pct(ys[1][ys[1].length - 1], 2)} of test digits right.` : "No epochs yet."),
@@ -156,7 +159,7 @@ export function mountTrain(root, app) {
     "div",
     { class: "charts" },
     el("section", { class: "card" }, el("h3", {}, "Loss"), el("p", { class: "hint" }, "How wrong the model is on each batch of training digits. Lower is better."), lossChart.root),
-    el("section", { class: "card" }, el("h3", {}, "Accuracy"), el("p", { class: "hint" }, "The share of digits read right, on the digits it trains on and on test digits it never sees."), accChart.root),
+    el("section", { class: "card" }, el("h3", {}, "Accuracy"), el("p", { class: "hint" }, "The share of digits read right: on the training digits (averaged over the epoch, while it was still learning) and on test digits it never trains on."), accChart.root),
   );
 
   // Loss history (raw from the worker) and its smoothed curve.
@@ -352,9 +355,9 @@ export function mountTrain(root, app) {
     const m = app.model;
     if (!m) return;
     const o = m.settings.optimizer;
-    const optText = o.type === "adam" ? `Adam, learning rate ${o.lr}` : `SGD, learning rate ${o.lr}, momentum ${o.momentum}`;
+    const optText = o.type === "adam" ? `Adam, learning rate ${shortNumber(o.lr)}` : `SGD, learning rate ${shortNumber(o.lr)}, momentum ${o.momentum}`;
     const where = { pretrained: "The pretrained model", restored: "Your model from last time", file: "A model loaded from a file", new: "A model trained here" }[app.modelOrigin] || "The model";
-    modelText.textContent = `${where}: ${m.settings.model}, ${int(m.params)} weights and biases; ${optText}; ${m.epoch} epoch${m.epoch === 1 ? "" : "s"} and ${int(m.step)} steps trained${m.step ? "" : " (its weights are still random)"}.`;
+    modelText.textContent = `${where}: ${m.settings.model}, ${int(m.params)} weights and biases; ${optText}; ${m.epoch} epoch${m.epoch === 1 ? "" : "s"} and ${int(m.step)} step${m.step === 1 ? "" : "s"} trained${m.step ? "" : " (its weights are still random)"}.`;
   }
 
   function showModelError(e) {
@@ -519,7 +522,7 @@ export function mountTrain(root, app) {
     const ready = !!app.model && st !== "loading" && st !== "failed";
     const hasData = !!app.data;
     const m = app.model;
-    const canResume = ready && hasData && !busy && m && (st === "paused" || m.epoch < s.epochs);
+    const canResume = ready && hasData && !busy && m && (st === "paused" || (m.step > 0 && m.epoch < s.epochs));
     startBtn.disabled = !ready || !hasData || busy;
     pauseBtn.disabled = !busy;
     resumeBtn.disabled = !canResume;
@@ -570,8 +573,10 @@ export function mountTrain(root, app) {
 
   client.on("diverged", async (d) => {
     const lrNow = app.model?.settings.optimizer.lr ?? s.lr;
-    const smaller = Number((lrNow / 10).toPrecision(2));
-    const apply = el("button", { type: "button", class: "btn btn-primary", onclick: () => useSmaller(smaller) }, `Use ${smaller} and resume`);
+    const usual = DEFAULT_LR[app.model?.settings.optimizer.type === "sgd" ? "sgd" : "adam"];
+    // Far above the usual rate: suggest the usual one; near it: ten times smaller.
+    const smaller = lrNow > 10 * usual ? usual : Number((lrNow / 10).toPrecision(2));
+    const apply = el("button", { type: "button", class: "btn btn-primary", onclick: () => useSmaller(smaller) }, `Use ${shortNumber(smaller)} and resume`);
     setChildren(
       divergence,
       el("h3", {}, "Training paused itself: the loss blew up"),
@@ -579,7 +584,7 @@ export function mountTrain(root, app) {
         "p",
         {},
         `At step ${int(d.step)} the loss became ${num(d.loss)}. The weights grew so large that the arithmetic overflowed, so the model cannot learn from here. `,
-        `The usual cause is a learning rate that is too large (it is ${lrNow}): each step overshoots, and the overshoots grow. `,
+        `The usual cause is a learning rate that is too large (it is ${shortNumber(lrNow)}): each step overshoots, and the overshoots grow. `,
         `The last good weights, from step ${int(d.restoredStep)}, are back in place.`,
       ),
       el("p", {}, "What to try: a smaller learning rate, then Resume."),
@@ -602,7 +607,8 @@ export function mountTrain(root, app) {
     if (state === "done") {
       trainingRun = false;
       progressBar.value = 1;
-      progressText.textContent = `Done: ${app.model ? `${app.model.epoch} epochs, ${int(app.model.step)} steps` : "finished"}. Raise the epochs and press Resume to train longer.`;
+      const m = app.model;
+      progressText.textContent = `Done: ${m ? `${m.epoch} epoch${m.epoch === 1 ? "" : "s"}, ${int(m.step)} steps` : "finished"}. Raise the epochs and press Resume to train longer.`;
     } else if (state === "paused" && divergence.hidden) {
       progressText.textContent = `Paused${app.model ? ` at step ${int(app.model.step)}` : ""}. Resume continues from here.`;
     } else if (state === "evaluating") {
@@ -611,7 +617,7 @@ export function mountTrain(root, app) {
   });
 
   app.on("state", updateButtons);
-  app.on("settings", updateButtons);
+  app.on("settings", () => (updateButtons(), accChart.changed()));
   app.on("data", () => {
     updateButtons();
     evaluateCurrent();
