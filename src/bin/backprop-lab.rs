@@ -1,1 +1,535 @@
-fn main(){}
+//! `backprop-lab`: train, evaluate, predict and print worked traces from the command line.
+//!
+//! ```text
+//! backprop-lab train   --model cnn --epochs 5 --batch 64 --lr 0.001 --seed 1 --data DIR --out model.safetensors
+//! backprop-lab eval    --model-file model.safetensors --data DIR
+//! backprop-lab trace   --spec spec.json [--steps N]
+//! backprop-lab trace   --model-file model.safetensors --data DIR --index I
+//! backprop-lab predict --model-file model.safetensors --image digit.png
+//! backprop-lab predict --model-file model.safetensors --data DIR --test-index I
+//! ```
+//!
+//! Results go to stdout (JSON where a program will read them), progress and messages to stderr.
+//! Every failure a user can cause ends in one line `error: ...` and exit status 1 (2 for bad
+//! arguments), and never leaves a partial output file behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use backprop_lab::data::files::load_dir;
+use backprop_lab::data::mnist::Dataset;
+use backprop_lab::data::preprocess;
+use backprop_lab::error::{Error, Result};
+use backprop_lab::loss::{Loss, Targets};
+use backprop_lab::model_file;
+use backprop_lab::network::Network;
+use backprop_lab::optim::{AdamConfig, OptimizerConfig};
+use backprop_lab::presets;
+use backprop_lab::spec;
+use backprop_lab::trace::{run_spec, trace_step};
+use backprop_lab::train::{evaluate, Trainer};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(
+    name = "backprop-lab",
+    version,
+    about = "Train a neural network on MNIST and see every number of backpropagation"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OptimizerKind {
+    Adam,
+    Sgd,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a preset model on MNIST; progress on stderr, a JSON summary on stdout.
+    Train {
+        /// mlp-64, mlp-128, cnn or mlp-512-dropout
+        #[arg(long, default_value = "mlp-128")]
+        model: String,
+        #[arg(long, default_value_t = 5)]
+        epochs: usize,
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        #[arg(long, default_value_t = 0.001)]
+        lr: f64,
+        #[arg(long, value_enum, default_value = "adam")]
+        optimizer: OptimizerKind,
+        /// SGD momentum (0 for plain SGD)
+        #[arg(long, default_value_t = 0.0)]
+        momentum: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder with the four MNIST files (default: $MNIST_DIR)
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Train on only the first N training images (quick experiments)
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Where to write the model file (written only if training succeeds)
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Accuracy and confusion matrix of a model file on the MNIST test set.
+    Eval {
+        #[arg(long)]
+        model_file: PathBuf,
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// The worked trace of training steps, as JSON: of a spec file, or of a model on one test digit.
+    Trace {
+        /// A network spec (JSON); see README "The network spec"
+        #[arg(long, conflicts_with_all = ["model_file", "index"])]
+        spec: Option<PathBuf>,
+        /// Steps to trace (default: the spec's `steps`, or 1)
+        #[arg(long)]
+        steps: Option<usize>,
+        #[arg(long, requires = "index")]
+        model_file: Option<PathBuf>,
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Index of a test digit
+        #[arg(long, requires = "model_file")]
+        index: Option<usize>,
+    },
+    /// Class probabilities for a picture of a digit (any size; preprocessed like MNIST) or a test digit.
+    Predict {
+        #[arg(long)]
+        model_file: PathBuf,
+        #[arg(long, conflicts_with = "test_index")]
+        image: Option<PathBuf>,
+        /// Index of a test digit (with --data)
+        #[arg(long)]
+        test_index: Option<usize>,
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Also write the 28x28 image the network sees to this PNG
+        #[arg(long)]
+        save_input: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+            if matches!(e.kind(), DisplayHelp | DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // clap's message is several lines with usage; keep its first line.
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("error: {first} (see backprop-lab --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Train {
+            model,
+            epochs,
+            batch,
+            lr,
+            optimizer,
+            momentum,
+            seed,
+            data,
+            limit,
+            out,
+        } => {
+            let opt = match optimizer {
+                OptimizerKind::Adam => OptimizerConfig::Adam(AdamConfig {
+                    lr,
+                    ..AdamConfig::default()
+                }),
+                OptimizerKind::Sgd => OptimizerConfig::Sgd { lr, momentum },
+            };
+            train(&model, epochs, batch, opt, seed, data, limit, out)
+        }
+        Command::Eval {
+            model_file,
+            data,
+            json,
+        } => eval(&model_file, data, json),
+        Command::Trace {
+            spec,
+            steps,
+            model_file,
+            data,
+            index,
+        } => match (spec, model_file, index) {
+            (Some(spec), _, _) => trace_spec(&spec, steps),
+            (None, Some(model_file), Some(index)) => trace_digit(&model_file, data, index),
+            _ => Err(Error::new(
+                "give --spec FILE, or --model-file FILE with --index I (and --data DIR)",
+            )),
+        },
+        Command::Predict {
+            model_file,
+            image,
+            test_index,
+            data,
+            save_input,
+        } => predict(&model_file, image, test_index, data, save_input),
+    }
+}
+
+fn data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
+    data.or_else(|| std::env::var_os("MNIST_DIR").map(PathBuf::from))
+        .ok_or_else(|| {
+            Error::new(
+                "no data: pass --data DIR or set MNIST_DIR to a folder with the four MNIST files",
+            )
+        })
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))
+}
+
+fn load_model(path: &Path) -> Result<model_file::Model> {
+    model_file::load(&read_file(path)?).map_err(|e| e.context(path.display()))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, so a failure never
+/// leaves a partial file behind.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.partial",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("model")
+    ));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
+        .and_then(|_| std::fs::rename(&tmp, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::new(format!("{}: could not write ({e})", path.display()))
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train(
+    model: &str,
+    epochs: usize,
+    batch: usize,
+    opt: OptimizerConfig,
+    seed: u64,
+    data: Option<PathBuf>,
+    limit: Option<usize>,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    // Check every setting before the slow part.
+    let arch = presets::arch(model)?;
+    opt.validate("--lr/--momentum")
+        .map_err(|e| Error::new(e.0.replace("--lr/--momentum.", "--")))?;
+    if epochs == 0 {
+        return Err(Error::new("--epochs must be at least 1"));
+    }
+    if batch == 0 {
+        return Err(Error::new("--batch must be at least 1"));
+    }
+    if let Some(out) = &out {
+        let dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(Error::new(format!(
+                "{}: the folder {} does not exist",
+                out.display(),
+                dir.display()
+            )));
+        }
+    }
+    let dir = data_dir(data)?;
+    let (mut train_set, test_set) = load_dir(&dir)?;
+    if let Some(n) = limit {
+        if n == 0 {
+            return Err(Error::new("--limit must be at least 1"));
+        }
+        train_set = train_set.subset(0..n.min(train_set.len()));
+    }
+    eprintln!(
+        "training {model} on {} images ({} test) from {}: {epochs} epochs, batch {batch}, {}, seed {seed}",
+        train_set.len(),
+        test_set.len(),
+        dir.display(),
+        describe_opt(&opt)
+    );
+
+    let net = Network::from_arch(&arch, seed)?;
+    let mut trainer = Trainer::new(net, opt, batch, seed);
+    let steps_per_epoch = trainer.steps_per_epoch(train_set.len());
+    let bar = ProgressBar::new((epochs * train_set.len()) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {percent:>3}% epoch {msg} · {per_sec} · ETA {eta}")
+            .expect("valid template")
+            .progress_chars("█▉▊▋▌▍▎▏ "),
+    );
+    let started = Instant::now();
+    let mut history = Vec::new();
+    for epoch in 1..=epochs {
+        bar.set_message(format!("{epoch}/{epochs}"));
+        let epoch_start = Instant::now();
+        let (mut loss_sum, mut correct, mut seen) = (0f64, 0usize, 0usize);
+        for _ in 0..steps_per_epoch {
+            let o = trainer
+                .step(&train_set)
+                .map_err(|d| Error::new(d.to_string()))?;
+            loss_sum += o.loss as f64 * o.batch as f64;
+            correct += o.correct;
+            seen += o.batch;
+            bar.inc(o.batch as u64);
+        }
+        let seconds = epoch_start.elapsed().as_secs_f64();
+        let ev = evaluate(&mut trainer.net, &test_set, 500);
+        let line = json!({
+            "epoch": epoch,
+            "loss": loss_sum / seen as f64,
+            "train_accuracy": correct as f64 / seen as f64,
+            "test_accuracy": ev.accuracy,
+            "test_loss": ev.loss,
+            "seconds": seconds,
+            "samples_per_second": seen as f64 / seconds,
+        });
+        bar.suspend(|| {
+            eprintln!(
+                "epoch {epoch}/{epochs}: loss {:.4}, train accuracy {:.2}%, test accuracy {:.2}% ({:.1} s, {:.0} samples/s)",
+                loss_sum / seen as f64,
+                100.0 * correct as f64 / seen as f64,
+                100.0 * ev.accuracy,
+                seconds,
+                seen as f64 / seconds
+            )
+        });
+        history.push(line);
+    }
+    bar.finish_and_clear();
+    let total = started.elapsed().as_secs_f64();
+    let final_acc = history
+        .last()
+        .map(|h| h["test_accuracy"].clone())
+        .unwrap_or_default();
+    let info = json!({
+        "model": model, "epochs": epochs, "batch": batch, "optimizer": opt, "seed": seed,
+        "train_images": train_set.len(), "test_accuracy": final_acc,
+    });
+    if let Some(out) = &out {
+        let bytes = model_file::save(&mut trainer.net, Some(&trainer.opt), &info)?;
+        write_atomically(out, &bytes)?;
+        eprintln!("saved {}", out.display());
+    }
+    let summary = json!({
+        "model": model, "epochs": epochs, "batch": batch, "optimizer": opt, "seed": seed,
+        "train_images": train_set.len(), "test_images": test_set.len(),
+        "test_accuracy": final_acc, "seconds": total,
+        "out": out.map(|p| p.display().to_string()), "history": history,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&summary).expect("plain data")
+    );
+    Ok(())
+}
+
+fn describe_opt(opt: &OptimizerConfig) -> String {
+    match opt {
+        OptimizerConfig::Adam(c) => format!(
+            "Adam (lr {}, β1 {}, β2 {}, ε {})",
+            c.lr, c.beta1, c.beta2, c.eps
+        ),
+        OptimizerConfig::Sgd { lr, momentum } => format!("SGD (lr {lr}, momentum {momentum})"),
+    }
+}
+
+fn eval(model_file: &Path, data: Option<PathBuf>, as_json: bool) -> Result<()> {
+    let mut model = load_model(model_file)?;
+    check_digit_model(&model.network)?;
+    let (_, test) = load_dir(&data_dir(data)?)?;
+    let ev = evaluate(&mut model.network, &test, 500);
+    if as_json {
+        let mut v = serde_json::to_value(&ev).expect("plain data");
+        v.as_object_mut().map(|o| {
+            o.remove("predictions");
+            o.remove("misclassified")
+        });
+        println!("{}", serde_json::to_string_pretty(&v).expect("plain data"));
+        return Ok(());
+    }
+    println!(
+        "test accuracy: {:.2}% ({} of {}), mean loss {:.4}",
+        100.0 * ev.accuracy,
+        ev.correct,
+        ev.count,
+        ev.loss
+    );
+    println!();
+    println!("confusion matrix (rows: true digit, columns: predicted)");
+    print!("     ");
+    for p in 0..ev.confusion.len() {
+        print!("{p:>6}");
+    }
+    println!();
+    for (t, row) in ev.confusion.iter().enumerate() {
+        print!("{t:>4} ");
+        for c in row {
+            print!("{c:>6}");
+        }
+        println!();
+    }
+    Ok(())
+}
+
+fn check_digit_model(net: &Network) -> Result<()> {
+    let arch = net.arch();
+    if arch.input_shape.iter().product::<usize>() != 784 || arch.outputs().ok() != Some(10) {
+        return Err(Error::new(
+            "this model does not take 28x28 digits to 10 classes",
+        ));
+    }
+    Ok(())
+}
+
+fn trace_spec(path: &Path, steps: Option<usize>) -> Result<()> {
+    let text = String::from_utf8(read_file(path)?)
+        .map_err(|_| Error::new(format!("{}: not UTF-8 text", path.display())))?;
+    let spec = spec::parse(&text).map_err(|e| e.context(path.display()))?;
+    let steps = steps.unwrap_or(spec.steps);
+    if steps == 0 || steps > 10_000 {
+        return Err(Error::new(format!(
+            "--steps must be from 1 to 10000, found {steps}"
+        )));
+    }
+    let traces = run_spec(&spec, steps);
+    print_json(&json!({"steps": steps, "traces": traces}))
+}
+
+fn trace_digit(model_file: &Path, data: Option<PathBuf>, index: usize) -> Result<()> {
+    let model = load_model(model_file)?;
+    check_digit_model(&model.network)?;
+    let (_, test) = load_dir(&data_dir(data)?)?;
+    let (pixels, label) = test_digit(&test, index)?;
+    let mut net = model.network;
+    let mut opt = model
+        .optimizer
+        .unwrap_or_else(|| OptimizerConfig::default().build());
+    let x = net.batch_from_flat(pixels, 1);
+    let trace = trace_step(
+        &mut net,
+        &mut opt,
+        x,
+        &Targets::Labels(vec![label]),
+        Loss::SoftmaxCrossEntropy,
+        true,
+    );
+    print_json(&json!({"steps": 1, "index": index, "label": label, "traces": [trace]}))
+}
+
+fn test_digit(test: &Dataset, index: usize) -> Result<(Vec<f32>, usize)> {
+    if index >= test.len() {
+        return Err(Error::new(format!(
+            "test digit {index} does not exist; there are {} (0 to {})",
+            test.len(),
+            test.len() - 1
+        )));
+    }
+    let mut x = vec![0.0; 784];
+    let mut y = [0usize];
+    test.fill_batch(&[index], &mut x, &mut y);
+    Ok((x, y[0]))
+}
+
+fn predict(
+    model_file: &Path,
+    image: Option<PathBuf>,
+    test_index: Option<usize>,
+    data: Option<PathBuf>,
+    save_input: Option<PathBuf>,
+) -> Result<()> {
+    let mut model = load_model(model_file)?;
+    check_digit_model(&model.network)?;
+    let (pixels, label, preprocessed) = match (image, test_index) {
+        (Some(path), _) => {
+            let img = image::open(&path).map_err(|e| {
+                Error::new(format!("{}: not a readable picture ({e})", path.display()))
+            })?;
+            let gray = img.to_luma8();
+            let (w, h) = gray.dimensions();
+            let ink = preprocess::ink_from_gray(gray.as_raw(), w as usize, h as usize);
+            let p = preprocess::preprocess(&ink, w as usize, h as usize)?.ok_or_else(|| {
+                Error::new(format!(
+                    "{}: no digit found (the picture is blank)",
+                    path.display()
+                ))
+            })?;
+            (p.image.clone(), None, Some(p))
+        }
+        (None, Some(i)) => {
+            let (_, test) = load_dir(&data_dir(data)?)?;
+            let (x, y) = test_digit(&test, i)?;
+            (x, Some(y), None)
+        }
+        (None, None) => return Err(Error::new("give --image FILE or --test-index I")),
+    };
+    if let Some(out) = save_input {
+        let bytes = preprocess::to_u8(&pixels);
+        let img = image::GrayImage::from_raw(28, 28, bytes).expect("784 pixels");
+        let mut png = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .map_err(|e| Error::new(e.to_string()))?;
+        write_atomically(&out, &png)?;
+    }
+    let probs = model.network.predict(&pixels).into_raw_vec_and_offset().0;
+    let prediction = backprop_lab::train::argmax(&probs);
+    let mut out = json!({"prediction": prediction, "probabilities": probs});
+    if let Some(l) = label {
+        out["label"] = json!(l);
+    }
+    if let Some(p) = preprocessed {
+        out["bbox"] = json!(p.bbox);
+        out["center_of_mass"] = json!(p.center_of_mass);
+    }
+    print_json(&out)
+}
+
+fn print_json(v: &serde_json::Value) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    serde_json::to_writer(&mut lock, v)
+        .map_err(|e| Error::new(format!("could not write the output: {e}")))?;
+    writeln!(lock).map_err(|e| Error::new(format!("could not write the output: {e}")))
+}
