@@ -76,12 +76,26 @@ impl Loss {
     // out: (N, K), targets: N labels or (N, K) values -> loss, dout (N, K)
     pub fn forward_backward(self, out: ArrayView2<'_, f32>, targets: &Targets) -> LossOutput {
         let (n, k) = out.dim();
-        assert_eq!(targets.len(), n, "{} outputs but {} targets", n, targets.len());
+        assert_eq!(
+            targets.len(),
+            n,
+            "{} outputs but {} targets",
+            n,
+            targets.len()
+        );
         if let Targets::Labels(l) = targets {
-            assert!(l.iter().all(|&c| c < k), "a label is not below the {k} outputs: {l:?}");
+            assert!(
+                l.iter().all(|&c| c < k),
+                "a label is not below the {k} outputs: {l:?}"
+            );
         }
         if let Targets::Values(v) = targets {
-            assert_eq!(v.ncols(), k, "targets have {} columns, outputs {k}", v.ncols());
+            assert_eq!(
+                v.ncols(),
+                k,
+                "targets have {} columns, outputs {k}",
+                v.ncols()
+            );
         }
         match self {
             Loss::SoftmaxCrossEntropy => softmax_cross_entropy(out, targets),
@@ -93,7 +107,11 @@ impl Loss {
                     sum += (e as f64) * (e as f64);
                     scale * e
                 });
-                LossOutput { loss: (sum / (n * k) as f64) as f32, dout, probs: None }
+                LossOutput {
+                    loss: (sum / (n * k) as f64) as f32,
+                    dout,
+                    probs: None,
+                }
             }
             Loss::HalfSse => {
                 let mut sum = 0f64;
@@ -102,7 +120,11 @@ impl Loss {
                     sum += 0.5 * (e as f64) * (e as f64);
                     e / n as f32
                 });
-                LossOutput { loss: (sum / n as f64) as f32, dout, probs: None }
+                LossOutput {
+                    loss: (sum / n as f64) as f32,
+                    dout,
+                    probs: None,
+                }
             }
         }
     }
@@ -143,7 +165,11 @@ fn softmax_cross_entropy(z: ArrayView2<'_, f32>, targets: &Targets) -> LossOutpu
             dout[[i, j]] = ((p - y) / n as f64) as f32;
         }
     }
-    LossOutput { loss: (total / n as f64) as f32, dout, probs: Some(probs) }
+    LossOutput {
+        loss: (total / n as f64) as f32,
+        dout,
+        probs: Some(probs),
+    }
 }
 
 #[cfg(test)]
@@ -164,7 +190,10 @@ mod tests {
             let lm = loss.forward_backward(minus.view(), &targets).loss as f64;
             let numeric = (lp - lm) / (2.0 * h as f64);
             let a = analytic[idx] as f64;
-            assert!((a - numeric).abs() < 1e-3 * a.abs().max(numeric.abs()) + 1e-4, "{loss:?} {idx:?}: {a} vs {numeric}");
+            assert!(
+                (a - numeric).abs() < 1e-3 * a.abs().max(numeric.abs()) + 1e-4,
+                "{loss:?} {idx:?}: {a} vs {numeric}"
+            );
         }
     }
 
@@ -182,7 +211,10 @@ mod tests {
 
     #[test]
     fn cross_entropy_is_stable_for_huge_logits() {
-        let o = Loss::SoftmaxCrossEntropy.forward_backward(array![[1000.0, 0.0, -1000.0]].view(), &Targets::Labels(vec![1]));
+        let o = Loss::SoftmaxCrossEntropy.forward_backward(
+            array![[1000.0, 0.0, -1000.0]].view(),
+            &Targets::Labels(vec![1]),
+        );
         assert!((o.loss - 1000.0).abs() < 1e-3, "loss {}", o.loss);
         assert!(o.dout.iter().all(|v| v.is_finite()));
     }
@@ -195,14 +227,25 @@ mod tests {
         assert_eq!(Loss::Mse.forward_backward(out.view(), &t).loss, 3.5);
         assert_eq!(Loss::HalfSse.forward_backward(out.view(), &t).loss, 3.5);
         // d½SSE/do = (o − t) / N
-        assert_eq!(Loss::HalfSse.forward_backward(out.view(), &t).dout, array![[0.5, -1.0], [0.0, 1.5]]);
+        assert_eq!(
+            Loss::HalfSse.forward_backward(out.view(), &t).dout,
+            array![[0.5, -1.0], [0.0, 1.5]]
+        );
     }
 
     #[test]
     fn gradients_match_central_differences() {
         let out = array![[0.3, -1.2, 2.0], [0.5, 0.1, -0.7]];
-        check(Loss::SoftmaxCrossEntropy, out.clone(), Targets::Labels(vec![2, 0]));
-        check(Loss::SoftmaxCrossEntropy, out.clone(), Targets::Values(array![[0.2, 0.3, 0.5], [0.0, 0.9, 0.1]]));
+        check(
+            Loss::SoftmaxCrossEntropy,
+            out.clone(),
+            Targets::Labels(vec![2, 0]),
+        );
+        check(
+            Loss::SoftmaxCrossEntropy,
+            out.clone(),
+            Targets::Values(array![[0.2, 0.3, 0.5], [0.0, 0.9, 0.1]]),
+        );
         let t = Targets::Values(array![[1.0, 0.0, -1.0], [0.25, 0.5, 0.75]]);
         check(Loss::Mse, out.clone(), t.clone());
         check(Loss::HalfSse, out, t);

@@ -44,13 +44,20 @@ struct OptimizerMeta {
 }
 
 /// Serializes `net` (and `opt`'s state, if given) to safetensors bytes.
-pub fn save(net: &mut Network, opt: Option<&Optimizer>, info: &serde_json::Value) -> Result<Vec<u8>> {
+pub fn save(
+    net: &mut Network,
+    opt: Option<&Optimizer>,
+    info: &serde_json::Value,
+) -> Result<Vec<u8>> {
     let arch = net.arch();
     let names = net.param_names();
     let mut tensors: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
     let params = net.params();
     for ((layer, name), p) in names.iter().zip(&params) {
-        tensors.insert(format!("layers.{layer}.{name}"), (p.shape.clone(), to_bytes(p.value)));
+        tensors.insert(
+            format!("layers.{layer}.{name}"),
+            (p.shape.clone(), to_bytes(p.value)),
+        );
     }
     let mut meta = HashMap::new();
     if let Some(opt) = opt {
@@ -60,40 +67,74 @@ pub fn save(net: &mut Network, opt: Option<&Optimizer>, info: &serde_json::Value
         };
         for (suffix, state) in states {
             for (((layer, name), p), values) in names.iter().zip(&params).zip(state.iter()) {
-                tensors.insert(format!("optimizer.layers.{layer}.{name}.{suffix}"), (p.shape.clone(), to_bytes(values)));
+                tensors.insert(
+                    format!("optimizer.layers.{layer}.{name}.{suffix}"),
+                    (p.shape.clone(), to_bytes(values)),
+                );
             }
         }
-        meta.insert("optimizer".into(), serde_json::to_string(&OptimizerMeta { config: opt.config(), t }).expect("plain data"));
+        meta.insert(
+            "optimizer".into(),
+            serde_json::to_string(&OptimizerMeta {
+                config: opt.config(),
+                t,
+            })
+            .expect("plain data"),
+        );
     }
     meta.insert("format".into(), FORMAT.into());
     meta.insert("version".into(), VERSION.to_string());
-    meta.insert("architecture".into(), serde_json::to_string(&arch).expect("plain data"));
-    meta.insert("checksum".into(), checksum(tensors.iter().map(|(k, (s, b))| (k.as_str(), s.as_slice(), b.as_slice()))));
+    meta.insert(
+        "architecture".into(),
+        serde_json::to_string(&arch).expect("plain data"),
+    );
+    meta.insert(
+        "checksum".into(),
+        checksum(
+            tensors
+                .iter()
+                .map(|(k, (s, b))| (k.as_str(), s.as_slice(), b.as_slice())),
+        ),
+    );
     if !info.is_null() {
         meta.insert("info".into(), info.to_string());
     }
     let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
-        .map(|(k, (shape, bytes))| (k.clone(), TensorView::new(Dtype::F32, shape.clone(), bytes).expect("sizes agree")))
+        .map(|(k, (shape, bytes))| {
+            (
+                k.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), bytes).expect("sizes agree"),
+            )
+        })
         .collect();
-    safetensors::serialize(views, Some(meta)).map_err(|e| Error::new(format!("could not write the model: {e}")))
+    safetensors::serialize(views, Some(meta))
+        .map_err(|e| Error::new(format!("could not write the model: {e}")))
 }
 
 /// Reads and checks a model file.
 pub fn load(bytes: &[u8]) -> Result<Model> {
     let not_ours = |why: String| Error::new(format!("not a backprop-lab model file: {why}"));
     let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| match e {
-        safetensors::SafeTensorError::HeaderTooSmall | safetensors::SafeTensorError::MetadataIncompleteBuffer => {
-            Error::new(format!("the model file is truncated or not a safetensors file ({} bytes)", bytes.len()))
-        }
+        safetensors::SafeTensorError::HeaderTooSmall
+        | safetensors::SafeTensorError::MetadataIncompleteBuffer => Error::new(format!(
+            "the model file is truncated or not a safetensors file ({} bytes)",
+            bytes.len()
+        )),
         other => not_ours(format!("it is not a valid safetensors file ({other})")),
     })?;
-    let st = SafeTensors::deserialize(bytes).map_err(|e| Error::new(format!("the model file is truncated or corrupted ({e})")))?;
+    let st = SafeTensors::deserialize(bytes)
+        .map_err(|e| Error::new(format!("the model file is truncated or corrupted ({e})")))?;
     let meta = metadata.metadata().clone().unwrap_or_default();
     match meta.get("format").map(String::as_str) {
         Some(FORMAT) => {}
         Some(other) => return Err(not_ours(format!("its format is '{other}'"))),
-        None => return Err(not_ours("it has no 'format' in its metadata (a safetensors file from another program?)".into())),
+        None => {
+            return Err(not_ours(
+                "it has no 'format' in its metadata (a safetensors file from another program?)"
+                    .into(),
+            ))
+        }
     }
     let version: u32 = meta
         .get("version")
@@ -109,25 +150,46 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
     let mut tensors: BTreeMap<String, (Vec<usize>, &[u8])> = BTreeMap::new();
     for (name, view) in st.iter() {
         if view.dtype() != Dtype::F32 {
-            return Err(Error::new(format!("{name}: expected f32 numbers, found {:?}", view.dtype())));
+            return Err(Error::new(format!(
+                "{name}: expected f32 numbers, found {:?}",
+                view.dtype()
+            )));
         }
         tensors.insert(name.to_string(), (view.shape().to_vec(), view.data()));
     }
-    let stored = meta.get("checksum").ok_or_else(|| Error::new("the model file has no checksum in its metadata"))?;
-    if *stored != checksum(tensors.iter().map(|(k, (s, b))| (k.as_str(), s.as_slice(), *b))) {
-        return Err(Error::new("the model file is corrupted: its numbers do not match its checksum"));
+    let stored = meta
+        .get("checksum")
+        .ok_or_else(|| Error::new("the model file has no checksum in its metadata"))?;
+    if *stored
+        != checksum(
+            tensors
+                .iter()
+                .map(|(k, (s, b))| (k.as_str(), s.as_slice(), *b)),
+        )
+    {
+        return Err(Error::new(
+            "the model file is corrupted: its numbers do not match its checksum",
+        ));
     }
 
     let arch: Arch = meta
         .get("architecture")
         .ok_or_else(|| Error::new("the model file has no architecture in its metadata"))
-        .and_then(|a| serde_json::from_str(a).map_err(|e| Error::new(format!("the model file's architecture is not valid: {e}"))))?;
-    let mut network = Network::from_arch(&arch, 0).map_err(|e| e.context("the model file's architecture"))?;
+        .and_then(|a| {
+            serde_json::from_str(a)
+                .map_err(|e| Error::new(format!("the model file's architecture is not valid: {e}")))
+        })?;
+    let mut network =
+        Network::from_arch(&arch, 0).map_err(|e| e.context("the model file's architecture"))?;
     let names = network.param_names();
     let mut expect = |key: String, shape: &[usize]| -> Result<Vec<f32>> {
-        let (found, data) = tensors.remove(&key).ok_or_else(|| Error::new(format!("the model file has no tensor '{key}'")))?;
+        let (found, data) = tensors
+            .remove(&key)
+            .ok_or_else(|| Error::new(format!("the model file has no tensor '{key}'")))?;
         if found != shape {
-            return Err(Error::new(format!("{key}: expected shape {shape:?} for this architecture, found {found:?}")));
+            return Err(Error::new(format!(
+                "{key}: expected shape {shape:?} for this architecture, found {found:?}"
+            )));
         }
         Ok(from_bytes(data))
     };
@@ -139,9 +201,21 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
     let optimizer = match meta.get("optimizer") {
         None => None,
         Some(text) => {
-            let om: OptimizerMeta = serde_json::from_str(text).map_err(|e| Error::new(format!("the model file's optimizer settings are not valid: {e}")))?;
-            let state = |suffix: &str, expect: &mut dyn FnMut(String, &[usize]) -> Result<Vec<f32>>| -> Result<Vec<Vec<f32>>> {
-                names.iter().zip(&shapes).map(|((layer, name), shape)| expect(format!("optimizer.layers.{layer}.{name}.{suffix}"), shape)).collect()
+            let om: OptimizerMeta = serde_json::from_str(text).map_err(|e| {
+                Error::new(format!(
+                    "the model file's optimizer settings are not valid: {e}"
+                ))
+            })?;
+            let state = |suffix: &str,
+                         expect: &mut dyn FnMut(String, &[usize]) -> Result<Vec<f32>>|
+             -> Result<Vec<Vec<f32>>> {
+                names
+                    .iter()
+                    .zip(&shapes)
+                    .map(|((layer, name), shape)| {
+                        expect(format!("optimizer.layers.{layer}.{name}.{suffix}"), shape)
+                    })
+                    .collect()
             };
             Some(match om.config {
                 OptimizerConfig::Adam(cfg) => {
@@ -161,16 +235,27 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
         }
     };
     if let Some(extra) = tensors.keys().next() {
-        return Err(Error::new(format!("the model file has a tensor '{extra}' that this architecture does not use")));
+        return Err(Error::new(format!(
+            "the model file has a tensor '{extra}' that this architecture does not use"
+        )));
     }
     for (p, v) in network.params().iter_mut().zip(values) {
         p.value.copy_from_slice(&v);
     }
     if !network.is_finite() {
-        return Err(Error::new("the model file holds weights that are not finite numbers (NaN or infinity)"));
+        return Err(Error::new(
+            "the model file holds weights that are not finite numbers (NaN or infinity)",
+        ));
     }
-    let info = meta.get("info").and_then(|i| serde_json::from_str(i).ok()).unwrap_or(serde_json::Value::Null);
-    Ok(Model { network, optimizer, info })
+    let info = meta
+        .get("info")
+        .and_then(|i| serde_json::from_str(i).ok())
+        .unwrap_or(serde_json::Value::Null);
+    Ok(Model {
+        network,
+        optimizer,
+        info,
+    })
 }
 
 fn to_bytes(values: &[f32]) -> Vec<u8> {
@@ -178,7 +263,10 @@ fn to_bytes(values: &[f32]) -> Vec<u8> {
 }
 
 fn from_bytes(bytes: &[u8]) -> Vec<f32> {
-    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 /// `sha256:` of every tensor's name, shape and bytes, in name order.
@@ -230,17 +318,33 @@ mod tests {
     fn bad_files_say_what_is_wrong() {
         let (_, bytes) = trained_bytes();
         let err = |b: &[u8]| load(b).unwrap_err().to_string();
-        assert!(err(&bytes[..5]).contains("truncated"), "{}", err(&bytes[..5]));
-        assert!(err(&bytes[..bytes.len() - 10]).contains("truncated"), "{}", err(&bytes[..bytes.len() - 10]));
+        assert!(
+            err(&bytes[..5]).contains("truncated"),
+            "{}",
+            err(&bytes[..5])
+        );
+        assert!(
+            err(&bytes[..bytes.len() - 10]).contains("truncated"),
+            "{}",
+            err(&bytes[..bytes.len() - 10])
+        );
         let mut flipped = bytes.clone();
         let last = flipped.len() - 3;
         flipped[last] ^= 0x55;
-        assert_eq!(err(&flipped), "the model file is corrupted: its numbers do not match its checksum");
-        assert!(err(b"hello, this is not a model file at all").starts_with("not a backprop-lab model file"));
+        assert_eq!(
+            err(&flipped),
+            "the model file is corrupted: its numbers do not match its checksum"
+        );
+        assert!(err(b"hello, this is not a model file at all")
+            .starts_with("not a backprop-lab model file"));
 
         // A safetensors file from another program.
         let data = to_bytes(&[1.0, 2.0]);
-        let other = safetensors::serialize([("x", TensorView::new(Dtype::F32, vec![2], &data).unwrap())], None).unwrap();
+        let other = safetensors::serialize(
+            [("x", TensorView::new(Dtype::F32, vec![2], &data).unwrap())],
+            None,
+        )
+        .unwrap();
         assert!(err(&other).contains("no 'format'"), "{}", err(&other));
     }
 
@@ -252,7 +356,10 @@ mod tests {
             meta.insert("format".to_string(), FORMAT.to_string());
             meta.insert("version".to_string(), version.to_string());
             meta.insert("architecture".to_string(), arch.to_string());
-            let tensors = [("layers.0.weight", TensorView::new(Dtype::F32, vec![1, 2], &data).unwrap())];
+            let tensors = [(
+                "layers.0.weight",
+                TensorView::new(Dtype::F32, vec![1, 2], &data).unwrap(),
+            )];
             let sum = checksum([("layers.0.weight", &[1usize, 2][..], &data[..])].into_iter());
             meta.insert("checksum".to_string(), sum);
             safetensors::serialize(tensors, Some(meta)).unwrap()

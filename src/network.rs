@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::layers::{
-    Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, LayerSpec, MaxPool2d, Param, Tensor,
+    Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, LayerSpec, MaxPool2d,
+    Param, Tensor,
 };
 
 /// The shape of a network without its numbers: what a model file stores beside the weights.
@@ -36,12 +37,20 @@ impl Arch {
     /// fit (`layers[3]: dense layer expects 5408 inputs, ...`).
     pub fn shapes(&self) -> Result<Vec<Vec<usize>>> {
         if self.input_shape.is_empty() || self.input_shape.contains(&0) {
-            return Err(Error::at("input_shape", format!("expected [n] or [C, H, W] of positive sizes, found {:?}", self.input_shape)));
+            return Err(Error::at(
+                "input_shape",
+                format!(
+                    "expected [n] or [C, H, W] of positive sizes, found {:?}",
+                    self.input_shape
+                ),
+            ));
         }
         let mut shape = self.input_shape.clone();
         let mut shapes = Vec::with_capacity(self.layers.len());
         for (i, l) in self.layers.iter().enumerate() {
-            shape = l.output_shape(&shape).map_err(|e| e.context(format!("layers[{i}]")))?;
+            shape = l
+                .output_shape(&shape)
+                .map_err(|e| e.context(format!("layers[{i}]")))?;
             shapes.push(shape.clone());
         }
         if self.layers.is_empty() {
@@ -55,7 +64,9 @@ impl Arch {
         let shapes = self.shapes()?;
         match shapes.last().map(|s| s.as_slice()) {
             Some([k]) => Ok(*k),
-            Some(s) => Err(Error::new(format!("the last layer must give a flat output, but gives shape {s:?}"))),
+            Some(s) => Err(Error::new(format!(
+                "the last layer must give a flat output, but gives shape {s:?}"
+            ))),
             None => Err(Error::at("layers", "expected at least one layer")),
         }
     }
@@ -82,16 +93,33 @@ impl Network {
             layers.push(match *spec {
                 LayerSpec::Dense { inputs, outputs } => {
                     let w = init(&mut rng, &[outputs, inputs], inputs, outputs, relu_follows);
-                    Layer::Dense(Dense::new(w.into_dimensionality().expect("2-D"), Array1::zeros(outputs)))
+                    Layer::Dense(Dense::new(
+                        w.into_dimensionality().expect("2-D"),
+                        Array1::zeros(outputs),
+                    ))
                 }
-                LayerSpec::Conv2d { in_channels, out_channels, kernel, stride, padding } => {
+                LayerSpec::Conv2d {
+                    in_channels,
+                    out_channels,
+                    kernel,
+                    stride,
+                    padding,
+                } => {
                     let kk = kernel * kernel;
                     let shape = [out_channels, in_channels, kernel, kernel];
-                    let w = init(&mut rng, &shape, in_channels * kk, out_channels * kk, relu_follows);
+                    let w = init(
+                        &mut rng,
+                        &shape,
+                        in_channels * kk,
+                        out_channels * kk,
+                        relu_follows,
+                    );
                     let w: Array4<f32> = w.into_dimensionality().expect("4-D");
                     Layer::Conv2d(Conv2d::new(w, Array1::zeros(out_channels), stride, padding))
                 }
-                LayerSpec::Maxpool2d { size, stride } => Layer::MaxPool2d(MaxPool2d::new(size, stride)),
+                LayerSpec::Maxpool2d { size, stride } => {
+                    Layer::MaxPool2d(MaxPool2d::new(size, stride))
+                }
                 LayerSpec::Flatten => Layer::Flatten(Flatten::new()),
                 LayerSpec::Relu => Layer::Activation(Activation::new(ActivationKind::Relu)),
                 LayerSpec::Sigmoid => Layer::Activation(Activation::new(ActivationKind::Sigmoid)),
@@ -100,16 +128,24 @@ impl Network {
                 LayerSpec::Dropout { rate } => Layer::Dropout(Dropout::new(rate, rng.random())),
             });
         }
-        Ok(Network { input_shape: arch.input_shape.clone(), layers })
+        Ok(Network {
+            input_shape: arch.input_shape.clone(),
+            layers,
+        })
     }
 
     pub fn arch(&self) -> Arch {
-        Arch { input_shape: self.input_shape.clone(), layers: self.layers.iter().map(Layer::spec).collect() }
+        Arch {
+            input_shape: self.input_shape.clone(),
+            layers: self.layers.iter().map(Layer::spec).collect(),
+        }
     }
 
     /// The number of outputs of the last layer.
     pub fn outputs(&self) -> usize {
-        self.arch().outputs().expect("a built network has a valid architecture")
+        self.arch()
+            .outputs()
+            .expect("a built network has a valid architecture")
     }
 
     /// Reshapes a flat batch `(N, features)` to `(N, input_shape...)`.
@@ -127,14 +163,24 @@ impl Network {
 
     /// [`forward`](Self::forward), calling `observe(i, output)` after layer `i`: the worked
     /// trace records every intermediate value this way, through the very same loop.
-    pub fn forward_observed(&mut self, x: Tensor, train: bool, mut observe: impl FnMut(usize, &Tensor)) -> Array2<f32> {
-        assert_eq!(&x.shape()[1..], self.input_shape.as_slice(), "input shape differs from the network's");
+    pub fn forward_observed(
+        &mut self,
+        x: Tensor,
+        train: bool,
+        mut observe: impl FnMut(usize, &Tensor),
+    ) -> Array2<f32> {
+        assert_eq!(
+            &x.shape()[1..],
+            self.input_shape.as_slice(),
+            "input shape differs from the network's"
+        );
         let mut out = x;
         for (i, layer) in self.layers.iter_mut().enumerate() {
             out = layer.forward(out, train);
             observe(i, &out);
         }
-        out.into_dimensionality().expect("the last layer gives (N, outputs)")
+        out.into_dimensionality()
+            .expect("the last layer gives (N, outputs)")
     }
 
     /// Backpropagates `dout` (∂L/∂output) through the layers in reverse, accumulating every
@@ -145,7 +191,11 @@ impl Network {
 
     /// [`backward`](Self::backward), calling `observe(i, dout)` with the gradient arriving at the
     /// output of layer `i`, before that layer's backward runs.
-    pub fn backward_observed(&mut self, dout: Array2<f32>, mut observe: impl FnMut(usize, &Tensor)) {
+    pub fn backward_observed(
+        &mut self,
+        dout: Array2<f32>,
+        mut observe: impl FnMut(usize, &Tensor),
+    ) {
         let mut grad = dout.into_dyn();
         for (i, layer) in self.layers.iter_mut().enumerate().rev() {
             observe(i, &grad);
@@ -181,13 +231,20 @@ impl Network {
 
     /// Whether every weight is a finite number (training diverged otherwise).
     pub fn is_finite(&mut self) -> bool {
-        self.params().iter().all(|p| p.value.iter().all(|v| v.is_finite()))
+        self.params()
+            .iter()
+            .all(|p| p.value.iter().all(|v| v.is_finite()))
     }
 
     /// Softmax probabilities of a flat batch, in evaluation mode.
     pub fn predict(&mut self, flat: &[f32]) -> Array2<f32> {
         let features: usize = self.input_shape.iter().product();
-        assert_eq!(flat.len() % features, 0, "predict: {} numbers is not a whole number of inputs of {features}", flat.len());
+        assert_eq!(
+            flat.len() % features,
+            0,
+            "predict: {} numbers is not a whole number of inputs of {features}",
+            flat.len()
+        );
         let x = self.batch_from_flat(flat.to_vec(), flat.len() / features);
         let out = self.forward(x, false);
         crate::loss::softmax(out.view())
@@ -195,7 +252,13 @@ impl Network {
 }
 
 /// He normal or Glorot uniform weights of `shape`.
-fn init(rng: &mut ChaCha8Rng, shape: &[usize], fan_in: usize, fan_out: usize, he: bool) -> ArrayD<f32> {
+fn init(
+    rng: &mut ChaCha8Rng,
+    shape: &[usize],
+    fan_in: usize,
+    fan_out: usize,
+    he: bool,
+) -> ArrayD<f32> {
     if he {
         let normal = Normal::new(0.0, (2.0 / fan_in as f32).sqrt()).expect("positive std");
         ArrayD::from_shape_simple_fn(IxDyn(shape), || normal.sample(rng))
@@ -214,13 +277,25 @@ mod tests {
         Arch {
             input_shape: vec![1, 6, 6],
             layers: vec![
-                LayerSpec::Conv2d { in_channels: 1, out_channels: 2, kernel: 3, stride: 1, padding: 1 },
+                LayerSpec::Conv2d {
+                    in_channels: 1,
+                    out_channels: 2,
+                    kernel: 3,
+                    stride: 1,
+                    padding: 1,
+                },
                 LayerSpec::Relu,
                 LayerSpec::Maxpool2d { size: 2, stride: 2 },
                 LayerSpec::Flatten,
-                LayerSpec::Dense { inputs: 18, outputs: 5 },
+                LayerSpec::Dense {
+                    inputs: 18,
+                    outputs: 5,
+                },
                 LayerSpec::Tanh,
-                LayerSpec::Dense { inputs: 5, outputs: 3 },
+                LayerSpec::Dense {
+                    inputs: 5,
+                    outputs: 3,
+                },
             ],
         }
     }
@@ -230,18 +305,34 @@ mod tests {
         let arch = small_cnn();
         assert_eq!(arch.shapes().unwrap()[2], vec![2, 3, 3]);
         let mut bad = arch.clone();
-        bad.layers[4] = LayerSpec::Dense { inputs: 20, outputs: 5 };
+        bad.layers[4] = LayerSpec::Dense {
+            inputs: 20,
+            outputs: 5,
+        };
         assert_eq!(
             bad.shapes().unwrap_err().to_string(),
             "layers[4]: dense layer expects 20 inputs, but the previous layer gives 18"
         );
         bad.layers.remove(3);
-        assert!(bad.shapes().unwrap_err().to_string().contains("add a flatten layer"));
+        assert!(bad
+            .shapes()
+            .unwrap_err()
+            .to_string()
+            .contains("add a flatten layer"));
     }
 
     #[test]
     fn same_seed_same_weights_and_he_scale() {
-        let arch = Arch { input_shape: vec![784], layers: vec![LayerSpec::Dense { inputs: 784, outputs: 256 }, LayerSpec::Relu] };
+        let arch = Arch {
+            input_shape: vec![784],
+            layers: vec![
+                LayerSpec::Dense {
+                    inputs: 784,
+                    outputs: 256,
+                },
+                LayerSpec::Relu,
+            ],
+        };
         let mut a = Network::from_arch(&arch, 1).unwrap();
         let mut b = Network::from_arch(&arch, 1).unwrap();
         let mut c = Network::from_arch(&arch, 2).unwrap();
@@ -261,11 +352,17 @@ mod tests {
         let targets = Targets::Labels(vec![1, 2]);
         let loss_at = |net: &Network| {
             let out = net.clone().forward(x.clone(), false);
-            Loss::SoftmaxCrossEntropy.forward_backward(out.view(), &targets).loss as f64
+            Loss::SoftmaxCrossEntropy
+                .forward_backward(out.view(), &targets)
+                .loss as f64
         };
         let out = net.forward(x.clone(), false);
         net.zero_grad();
-        net.backward(Loss::SoftmaxCrossEntropy.forward_backward(out.view(), &targets).dout);
+        net.backward(
+            Loss::SoftmaxCrossEntropy
+                .forward_backward(out.view(), &targets)
+                .dout,
+        );
         let grads: Vec<Vec<f32>> = net.params().iter().map(|p| p.grad.to_vec()).collect();
         let h = 1e-2;
         for (k, grad) in grads.iter().enumerate() {
@@ -276,7 +373,10 @@ mod tests {
                 minus.params()[k].value[i] -= h;
                 let numeric = (loss_at(&plus) - loss_at(&minus)) / (2.0 * h as f64);
                 let err = (g as f64 - numeric).abs();
-                assert!(err < 2e-3 * numeric.abs().max(g.abs() as f64) + 1e-3, "param {k}[{i}]: {g} vs {numeric}");
+                assert!(
+                    err < 2e-3 * numeric.abs().max(g.abs() as f64) + 1e-3,
+                    "param {k}[{i}]: {g} vs {numeric}"
+                );
             }
         }
     }

@@ -26,8 +26,14 @@ fn mlp(hidden: &[usize], dropout: f32) -> Arch {
         }
         inputs = h;
     }
-    layers.push(Dense { inputs, outputs: 10 });
-    Arch { input_shape: vec![784], layers }
+    layers.push(Dense {
+        inputs,
+        outputs: 10,
+    });
+    Arch {
+        input_shape: vec![784],
+        layers,
+    }
 }
 
 pub fn arch(name: &str) -> Result<Arch> {
@@ -38,17 +44,32 @@ pub fn arch(name: &str) -> Result<Arch> {
         "cnn" => Arch {
             input_shape: vec![1, 28, 28],
             layers: vec![
-                Conv2d { in_channels: 1, out_channels: 32, kernel: 3, stride: 1, padding: 0 },
+                Conv2d {
+                    in_channels: 1,
+                    out_channels: 32,
+                    kernel: 3,
+                    stride: 1,
+                    padding: 0,
+                },
                 Relu,
                 Maxpool2d { size: 2, stride: 2 },
                 Flatten,
-                Dense { inputs: 32 * 13 * 13, outputs: 64 },
+                Dense {
+                    inputs: 32 * 13 * 13,
+                    outputs: 64,
+                },
                 Relu,
-                Dense { inputs: 64, outputs: 10 },
+                Dense {
+                    inputs: 64,
+                    outputs: 10,
+                },
             ],
         },
         _ => {
-            return Err(Error::new(format!("unknown model '{name}'; choose one of {}", NAMES.join(", "))));
+            return Err(Error::new(format!(
+                "unknown model '{name}'; choose one of {}",
+                NAMES.join(", ")
+            )));
         }
     })
 }
@@ -62,6 +83,9 @@ mod tests {
         for name in NAMES {
             assert_eq!(arch(name).unwrap().outputs().unwrap(), 10, "{name}");
         }
-        assert_eq!(arch("resnet").unwrap_err().to_string(), "unknown model 'resnet'; choose one of mlp-64, mlp-128, cnn, mlp-512-dropout");
+        assert_eq!(
+            arch("resnet").unwrap_err().to_string(),
+            "unknown model 'resnet'; choose one of mlp-64, mlp-128, cnn, mlp-512-dropout"
+        );
     }
 }

@@ -23,7 +23,10 @@ use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
-use crate::layers::{Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, LayerSpec, MaxPool2d, Tensor};
+use crate::layers::{
+    Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, LayerSpec, MaxPool2d,
+    Tensor,
+};
 use crate::loss::{Loss, Targets};
 use crate::network::Network;
 use crate::optim::{AdamConfig, OptimizerConfig};
@@ -42,18 +45,34 @@ pub struct Spec {
     pub single: bool,
 }
 
-const TOP_FIELDS: [&str; 13] =
-    ["input", "inputs", "input_shape", "target", "targets", "label", "labels", "layers", "loss", "optimizer", "steps", "seed", "name"];
+const TOP_FIELDS: [&str; 13] = [
+    "input",
+    "inputs",
+    "input_shape",
+    "target",
+    "targets",
+    "label",
+    "labels",
+    "layers",
+    "loss",
+    "optimizer",
+    "steps",
+    "seed",
+    "name",
+];
 
 /// Parses a spec from JSON text.
 pub fn parse(text: &str) -> Result<Spec> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| Error::new(format!("not valid JSON: {e}")))?;
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| Error::new(format!("not valid JSON: {e}")))?;
     from_value(&doc)
 }
 
 /// Parses a spec from a JSON value.
 pub fn from_value(doc: &Value) -> Result<Spec> {
-    let obj = doc.as_object().ok_or_else(|| Error::new(format!("expected a JSON object, found {}", describe(doc))))?;
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| Error::new(format!("expected a JSON object, found {}", describe(doc))))?;
     check_fields(obj, "", &TOP_FIELDS)?;
 
     let seed = match obj.get("seed") {
@@ -65,16 +84,35 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
         Some(v) => count(v, "steps", 1)?,
     };
     if steps > 10_000 {
-        return Err(Error::at("steps", format!("expected at most 10000 steps, found {steps}")));
+        return Err(Error::at(
+            "steps",
+            format!("expected at most 10000 steps, found {steps}"),
+        ));
     }
 
     // Inputs: one example or a batch; shape from `input_shape` or from the nesting.
     let (raw, single, field) = match (obj.get("input"), obj.get("inputs")) {
-        (Some(_), Some(_)) => return Err(Error::new("give either `input` (one example) or `inputs` (a batch), not both")),
+        (Some(_), Some(_)) => {
+            return Err(Error::new(
+                "give either `input` (one example) or `inputs` (a batch), not both",
+            ))
+        }
         (Some(v), None) => (vec![v.clone()], true, "input"),
         (None, Some(Value::Array(items))) if !items.is_empty() => (items.clone(), false, "inputs"),
-        (None, Some(v)) => return Err(Error::at("inputs", format!("expected a non-empty list of examples, found {}", describe(v)))),
-        (None, None) => return Err(Error::new("missing `input` (one example) or `inputs` (a batch)")),
+        (None, Some(v)) => {
+            return Err(Error::at(
+                "inputs",
+                format!(
+                    "expected a non-empty list of examples, found {}",
+                    describe(v)
+                ),
+            ))
+        }
+        (None, None) => {
+            return Err(Error::new(
+                "missing `input` (one example) or `inputs` (a batch)",
+            ))
+        }
     };
     let declared = match obj.get("input_shape") {
         None => None,
@@ -83,13 +121,23 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
     let mut examples = Vec::with_capacity(raw.len());
     let mut input_shape: Option<Vec<usize>> = declared.clone();
     for (i, ex) in raw.iter().enumerate() {
-        let path = if single { field.to_string() } else { format!("{field}[{i}]") };
+        let path = if single {
+            field.to_string()
+        } else {
+            format!("{field}[{i}]")
+        };
         let (values, nested_shape) = nested_numbers(ex, &path)?;
         let shape = match &declared {
             Some(s) => {
                 let want: usize = s.iter().product();
                 if values.len() != want {
-                    return Err(Error::at(&path, format!("expected {want} numbers for input_shape {s:?}, found {}", values.len())));
+                    return Err(Error::at(
+                        &path,
+                        format!(
+                            "expected {want} numbers for input_shape {s:?}, found {}",
+                            values.len()
+                        ),
+                    ));
                 }
                 s.clone()
             }
@@ -97,7 +145,10 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
         };
         match &input_shape {
             Some(s) if *s != shape => {
-                return Err(Error::at(&path, format!("expected an example of shape {s:?} like the others, found {shape:?}")))
+                return Err(Error::at(
+                    &path,
+                    format!("expected an example of shape {s:?} like the others, found {shape:?}"),
+                ))
             }
             _ => input_shape = Some(shape),
         }
@@ -107,17 +158,30 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
     let n = raw.len();
 
     // Layers, with their numbers, checked against the shape flowing through them.
-    let layers_v = obj.get("layers").ok_or_else(|| Error::new("missing `layers`"))?;
+    let layers_v = obj
+        .get("layers")
+        .ok_or_else(|| Error::new("missing `layers`"))?;
     let layers_a = layers_v
         .as_array()
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| Error::at("layers", format!("expected a non-empty list of layers, found {}", describe(layers_v))))?;
+        .ok_or_else(|| {
+            Error::at(
+                "layers",
+                format!(
+                    "expected a non-empty list of layers, found {}",
+                    describe(layers_v)
+                ),
+            )
+        })?;
     let mut layers = Vec::new();
     let mut shape_now = input_shape.clone();
     for (i, lv) in layers_a.iter().enumerate() {
         let path = format!("layers[{i}]");
         let layer = parse_layer(lv, &path, &shape_now, seed.wrapping_add(i as u64))?;
-        shape_now = layer.spec().output_shape(&shape_now).map_err(|e| e.context(&path))?;
+        shape_now = layer
+            .spec()
+            .output_shape(&shape_now)
+            .map_err(|e| e.context(&path))?;
         layers.push(layer);
     }
     let outputs = match shape_now.as_slice() {
@@ -126,20 +190,36 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
             return Err(Error::at("layers", format!("the last layer must give a flat output (add a flatten layer), but it gives shape {s:?}")))
         }
     };
-    let network = Network { input_shape: input_shape.clone(), layers };
-
-    let loss = match obj.get("loss") {
-        None => return Err(Error::new("missing `loss`: one of softmax_cross_entropy, mse, half_sse")),
-        Some(Value::String(s)) => match s.as_str() {
-            "softmax_cross_entropy" => Loss::SoftmaxCrossEntropy,
-            "mse" => Loss::Mse,
-            "half_sse" => Loss::HalfSse,
-            other => {
-                return Err(Error::at("loss", format!("expected one of softmax_cross_entropy, mse, half_sse, found \"{other}\"")))
-            }
-        },
-        Some(v) => return Err(Error::at("loss", format!("expected a string, found {}", describe(v)))),
+    let network = Network {
+        input_shape: input_shape.clone(),
+        layers,
     };
+
+    let loss =
+        match obj.get("loss") {
+            None => {
+                return Err(Error::new(
+                    "missing `loss`: one of softmax_cross_entropy, mse, half_sse",
+                ))
+            }
+            Some(Value::String(s)) => match s.as_str() {
+                "softmax_cross_entropy" => Loss::SoftmaxCrossEntropy,
+                "mse" => Loss::Mse,
+                "half_sse" => Loss::HalfSse,
+                other => return Err(Error::at(
+                    "loss",
+                    format!(
+                        "expected one of softmax_cross_entropy, mse, half_sse, found \"{other}\""
+                    ),
+                )),
+            },
+            Some(v) => {
+                return Err(Error::at(
+                    "loss",
+                    format!("expected a string, found {}", describe(v)),
+                ))
+            }
+        };
     let targets = parse_targets(obj, single, n, outputs, loss)?;
     let optimizer = match obj.get("optimizer") {
         None => OptimizerConfig::Adam(AdamConfig::default()),
@@ -149,17 +229,44 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
     let mut shape_n = vec![n];
     shape_n.extend(&input_shape);
     let inputs = ArrayD::from_shape_vec(IxDyn(&shape_n), examples).expect("sizes were checked");
-    Ok(Spec { network, inputs, targets, loss, optimizer, steps, single })
+    Ok(Spec {
+        network,
+        inputs,
+        targets,
+        loss,
+        optimizer,
+        steps,
+        single,
+    })
 }
 
 fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Layer> {
-    let obj = v.as_object().ok_or_else(|| Error::at(path, format!("expected a layer object like {{\"type\": \"relu\"}}, found {}", describe(v))))?;
+    let obj = v.as_object().ok_or_else(|| {
+        Error::at(
+            path,
+            format!(
+                "expected a layer object like {{\"type\": \"relu\"}}, found {}",
+                describe(v)
+            ),
+        )
+    })?;
     let kind = match obj.get("type") {
         Some(Value::String(s)) => s.as_str(),
-        Some(t) => return Err(Error::at(&format!("{path}.type"), format!("expected a string, found {}", describe(t)))),
-        None => return Err(Error::at(path, "missing \"type\" (dense, conv2d, maxpool2d, flatten, relu, sigmoid, tanh, dropout)")),
+        Some(t) => {
+            return Err(Error::at(
+                &format!("{path}.type"),
+                format!("expected a string, found {}", describe(t)),
+            ))
+        }
+        None => return Err(Error::at(
+            path,
+            "missing \"type\" (dense, conv2d, maxpool2d, flatten, relu, sigmoid, tanh, dropout)",
+        )),
     };
-    let field = |name: &str| obj.get(name).ok_or_else(|| Error::at(path, format!("a {kind} layer needs \"{name}\"")));
+    let field = |name: &str| {
+        obj.get(name)
+            .ok_or_else(|| Error::at(path, format!("a {kind} layer needs \"{name}\"")))
+    };
     match kind {
         "dense" => {
             check_fields(obj, path, &["type", "weights", "bias"])?;
@@ -247,9 +354,22 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
     }
 }
 
-fn parse_targets(obj: &Map<String, Value>, single: bool, n: usize, k: usize, loss: Loss) -> Result<Targets> {
-    let given: Vec<&str> = ["target", "targets", "label", "labels"].into_iter().filter(|f| obj.contains_key(*f)).collect();
-    let want = if single { "`target` (a list of numbers) or `label` (a class index)" } else { "`targets` (one list per example) or `labels` (one class index per example)" };
+fn parse_targets(
+    obj: &Map<String, Value>,
+    single: bool,
+    n: usize,
+    k: usize,
+    loss: Loss,
+) -> Result<Targets> {
+    let given: Vec<&str> = ["target", "targets", "label", "labels"]
+        .into_iter()
+        .filter(|f| obj.contains_key(*f))
+        .collect();
+    let want = if single {
+        "`target` (a list of numbers) or `label` (a class index)"
+    } else {
+        "`targets` (one list per example) or `labels` (one class index per example)"
+    };
     let field = match given.as_slice() {
         [f] => *f,
         [] => return Err(Error::new(format!("missing {want}"))),
@@ -260,13 +380,26 @@ fn parse_targets(obj: &Map<String, Value>, single: bool, n: usize, k: usize, los
         _ => false,
     };
     if !expected_field {
-        return Err(Error::at(field, format!("with {} use {want}", if single { "one `input`" } else { "a batch of `inputs`" })));
+        return Err(Error::at(
+            field,
+            format!(
+                "with {} use {want}",
+                if single {
+                    "one `input`"
+                } else {
+                    "a batch of `inputs`"
+                }
+            ),
+        ));
     }
     let v = &obj[field];
     let label = |v: &Value, path: &str| -> Result<usize> {
         let c = count(v, path, 0)?;
         if c >= k {
-            return Err(Error::at(path, format!("expected a class index below {k} (the number of outputs), found {c}")));
+            return Err(Error::at(
+                path,
+                format!("expected a class index below {k} (the number of outputs), found {c}"),
+            ));
         }
         Ok(c)
     };
@@ -278,27 +411,64 @@ fn parse_targets(obj: &Map<String, Value>, single: bool, n: usize, k: usize, los
             if single {
                 return Ok(Targets::Labels(vec![label(v, "label")?]));
             }
-            let items = v.as_array().ok_or_else(|| Error::at("labels", format!("expected a list of {n} class indices, found {}", describe(v))))?;
+            let items = v.as_array().ok_or_else(|| {
+                Error::at(
+                    "labels",
+                    format!(
+                        "expected a list of {n} class indices, found {}",
+                        describe(v)
+                    ),
+                )
+            })?;
             if items.len() != n {
-                return Err(Error::at("labels", format!("expected {n} labels (one per input), found {}", items.len())));
+                return Err(Error::at(
+                    "labels",
+                    format!("expected {n} labels (one per input), found {}", items.len()),
+                ));
             }
-            items.iter().enumerate().map(|(i, x)| label(x, &format!("labels[{i}]"))).collect::<Result<_>>().map(Targets::Labels)
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| label(x, &format!("labels[{i}]")))
+                .collect::<Result<_>>()
+                .map(Targets::Labels)
         }
         _ => {
             let rows: Vec<(Value, String)> = if single {
                 vec![(v.clone(), "target".into())]
             } else {
-                let items = v.as_array().ok_or_else(|| Error::at("targets", format!("expected a list of {n} target lists, found {}", describe(v))))?;
+                let items = v.as_array().ok_or_else(|| {
+                    Error::at(
+                        "targets",
+                        format!("expected a list of {n} target lists, found {}", describe(v)),
+                    )
+                })?;
                 if items.len() != n {
-                    return Err(Error::at("targets", format!("expected {n} target lists (one per input), found {}", items.len())));
+                    return Err(Error::at(
+                        "targets",
+                        format!(
+                            "expected {n} target lists (one per input), found {}",
+                            items.len()
+                        ),
+                    ));
                 }
-                items.iter().enumerate().map(|(i, x)| (x.clone(), format!("targets[{i}]"))).collect()
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (x.clone(), format!("targets[{i}]")))
+                    .collect()
             };
             let mut values = Vec::with_capacity(n * k);
             for (row, path) in &rows {
                 let row = number_list(row, path)?;
                 if row.len() != k {
-                    return Err(Error::at(path, format!("expected {k} numbers (the network has {k} outputs), found {}", row.len())));
+                    return Err(Error::at(
+                        path,
+                        format!(
+                            "expected {k} numbers (the network has {k} outputs), found {}",
+                            row.len()
+                        ),
+                    ));
                 }
                 if loss == Loss::SoftmaxCrossEntropy {
                     let sum: f32 = row.iter().sum();
@@ -308,17 +478,29 @@ fn parse_targets(obj: &Map<String, Value>, single: bool, n: usize, k: usize, los
                 }
                 values.extend(row);
             }
-            Ok(Targets::Values(Array2::from_shape_vec((n, k), values).expect("checked")))
+            Ok(Targets::Values(
+                Array2::from_shape_vec((n, k), values).expect("checked"),
+            ))
         }
     }
 }
 
 fn parse_optimizer(v: &Value) -> Result<OptimizerConfig> {
-    let obj = v.as_object().ok_or_else(|| Error::at("optimizer", format!("expected an object like {{\"type\": \"sgd\", \"lr\": 0.1}}, found {}", describe(v))))?;
+    let obj = v.as_object().ok_or_else(|| {
+        Error::at(
+            "optimizer",
+            format!(
+                "expected an object like {{\"type\": \"sgd\", \"lr\": 0.1}}, found {}",
+                describe(v)
+            ),
+        )
+    })?;
     let get = |name: &str, default: Option<f64>| -> Result<f64> {
         match (obj.get(name), default) {
             // Keep the f64 the user wrote (see AdamConfig), after checking it is a number.
-            (Some(v), _) => number(v, &format!("optimizer.{name}")).map(|_| v.as_f64().expect("a number")),
+            (Some(v), _) => {
+                number(v, &format!("optimizer.{name}")).map(|_| v.as_f64().expect("a number"))
+            }
             (None, Some(d)) => Ok(d),
             (None, None) => Err(Error::at("optimizer", format!("missing \"{name}\""))),
         }
@@ -326,7 +508,10 @@ fn parse_optimizer(v: &Value) -> Result<OptimizerConfig> {
     let cfg = match obj.get("type").and_then(Value::as_str) {
         Some("sgd") => {
             check_fields(obj, "optimizer", &["type", "lr", "momentum"])?;
-            OptimizerConfig::Sgd { lr: get("lr", None)?, momentum: get("momentum", Some(0.0))? }
+            OptimizerConfig::Sgd {
+                lr: get("lr", None)?,
+                momentum: get("momentum", Some(0.0))?,
+            }
         }
         Some("adam") => {
             check_fields(obj, "optimizer", &["type", "lr", "beta1", "beta2", "eps"])?;
@@ -338,8 +523,18 @@ fn parse_optimizer(v: &Value) -> Result<OptimizerConfig> {
                 eps: get("eps", Some(d.eps))?,
             })
         }
-        Some(other) => return Err(Error::at("optimizer.type", format!("expected \"sgd\" or \"adam\", found \"{other}\""))),
-        None => return Err(Error::at("optimizer", "missing \"type\": \"sgd\" or \"adam\"")),
+        Some(other) => {
+            return Err(Error::at(
+                "optimizer.type",
+                format!("expected \"sgd\" or \"adam\", found \"{other}\""),
+            ))
+        }
+        None => {
+            return Err(Error::at(
+                "optimizer",
+                "missing \"type\": \"sgd\" or \"adam\"",
+            ))
+        }
     };
     cfg.validate("optimizer")?;
     Ok(cfg)
@@ -347,7 +542,14 @@ fn parse_optimizer(v: &Value) -> Result<OptimizerConfig> {
 
 /// Writes a network (its current weights), a batch and its targets back as a spec document:
 /// what the page exports after a few steps, and what `parse` reads back unchanged.
-pub fn to_value(network: &Network, inputs: &Tensor, targets: &Targets, loss: Loss, optimizer: &OptimizerConfig, steps: usize) -> Value {
+pub fn to_value(
+    network: &Network,
+    inputs: &Tensor,
+    targets: &Targets,
+    loss: Loss,
+    optimizer: &OptimizerConfig,
+    steps: usize,
+) -> Value {
     let n = inputs.shape()[0];
     let features: usize = network.input_shape.iter().product();
     let flat: Vec<f32> = inputs.iter().copied().collect();
@@ -358,12 +560,18 @@ pub fn to_value(network: &Network, inputs: &Tensor, targets: &Targets, loss: Los
     doc.insert("inputs".into(), Value::Array(examples));
     match targets {
         Targets::Labels(l) => doc.insert("labels".into(), json!(l)),
-        Targets::Values(v) => doc.insert("targets".into(), json!(v.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>())),
+        Targets::Values(v) => doc.insert(
+            "targets".into(),
+            json!(v.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>()),
+        ),
     };
     debug_assert_eq!(targets.len(), n);
     doc.insert("layers".into(), Value::Array(layers));
     doc.insert("loss".into(), json!(loss.name()));
-    doc.insert("optimizer".into(), serde_json::to_value(optimizer).expect("plain numbers"));
+    doc.insert(
+        "optimizer".into(),
+        serde_json::to_value(optimizer).expect("plain numbers"),
+    );
     doc.insert("steps".into(), json!(steps));
     Value::Object(doc)
 }
@@ -376,11 +584,14 @@ fn layer_to_value(layer: &Layer) -> Value {
             "bias": d.b.to_vec(),
         }),
         Layer::Conv2d(c) => {
-            let w: Vec<Vec<Vec<Vec<f32>>>> = c
-                .w
-                .outer_iter()
-                .map(|f| f.outer_iter().map(|ch| ch.outer_iter().map(|r| r.to_vec()).collect()).collect())
-                .collect();
+            let w: Vec<Vec<Vec<Vec<f32>>>> =
+                c.w.outer_iter()
+                    .map(|f| {
+                        f.outer_iter()
+                            .map(|ch| ch.outer_iter().map(|r| r.to_vec()).collect())
+                            .collect()
+                    })
+                    .collect();
             json!({"type": "conv2d", "weights": w, "bias": c.b.to_vec(), "stride": c.stride, "padding": c.padding})
         }
         other => serde_json::to_value(other.spec()).expect("plain fields"),
@@ -394,7 +605,10 @@ fn describe(v: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("{b}"),
         Value::Number(n) => format!("the number {n}"),
-        Value::String(s) if s.len() > 30 => format!("the string \"{}…\"", &s[..s.char_indices().nth(30).map_or(s.len(), |(i, _)| i)]),
+        Value::String(s) if s.len() > 30 => format!(
+            "the string \"{}…\"",
+            &s[..s.char_indices().nth(30).map_or(s.len(), |(i, _)| i)]
+        ),
         Value::String(s) => format!("the string \"{s}\""),
         Value::Array(a) => format!("a list of {}", a.len()),
         Value::Object(_) => "an object".into(),
@@ -404,8 +618,15 @@ fn describe(v: &Value) -> String {
 fn check_fields(obj: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result<()> {
     for key in obj.keys() {
         if !allowed.contains(&key.as_str()) {
-            let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-            return Err(Error::at(&at, format!("unknown field; expected one of {}", allowed.join(", "))));
+            let at = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            return Err(Error::at(
+                &at,
+                format!("unknown field; expected one of {}", allowed.join(", ")),
+            ));
         }
     }
     Ok(())
@@ -414,35 +635,68 @@ fn check_fields(obj: &Map<String, Value>, path: &str, allowed: &[&str]) -> Resul
 fn number(v: &Value, path: &str) -> Result<f32> {
     match v.as_f64() {
         Some(x) if x.is_finite() && x.abs() <= f32::MAX as f64 => Ok(x as f32),
-        _ => Err(Error::at(path, format!("expected a number, found {}", describe(v)))),
+        _ => Err(Error::at(
+            path,
+            format!("expected a number, found {}", describe(v)),
+        )),
     }
 }
 
 fn number_list(v: &Value, path: &str) -> Result<Vec<f32>> {
-    let items = v.as_array().ok_or_else(|| Error::at(path, format!("expected a list of numbers, found {}", describe(v))))?;
-    items.iter().enumerate().map(|(i, x)| number(x, &format!("{path}[{i}]"))).collect()
+    let items = v.as_array().ok_or_else(|| {
+        Error::at(
+            path,
+            format!("expected a list of numbers, found {}", describe(v)),
+        )
+    })?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| number(x, &format!("{path}[{i}]")))
+        .collect()
 }
 
 /// A whole number ≥ `min`.
 fn count(v: &Value, path: &str, min: u64) -> Result<usize> {
     match v.as_u64() {
         Some(x) if x >= min => Ok(x as usize),
-        _ => Err(Error::at(path, format!("expected a whole number of at least {min}, found {}", describe(v)))),
+        _ => Err(Error::at(
+            path,
+            format!(
+                "expected a whole number of at least {min}, found {}",
+                describe(v)
+            ),
+        )),
     }
 }
 
 fn shape(v: &Value, path: &str) -> Result<Vec<usize>> {
-    let items = v.as_array().filter(|a| a.len() == 1 || a.len() == 3).ok_or_else(|| {
-        Error::at(path, format!("expected [n] or [channels, height, width], found {}", describe(v)))
-    })?;
-    items.iter().enumerate().map(|(i, x)| count(x, &format!("{path}[{i}]"), 1)).collect()
+    let items = v
+        .as_array()
+        .filter(|a| a.len() == 1 || a.len() == 3)
+        .ok_or_else(|| {
+            Error::at(
+                path,
+                format!(
+                    "expected [n] or [channels, height, width], found {}",
+                    describe(v)
+                ),
+            )
+        })?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| count(x, &format!("{path}[{i}]"), 1))
+        .collect()
 }
 
 /// Numbers nested as regular lists (a list, a matrix, a [C][H][W] block...), flattened in C order,
 /// with their shape.
 fn nested_numbers(v: &Value, path: &str) -> Result<(Vec<f32>, Vec<usize>)> {
     match v {
-        Value::Array(items) if items.is_empty() => Err(Error::at(path, "expected numbers, found an empty list")),
+        Value::Array(items) if items.is_empty() => {
+            Err(Error::at(path, "expected numbers, found an empty list"))
+        }
         Value::Array(items) if items[0].is_array() => {
             let mut flat = Vec::new();
             let mut inner: Option<Vec<usize>> = None;
@@ -450,9 +704,12 @@ fn nested_numbers(v: &Value, path: &str) -> Result<(Vec<f32>, Vec<usize>)> {
                 let p = format!("{path}[{i}]");
                 let (vals, shape) = nested_numbers(item, &p)?;
                 match &inner {
-                    Some(s) if *s != shape => {
-                        return Err(Error::at(&p, format!("expected a block of shape {s:?} like the first one, found {shape:?}")))
-                    }
+                    Some(s) if *s != shape => return Err(Error::at(
+                        &p,
+                        format!(
+                            "expected a block of shape {s:?} like the first one, found {shape:?}"
+                        ),
+                    )),
                     _ => inner = Some(shape),
                 }
                 flat.extend(vals);
@@ -465,6 +722,9 @@ fn nested_numbers(v: &Value, path: &str) -> Result<(Vec<f32>, Vec<usize>)> {
             let vals = number_list(v, path)?;
             Ok((vals, vec![items.len()]))
         }
-        other => Err(Error::at(path, format!("expected a list of numbers, found {}", describe(other)))),
+        other => Err(Error::at(
+            path,
+            format!("expected a list of numbers, found {}", describe(other)),
+        )),
     }
 }

@@ -127,11 +127,20 @@ pub struct OptimizerTrace {
 /// Runs one training step of `net` with `opt` on the batch `x` and records every number.
 /// `net` and `opt` are updated, exactly as a training step would; clone them first to look
 /// without changing.
-pub fn trace_step(net: &mut Network, opt: &mut Optimizer, x: Tensor, targets: &Targets, loss: Loss, train: bool) -> Trace {
+pub fn trace_step(
+    net: &mut Network,
+    opt: &mut Optimizer,
+    x: Tensor,
+    targets: &Targets,
+    loss: Loss,
+    train: bool,
+) -> Trace {
     let batch = x.shape()[0];
     let input: Vec<f32> = x.iter().copied().collect();
     let arch = net.arch();
-    let shapes = arch.shapes().expect("a built network has a valid architecture");
+    let shapes = arch
+        .shapes()
+        .expect("a built network has a valid architecture");
 
     let mut outputs: Vec<Vec<f32>> = vec![Vec::new(); net.layers.len()];
     let out = net.forward_observed(x, train, |i, o| outputs[i] = o.iter().copied().collect());
@@ -142,13 +151,18 @@ pub fn trace_step(net: &mut Network, opt: &mut Optimizer, x: Tensor, targets: &T
             let row = out.slice(ndarray::s![n..n + 1, ..]);
             let t = match targets {
                 Targets::Labels(l) => Targets::Labels(vec![l[n]]),
-                Targets::Values(v) => Targets::Values(v.slice(ndarray::s![n..n + 1, ..]).to_owned()),
+                Targets::Values(v) => {
+                    Targets::Values(v.slice(ndarray::s![n..n + 1, ..]).to_owned())
+                }
             };
             loss.forward_backward(row, &t).loss
         })
         .collect();
     let target_values: Vec<f32> = match targets {
-        Targets::Labels(l) => l.iter().flat_map(|&c| (0..k).map(move |j| (j == c) as u8 as f32)).collect(),
+        Targets::Labels(l) => l
+            .iter()
+            .flat_map(|&c| (0..k).map(move |j| (j == c) as u8 as f32))
+            .collect(),
         Targets::Values(v) => v.iter().copied().collect(),
     };
     let loss_trace = LossTrace {
@@ -167,11 +181,14 @@ pub fn trace_step(net: &mut Network, opt: &mut Optimizer, x: Tensor, targets: &T
 
     net.zero_grad();
     let mut grad_outputs: Vec<Vec<f32>> = vec![Vec::new(); net.layers.len()];
-    net.backward_observed(lo.dout, |i, g| grad_outputs[i] = g.iter().copied().collect());
+    net.backward_observed(lo.dout, |i, g| {
+        grad_outputs[i] = g.iter().copied().collect()
+    });
 
     // Parameters and optimizer state before the step (zeros before the first step).
     let names = net.param_names();
-    let state = |s: &[Vec<f32>], k: usize, n: usize| s.get(k).cloned().unwrap_or_else(|| vec![0.0; n]);
+    let state =
+        |s: &[Vec<f32>], k: usize, n: usize| s.get(k).cloned().unwrap_or_else(|| vec![0.0; n]);
     let mut params: Vec<ParamTrace> = net
         .params()
         .iter()
@@ -194,7 +211,14 @@ pub fn trace_step(net: &mut Network, opt: &mut Optimizer, x: Tensor, targets: &T
                     step: Vec::with_capacity(n),
                 },
             };
-            ParamTrace { name: p.name, shape: p.shape.clone(), before: p.value.to_vec(), grad: p.grad.to_vec(), after: Vec::new(), update }
+            ParamTrace {
+                name: p.name,
+                shape: p.shape.clone(),
+                before: p.value.to_vec(),
+                grad: p.grad.to_vec(),
+                after: Vec::new(),
+                update,
+            }
         })
         .collect();
 
@@ -202,7 +226,15 @@ pub fn trace_step(net: &mut Network, opt: &mut Optimizer, x: Tensor, targets: &T
     let bias_correction = match opt {
         Optimizer::Adam(a) => {
             a.step_observed(&mut net.params(), |k, _, u| {
-                if let ParamUpdate::Adam { m, v, m_hat, v_hat, step, .. } = &mut params[k].update {
+                if let ParamUpdate::Adam {
+                    m,
+                    v,
+                    m_hat,
+                    v_hat,
+                    step,
+                    ..
+                } = &mut params[k].update
+                {
                     m.push(u.m);
                     v.push(u.v);
                     m_hat.push(u.m_hat);
@@ -239,7 +271,11 @@ pub fn trace_step(net: &mut Network, opt: &mut Optimizer, x: Tensor, targets: &T
         .map(|(i, (layer, params))| LayerTrace {
             index: i,
             spec: layer.spec(),
-            input_shape: if i == 0 { net.input_shape.clone() } else { shapes[i - 1].clone() },
+            input_shape: if i == 0 {
+                net.input_shape.clone()
+            } else {
+                shapes[i - 1].clone()
+            },
             output_shape: shapes[i].clone(),
             output: std::mem::take(&mut outputs[i]),
             grad_output: std::mem::take(&mut grad_outputs[i]),
@@ -257,7 +293,11 @@ pub fn trace_step(net: &mut Network, opt: &mut Optimizer, x: Tensor, targets: &T
         input,
         layers,
         loss: loss_trace,
-        optimizer: OptimizerTrace { config: opt.config(), t: opt.steps(), bias_correction },
+        optimizer: OptimizerTrace {
+            config: opt.config(),
+            t: opt.steps(),
+            bias_correction,
+        },
     }
 }
 
@@ -280,7 +320,15 @@ pub struct GradCheck {
 
 /// Checks ∂L/∂θ for element `index` of parameter `param` (`weight` or `bias`) of layer `layer`,
 /// on a copy of `net` (nothing changes).
-pub fn gradient_check(net: &Network, x: &Tensor, targets: &Targets, loss: Loss, layer: usize, param: &str, index: usize) -> Result<GradCheck> {
+pub fn gradient_check(
+    net: &Network,
+    x: &Tensor,
+    targets: &Targets,
+    loss: Loss,
+    layer: usize,
+    param: &str,
+    index: usize,
+) -> Result<GradCheck> {
     let mut base = net.clone();
     let names = base.param_names();
     let k = names
@@ -289,7 +337,9 @@ pub fn gradient_check(net: &Network, x: &Tensor, targets: &Targets, loss: Loss, 
         .ok_or_else(|| Error::new(format!("layer {layer} has no parameter '{param}'")))?;
     let len = base.params()[k].value.len();
     if index >= len {
-        return Err(Error::new(format!("layer {layer} {param} has {len} elements; index {index} is out of range")));
+        return Err(Error::new(format!(
+            "layer {layer} {param} has {len} elements; index {index} is out of range"
+        )));
     }
     // Evaluation mode: dropout would otherwise draw new masks for every evaluation.
     let loss_at = |n: &mut Network| {
@@ -310,12 +360,33 @@ pub fn gradient_check(net: &Network, x: &Tensor, targets: &Targets, loss: Loss, 
     let (loss_plus, loss_minus) = (nudged(h), nudged(-h));
     let numeric = ((loss_plus as f64 - loss_minus as f64) / (2.0 * h as f64)) as f32;
     let relative_error = (analytic - numeric).abs() / analytic.abs().max(numeric.abs()).max(1e-12);
-    Ok(GradCheck { layer, param: names[k].1, index, h, loss_plus, loss_minus, numeric, analytic, relative_error })
+    Ok(GradCheck {
+        layer,
+        param: names[k].1,
+        index,
+        h,
+        loss_plus,
+        loss_minus,
+        numeric,
+        analytic,
+        relative_error,
+    })
 }
 
 /// Runs a spec's steps, one trace per step.
 pub fn run_spec(spec: &crate::spec::Spec, steps: usize) -> Vec<Trace> {
     let mut net = spec.network.clone();
     let mut opt = spec.optimizer.build();
-    (0..steps).map(|_| trace_step(&mut net, &mut opt, spec.inputs.clone(), &spec.targets, spec.loss, true)).collect()
+    (0..steps)
+        .map(|_| {
+            trace_step(
+                &mut net,
+                &mut opt,
+                spec.inputs.clone(),
+                &spec.targets,
+                spec.loss,
+                true,
+            )
+        })
+        .collect()
 }

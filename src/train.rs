@@ -107,7 +107,11 @@ impl Trainer {
         }
         let n = self.batch.min(self.order.len() - self.pos);
         let features = self.x.len() / self.batch;
-        data.fill_batch(&self.order[self.pos..self.pos + n], &mut self.x[..n * features], &mut self.y[..n]);
+        data.fill_batch(
+            &self.order[self.pos..self.pos + n],
+            &mut self.x[..n * features],
+            &mut self.y[..n],
+        );
         self.pos += n;
 
         let x = self.net.batch_from_flat(self.x[..n * features].to_vec(), n);
@@ -129,7 +133,12 @@ impl Trainer {
         if epoch_done {
             self.epoch += 1;
         }
-        Ok(StepOutcome { loss: loss.loss, correct, batch: n, epoch_done })
+        Ok(StepOutcome {
+            loss: loss.loss,
+            correct,
+            batch: n,
+            epoch_done,
+        })
     }
 
     fn reshuffle(&mut self, n: usize) {
@@ -156,12 +165,20 @@ impl Trainer {
             }
             None => step,
         };
-        Diverged { step, loss, restored_step }
+        Diverged {
+            step,
+            loss,
+            restored_step,
+        }
     }
 }
 
 fn count_correct(out: &Array2<f32>, labels: &[usize]) -> usize {
-    out.rows().into_iter().zip(labels).filter(|(row, &y)| argmax(row.as_slice().expect("contiguous")) == y).count()
+    out.rows()
+        .into_iter()
+        .zip(labels)
+        .filter(|(row, &y)| argmax(row.as_slice().expect("contiguous")) == y)
+        .count()
 }
 
 /// The index of the largest value (the first one on ties).
@@ -233,8 +250,12 @@ impl Evaluator {
         for chunk in indices.chunks(batch) {
             let n = chunk.len();
             data.fill_batch(chunk, &mut self.x[..n * features], &mut self.y[..n]);
-            let out = net.forward(net.batch_from_flat(self.x[..n * features].to_vec(), n), false);
-            let l = Loss::SoftmaxCrossEntropy.forward_backward(out.view(), &Targets::Labels(self.y[..n].to_vec()));
+            let out = net.forward(
+                net.batch_from_flat(self.x[..n * features].to_vec(), n),
+                false,
+            );
+            let l = Loss::SoftmaxCrossEntropy
+                .forward_backward(out.view(), &Targets::Labels(self.y[..n].to_vec()));
             self.loss_sum += l.loss as f64 * n as f64;
             for ((row, &label), &idx) in out.rows().into_iter().zip(&self.y[..n]).zip(chunk) {
                 let p = argmax(row.as_slice().expect("contiguous"));

@@ -8,20 +8,34 @@ use backprop_lab::trace::run_spec;
 use serde_json::Value;
 
 fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array().expect("a list").iter().map(|x| x.as_f64().expect("a number")).collect()
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
 }
 
 fn assert_all_close(what: &str, ours: &[f32], theirs: &[f64]) {
-    assert_eq!(ours.len(), theirs.len(), "{what}: {} numbers, reference has {}", ours.len(), theirs.len());
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "{what}: {} numbers, reference has {}",
+        ours.len(),
+        theirs.len()
+    );
     for (i, (&a, &b)) in ours.iter().zip(theirs).enumerate() {
         let err = (a as f64 - b).abs();
-        assert!(err <= 1e-6 + 1e-5 * b.abs(), "{what}[{i}]: ours {a}, reference {b} (error {err:.3e})");
+        assert!(
+            err <= 1e-6 + 1e-5 * b.abs(),
+            "{what}[{i}]: ours {a}, reference {b} (error {err:.3e})"
+        );
     }
 }
 
 #[test]
 fn matches_the_jax_reference() {
-    let doc: Value = serde_json::from_str(include_str!("golden/golden.json")).expect("golden.json parses");
+    let doc: Value =
+        serde_json::from_str(include_str!("golden/golden.json")).expect("golden.json parses");
     let cases = doc["cases"].as_array().expect("cases");
     assert!(cases.len() >= 6, "all golden cases are present");
     for case in cases {
@@ -32,10 +46,18 @@ fn matches_the_jax_reference() {
         assert_eq!(traces.len(), 3, "{name}: three steps");
 
         for (i, out) in want["outputs"].as_array().unwrap().iter().enumerate() {
-            assert_all_close(&format!("{name} layer {i} output"), &traces[0].layers[i].output, &numbers(out));
+            assert_all_close(
+                &format!("{name} layer {i} output"),
+                &traces[0].layers[i].output,
+                &numbers(out),
+            );
         }
         for (s, loss) in numbers(&want["loss"]).iter().enumerate() {
-            assert_all_close(&format!("{name} loss at step {}", s + 1), &[traces[s].loss.value], &[*loss]);
+            assert_all_close(
+                &format!("{name} loss at step {}", s + 1),
+                &[traces[s].loss.value],
+                &[*loss],
+            );
         }
         for (i, g) in want["grads"].as_array().unwrap().iter().enumerate() {
             let params = &traces[0].layers[i].params;
@@ -43,8 +65,16 @@ fn matches_the_jax_reference() {
                 assert!(params.is_empty(), "{name} layer {i} has no parameters");
                 continue;
             }
-            assert_all_close(&format!("{name} layer {i} dW"), &params[0].grad, &numbers(&g["weights"]));
-            assert_all_close(&format!("{name} layer {i} db"), &params[1].grad, &numbers(&g["bias"]));
+            assert_all_close(
+                &format!("{name} layer {i} dW"),
+                &params[0].grad,
+                &numbers(&g["weights"]),
+            );
+            assert_all_close(
+                &format!("{name} layer {i} db"),
+                &params[1].grad,
+                &numbers(&g["bias"]),
+            );
         }
         for (s, after) in want["params"].as_array().unwrap().iter().enumerate() {
             for (i, p) in after.as_array().unwrap().iter().enumerate() {
@@ -52,8 +82,16 @@ fn matches_the_jax_reference() {
                     continue;
                 }
                 let params = &traces[s].layers[i].params;
-                assert_all_close(&format!("{name} step {} layer {i} W", s + 1), &params[0].after, &numbers(&p["weights"]));
-                assert_all_close(&format!("{name} step {} layer {i} b", s + 1), &params[1].after, &numbers(&p["bias"]));
+                assert_all_close(
+                    &format!("{name} step {} layer {i} W", s + 1),
+                    &params[0].after,
+                    &numbers(&p["weights"]),
+                );
+                assert_all_close(
+                    &format!("{name} step {} layer {i} b", s + 1),
+                    &params[1].after,
+                    &numbers(&p["bias"]),
+                );
             }
         }
     }

@@ -66,7 +66,10 @@ pub struct Activation {
 
 impl Activation {
     pub fn new(kind: ActivationKind) -> Self {
-        Activation { kind, y: Tensor::zeros(ndarray::IxDyn(&[0])) }
+        Activation {
+            kind,
+            y: Tensor::zeros(ndarray::IxDyn(&[0])),
+        }
     }
 
     // x: any shape -> same shape
@@ -79,7 +82,12 @@ impl Activation {
 
     /// dx = dout ⊙ f'(x), with f' computed from the saved output.
     pub fn backward(&self, dout: &Tensor) -> Tensor {
-        assert_eq!(dout.shape(), self.y.shape(), "{:?}: dout shape differs from output shape", self.kind);
+        assert_eq!(
+            dout.shape(),
+            self.y.shape(),
+            "{:?}: dout shape differs from output shape",
+            self.kind
+        );
         let kind = self.kind;
         let mut dx = dout.clone();
         dx.zip_mut_with(&self.y, |d, &y| *d *= kind.derivative_from_output(y));
@@ -109,22 +117,35 @@ mod tests {
 
     #[test]
     fn sigmoid_does_not_overflow() {
-        let s = Activation::new(ActivationKind::Sigmoid).forward(array![[-1000.0f32, 1000.0]].into_dyn());
+        let s = Activation::new(ActivationKind::Sigmoid)
+            .forward(array![[-1000.0f32, 1000.0]].into_dyn());
         assert_eq!(s, array![[0.0, 1.0]].into_dyn());
     }
 
     #[test]
     fn relu_gradients() {
-        check_layer(&mut Layer::Activation(Activation::new(ActivationKind::Relu)), &[3, 7], 11);
+        check_layer(
+            &mut Layer::Activation(Activation::new(ActivationKind::Relu)),
+            &[3, 7],
+            11,
+        );
     }
 
     #[test]
     fn sigmoid_gradients() {
-        check_layer(&mut Layer::Activation(Activation::new(ActivationKind::Sigmoid)), &[3, 7], 12);
+        check_layer(
+            &mut Layer::Activation(Activation::new(ActivationKind::Sigmoid)),
+            &[3, 7],
+            12,
+        );
     }
 
     #[test]
     fn tanh_gradients() {
-        check_layer(&mut Layer::Activation(Activation::new(ActivationKind::Tanh)), &[2, 2, 3, 3], 13);
+        check_layer(
+            &mut Layer::Activation(Activation::new(ActivationKind::Tanh)),
+            &[2, 2, 3, 3],
+            13,
+        );
     }
 }

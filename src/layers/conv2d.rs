@@ -58,11 +58,26 @@ impl Geometry {
 
 impl Conv2d {
     pub fn new(w: Array4<f32>, b: Array1<f32>, stride: usize, padding: usize) -> Self {
-        assert_eq!(w.shape()[0], b.len(), "conv2d: {} filters but {} biases", w.shape()[0], b.len());
+        assert_eq!(
+            w.shape()[0],
+            b.len(),
+            "conv2d: {} filters but {} biases",
+            w.shape()[0],
+            b.len()
+        );
         assert_eq!(w.shape()[2], w.shape()[3], "conv2d: kernels are square");
         assert!(stride >= 1, "conv2d: stride must be at least 1");
         let (dw, db) = (Array4::zeros(w.raw_dim()), Array1::zeros(b.raw_dim()));
-        Conv2d { w, b, dw, db, stride, padding, cols: Array3::zeros((0, 0, 0)), in_chw: (0, 0, 0) }
+        Conv2d {
+            w,
+            b,
+            dw,
+            db,
+            stride,
+            padding,
+            cols: Array3::zeros((0, 0, 0)),
+            in_chw: (0, 0, 0),
+        }
     }
 
     pub fn out_channels(&self) -> usize {
@@ -77,17 +92,35 @@ impl Conv2d {
 
     fn geometry(&self, c: usize, h: usize, w: usize) -> Geometry {
         let (k, s, p) = (self.kernel(), self.stride, self.padding);
-        assert!(h + 2 * p >= k && w + 2 * p >= k, "conv2d: kernel {k} larger than padded input {h}x{w}+{p}");
-        Geometry { c, h, w, k, s, p, oh: (h + 2 * p - k) / s + 1, ow: (w + 2 * p - k) / s + 1 }
+        assert!(
+            h + 2 * p >= k && w + 2 * p >= k,
+            "conv2d: kernel {k} larger than padded input {h}x{w}+{p}"
+        );
+        Geometry {
+            c,
+            h,
+            w,
+            k,
+            s,
+            p,
+            oh: (h + 2 * p - k) / s + 1,
+            ow: (w + 2 * p - k) / s + 1,
+        }
     }
-
 
     /// `Z_n = W cols_n + b` for every example n.
     // x: (N, C, H, W) -> (N, O, OH, OW)
     pub fn forward(&mut self, x: Tensor) -> Tensor {
-        let x = x.into_dimensionality::<Ix4>().expect("conv2d: input must be (N, C, H, W)");
+        let x = x
+            .into_dimensionality::<Ix4>()
+            .expect("conv2d: input must be (N, C, H, W)");
         let (n, c, h, w) = x.dim();
-        assert_eq!(c, self.in_channels(), "conv2d: input has {c} channels, layer expects {}", self.in_channels());
+        assert_eq!(
+            c,
+            self.in_channels(),
+            "conv2d: input has {c} channels, layer expects {}",
+            self.in_channels()
+        );
         let g = self.geometry(c, h, w);
         let ckk = c * g.k * g.k;
         if self.cols.dim() != (n, ckk, g.oh * g.ow) {
@@ -98,14 +131,27 @@ impl Conv2d {
         let o = self.out_channels();
         let mut out = Array3::<f32>::zeros((n, o, g.oh * g.ow));
         let w2 = as_matrix(&self.w);
-        for (i, (mut cols, mut out_n)) in self.cols.outer_iter_mut().zip(out.outer_iter_mut()).enumerate() {
-            im2col(&g, x.index_axis(Axis(0), i).as_slice().expect("contiguous input"), &mut cols);
+        for (i, (mut cols, mut out_n)) in self
+            .cols
+            .outer_iter_mut()
+            .zip(out.outer_iter_mut())
+            .enumerate()
+        {
+            im2col(
+                &g,
+                x.index_axis(Axis(0), i)
+                    .as_slice()
+                    .expect("contiguous input"),
+                &mut cols,
+            );
             for (mut row, &b) in out_n.outer_iter_mut().zip(self.b.iter()) {
                 row.fill(b);
             }
             general_mat_mul(1.0, &w2, &cols, 1.0, &mut out_n);
         }
-        out.into_shape_with_order((n, o, g.oh, g.ow)).expect("contiguous").into_dyn()
+        out.into_shape_with_order((n, o, g.oh, g.ow))
+            .expect("contiguous")
+            .into_dyn()
     }
 
     /// `dW += Σ_n dZ_n colsₙᵀ`, `db += Σ dZ`, `dx = col2im(Wᵀ dZ_n)`
@@ -113,12 +159,23 @@ impl Conv2d {
     pub fn backward(&mut self, dout: &Tensor, need_dx: bool) -> Option<Tensor> {
         let (n, ckk, ohw) = self.cols.dim();
         let o = self.out_channels();
-        assert_eq!(dout.shape(), &[n, o, dout.shape()[2], dout.shape()[3]], "conv2d: dout shape");
-        let dout = dout.view().into_shape_with_order((n, o, ohw)).expect("dout is contiguous");
+        assert_eq!(
+            dout.shape(),
+            &[n, o, dout.shape()[2], dout.shape()[3]],
+            "conv2d: dout shape"
+        );
+        let dout = dout
+            .view()
+            .into_shape_with_order((n, o, ohw))
+            .expect("dout is contiguous");
         let (c, h, w) = self.in_chw;
         let g = self.geometry(c, h, w);
 
-        let mut dw2 = self.dw.view_mut().into_shape_with_order((o, ckk)).expect("contiguous");
+        let mut dw2 = self
+            .dw
+            .view_mut()
+            .into_shape_with_order((o, ckk))
+            .expect("contiguous");
         for (cols, dout_n) in self.cols.outer_iter().zip(dout.outer_iter()) {
             general_mat_mul(1.0, &dout_n, &cols.t(), 1.0, &mut dw2);
         }
@@ -163,7 +220,9 @@ impl Conv2d {
 /// The weights `(O, C, k, k)` viewed as the matrix `(O, C·k·k)`: one filter per row.
 fn as_matrix(w: &Array4<f32>) -> ArrayView2<'_, f32> {
     let o = w.shape()[0];
-    w.view().into_shape_with_order((o, w.len() / o)).expect("weights are contiguous")
+    w.view()
+        .into_shape_with_order((o, w.len() / o))
+        .expect("weights are contiguous")
 }
 
 /// Copies every receptive field of one example `x` `(C, H, W)` into a column of `cols`
@@ -203,7 +262,9 @@ fn col2im(g: &Geometry, dcols: &ArrayView2<'_, f32>, dx: &mut [f32]) {
             for kj in 0..g.k {
                 let row = ((c * g.k + ki) * g.k + kj) * ohw;
                 for oi in 0..g.oh {
-                    let Some(i) = g.source(oi, ki, g.h) else { continue };
+                    let Some(i) = g.source(oi, ki, g.h) else {
+                        continue;
+                    };
                     let src = &dcols[row + oi * g.ow..row + (oi + 1) * g.ow];
                     for (oj, &d) in src.iter().enumerate() {
                         if let Some(j) = g.source(oj, kj, g.w) {
@@ -216,7 +277,6 @@ fn col2im(g: &Geometry, dcols: &ArrayView2<'_, f32>, dx: &mut [f32]) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,7 +285,9 @@ mod tests {
     use ndarray::{array, Array};
 
     fn layer(o: usize, c: usize, k: usize, stride: usize, padding: usize, seed: u64) -> Conv2d {
-        let w = random_tensor(&[o, c, k, k], seed).into_dimensionality().unwrap();
+        let w = random_tensor(&[o, c, k, k], seed)
+            .into_dimensionality()
+            .unwrap();
         let b = random_tensor(&[o], seed + 1).into_dimensionality().unwrap();
         Conv2d::new(w, b, stride, padding)
     }
@@ -233,14 +295,22 @@ mod tests {
     /// The six-loop definition from the module docs, to check im2col against.
     fn naive(conv: &Conv2d, x: &Array4<f32>) -> Array4<f32> {
         let (n, c, h, w) = x.dim();
-        let (o, k, s, p) = (conv.out_channels(), conv.kernel(), conv.stride, conv.padding);
+        let (o, k, s, p) = (
+            conv.out_channels(),
+            conv.kernel(),
+            conv.stride,
+            conv.padding,
+        );
         let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
         Array::from_shape_fn((n, o, oh, ow), |(b_, o_, i, j)| {
             let mut z = conv.b[o_];
             for c_ in 0..c {
                 for ki in 0..k {
                     for kj in 0..k {
-                        let (yi, xj) = ((i * s + ki) as isize - p as isize, (j * s + kj) as isize - p as isize);
+                        let (yi, xj) = (
+                            (i * s + ki) as isize - p as isize,
+                            (j * s + kj) as isize - p as isize,
+                        );
                         if yi >= 0 && xj >= 0 && (yi as usize) < h && (xj as usize) < w {
                             z += conv.w[[o_, c_, ki, kj]] * x[[b_, c_, yi as usize, xj as usize]];
                         }
@@ -262,9 +332,15 @@ mod tests {
 
     #[test]
     fn im2col_matches_the_definition() {
-        for &(o, c, k, s, p, h, w) in &[(3, 2, 3, 1, 0, 6, 5), (2, 3, 3, 2, 1, 7, 7), (4, 1, 2, 1, 2, 4, 3)] {
+        for &(o, c, k, s, p, h, w) in &[
+            (3, 2, 3, 1, 0, 6, 5),
+            (2, 3, 3, 2, 1, 7, 7),
+            (4, 1, 2, 1, 2, 4, 3),
+        ] {
             let mut conv = layer(o, c, k, s, p, 3);
-            let x: Array4<f32> = random_tensor(&[2, c, h, w], 4).into_dimensionality().unwrap();
+            let x: Array4<f32> = random_tensor(&[2, c, h, w], 4)
+                .into_dimensionality()
+                .unwrap();
             let expected = naive(&conv, &x);
             let got = conv.forward(x.into_dyn());
             for (a, b) in got.iter().zip(expected.iter()) {
@@ -275,12 +351,24 @@ mod tests {
 
     #[test]
     fn gradients_match_central_differences() {
-        check_layer(&mut Layer::Conv2d(layer(2, 2, 3, 1, 1, 5)), &[2, 2, 5, 4], 21);
+        check_layer(
+            &mut Layer::Conv2d(layer(2, 2, 3, 1, 1, 5)),
+            &[2, 2, 5, 4],
+            21,
+        );
     }
 
     #[test]
     fn gradients_with_stride_and_padding() {
-        check_layer(&mut Layer::Conv2d(layer(3, 1, 3, 2, 1, 6)), &[2, 1, 6, 6], 22);
-        check_layer(&mut Layer::Conv2d(layer(2, 2, 2, 1, 0, 7)), &[1, 2, 4, 4], 23);
+        check_layer(
+            &mut Layer::Conv2d(layer(3, 1, 3, 2, 1, 6)),
+            &[2, 1, 6, 6],
+            22,
+        );
+        check_layer(
+            &mut Layer::Conv2d(layer(2, 2, 2, 1, 0, 7)),
+            &[1, 2, 4, 4],
+            23,
+        );
     }
 }

@@ -30,9 +30,21 @@ pub struct Dense {
 
 impl Dense {
     pub fn new(w: Array2<f32>, b: Array1<f32>) -> Self {
-        assert_eq!(w.nrows(), b.len(), "dense: {} rows of weights but {} biases", w.nrows(), b.len());
+        assert_eq!(
+            w.nrows(),
+            b.len(),
+            "dense: {} rows of weights but {} biases",
+            w.nrows(),
+            b.len()
+        );
         let (dw, db) = (Array2::zeros(w.raw_dim()), Array1::zeros(b.raw_dim()));
-        Dense { w, b, dw, db, x: Array2::zeros((0, 0)) }
+        Dense {
+            w,
+            b,
+            dw,
+            db,
+            x: Array2::zeros((0, 0)),
+        }
     }
 
     pub fn inputs(&self) -> usize {
@@ -46,8 +58,16 @@ impl Dense {
     /// `Z = X Wᵀ + b`
     // x: (N, in) -> (N, out)
     pub fn forward(&mut self, x: Tensor) -> Tensor {
-        let x = x.into_dimensionality::<Ix2>().expect("dense: input must be (N, features)");
-        assert_eq!(x.ncols(), self.inputs(), "dense: input has {} features, layer expects {}", x.ncols(), self.inputs());
+        let x = x
+            .into_dimensionality::<Ix2>()
+            .expect("dense: input must be (N, features)");
+        assert_eq!(
+            x.ncols(),
+            self.inputs(),
+            "dense: input has {} features, layer expects {}",
+            x.ncols(),
+            self.inputs()
+        );
         let mut out = Array2::from_shape_fn((x.nrows(), self.outputs()), |(_, j)| self.b[j]);
         general_mat_mul(1.0, &x, &self.w.t(), 1.0, &mut out);
         self.x = x;
@@ -57,8 +77,15 @@ impl Dense {
     /// `dW += dZᵀ X`, `db += Σ_n dZ`, `dX = dZ W`
     // dout: (N, out) -> dx: (N, in)
     pub fn backward(&mut self, dout: &Tensor, need_dx: bool) -> Option<Tensor> {
-        let dout = dout.view().into_dimensionality::<Ix2>().expect("dense: dout must be (N, out)");
-        assert_eq!(dout.nrows(), self.x.nrows(), "dense: backward batch differs from forward batch");
+        let dout = dout
+            .view()
+            .into_dimensionality::<Ix2>()
+            .expect("dense: dout must be (N, out)");
+        assert_eq!(
+            dout.nrows(),
+            self.x.nrows(),
+            "dense: backward batch differs from forward batch"
+        );
         general_mat_mul(1.0, &dout.t(), &self.x, 1.0, &mut self.dw);
         self.db += &dout.sum_axis(Axis(0));
         need_dx.then(|| dout.dot(&self.w).into_dyn())

@@ -23,8 +23,15 @@ pub struct Dropout {
 
 impl Dropout {
     pub fn new(rate: f32, seed: u64) -> Self {
-        assert!((0.0..1.0).contains(&rate), "dropout: rate {rate} must be in [0, 1)");
-        Dropout { rate, rng: ChaCha8Rng::seed_from_u64(seed), mask: Vec::new() }
+        assert!(
+            (0.0..1.0).contains(&rate),
+            "dropout: rate {rate} must be in [0, 1)"
+        );
+        Dropout {
+            rate,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            mask: Vec::new(),
+        }
     }
 
     // x: any shape -> same shape
@@ -36,7 +43,13 @@ impl Dropout {
         let keep = 1.0 - self.rate;
         let scale = 1.0 / keep;
         self.mask.clear();
-        self.mask.extend((0..x.len()).map(|_| if self.rng.random::<f32>() < keep { scale } else { 0.0 }));
+        self.mask.extend((0..x.len()).map(|_| {
+            if self.rng.random::<f32>() < keep {
+                scale
+            } else {
+                0.0
+            }
+        }));
         for (v, m) in x.iter_mut().zip(&self.mask) {
             *v *= m;
         }
@@ -46,7 +59,11 @@ impl Dropout {
     pub fn backward(&self, dout: &Tensor) -> Tensor {
         let mut dx = dout.clone();
         if !self.mask.is_empty() {
-            assert_eq!(dx.len(), self.mask.len(), "dropout: dout has the wrong size");
+            assert_eq!(
+                dx.len(),
+                self.mask.len(),
+                "dropout: dout has the wrong size"
+            );
             for (d, m) in dx.iter_mut().zip(&self.mask) {
                 *d *= m;
             }
@@ -68,8 +85,14 @@ mod tests {
         let mut d = Dropout::new(0.5, 1);
         let y = d.forward(x.clone(), true);
         let zeros = y.iter().filter(|&&v| v == 0.0).count();
-        assert!((4500..5500).contains(&zeros), "about half dropped, got {zeros}");
-        assert!(y.iter().all(|&v| v == 0.0 || v == 2.0), "kept values are scaled by 1/(1-rate)");
+        assert!(
+            (4500..5500).contains(&zeros),
+            "about half dropped, got {zeros}"
+        );
+        assert!(
+            y.iter().all(|&v| v == 0.0 || v == 2.0),
+            "kept values are scaled by 1/(1-rate)"
+        );
         assert!((y.mean().unwrap() - 1.0).abs() < 0.05);
         assert_eq!(d.forward(x.clone(), false), x, "identity when not training");
     }

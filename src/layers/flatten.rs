@@ -21,13 +21,21 @@ impl Flatten {
     pub fn forward(&mut self, x: Tensor) -> Tensor {
         self.in_shape = x.shape().to_vec();
         let n = self.in_shape[0];
-        let x = if x.is_standard_layout() { x } else { x.as_standard_layout().into_owned() };
+        let x = if x.is_standard_layout() {
+            x
+        } else {
+            x.as_standard_layout().into_owned()
+        };
         let rest = x.len() / n.max(1);
-        x.into_shape_with_order(IxDyn(&[n, rest])).expect("C-order reshape")
+        x.into_shape_with_order(IxDyn(&[n, rest]))
+            .expect("C-order reshape")
     }
 
     pub fn backward(&self, dout: &Tensor) -> Tensor {
-        dout.as_standard_layout().into_owned().into_shape_with_order(IxDyn(&self.in_shape)).expect("sizes agree")
+        dout.as_standard_layout()
+            .into_owned()
+            .into_shape_with_order(IxDyn(&self.in_shape))
+            .expect("sizes agree")
     }
 }
 
@@ -42,7 +50,10 @@ mod tests {
     fn channel_then_row_then_column() {
         let x = array![[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]].into_dyn();
         let out = Flatten::new().forward(x);
-        assert_eq!(out, array![[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]].into_dyn());
+        assert_eq!(
+            out,
+            array![[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]].into_dyn()
+        );
     }
 
     #[test]

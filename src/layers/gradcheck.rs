@@ -22,14 +22,20 @@ pub fn random_tensor(shape: &[usize], seed: u64) -> Tensor {
 fn loss_of(layer: &Layer, x: &Tensor, g: &Tensor) -> f64 {
     // A clone per evaluation: dropout then draws the same mask every time.
     let out = layer.clone().forward(x.clone(), true);
-    out.iter().zip(g.iter()).map(|(&o, &g)| o as f64 * g as f64).sum()
+    out.iter()
+        .zip(g.iter())
+        .map(|(&o, &g)| o as f64 * g as f64)
+        .sum()
 }
 
 fn assert_close(what: &str, analytic: f32, numeric: f64) {
     let (a, n) = (analytic as f64, numeric);
     let err = (a - n).abs();
     let tol = 2e-3 * a.abs().max(n.abs()) + 2e-3;
-    assert!(err <= tol, "{what}: backward says {a:.6}, central difference says {n:.6} (error {err:.2e})");
+    assert!(
+        err <= tol,
+        "{what}: backward says {a:.6}, central difference says {n:.6} (error {err:.2e})"
+    );
 }
 
 /// Checks dx and every parameter gradient of `layer` on a random input of `input_shape`.
@@ -74,8 +80,11 @@ pub fn check_layer_at(layer: &mut Layer, x: Tensor, seed: u64) {
         assert_close(&format!("dx[{i}]"), dx.as_slice().unwrap()[i], numeric);
     }
 
-    let grads: Vec<(String, Vec<f32>)> =
-        layer.params().into_iter().map(|p| (p.name.to_string(), p.grad.to_vec())).collect();
+    let grads: Vec<(String, Vec<f32>)> = layer
+        .params()
+        .into_iter()
+        .map(|p| (p.name.to_string(), p.grad.to_vec()))
+        .collect();
     for (k, (name, grad)) in grads.iter().enumerate() {
         for i in 0..grad.len() {
             let nudged = |delta: f32| {

@@ -49,14 +49,28 @@ pub struct Param<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LayerSpec {
-    Dense { inputs: usize, outputs: usize },
-    Conv2d { in_channels: usize, out_channels: usize, kernel: usize, stride: usize, padding: usize },
-    Maxpool2d { size: usize, stride: usize },
+    Dense {
+        inputs: usize,
+        outputs: usize,
+    },
+    Conv2d {
+        in_channels: usize,
+        out_channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    },
+    Maxpool2d {
+        size: usize,
+        stride: usize,
+    },
     Flatten,
     Relu,
     Sigmoid,
     Tanh,
-    Dropout { rate: f32 },
+    Dropout {
+        rate: f32,
+    },
 }
 
 impl LayerSpec {
@@ -197,7 +211,10 @@ impl Layer {
 
     pub fn spec(&self) -> LayerSpec {
         match self {
-            Layer::Dense(l) => LayerSpec::Dense { inputs: l.inputs(), outputs: l.outputs() },
+            Layer::Dense(l) => LayerSpec::Dense {
+                inputs: l.inputs(),
+                outputs: l.outputs(),
+            },
             Layer::Conv2d(l) => LayerSpec::Conv2d {
                 in_channels: l.in_channels(),
                 out_channels: l.out_channels(),
@@ -205,7 +222,10 @@ impl Layer {
                 stride: l.stride,
                 padding: l.padding,
             },
-            Layer::MaxPool2d(l) => LayerSpec::Maxpool2d { size: l.size, stride: l.stride },
+            Layer::MaxPool2d(l) => LayerSpec::Maxpool2d {
+                size: l.size,
+                stride: l.stride,
+            },
             Layer::Flatten(_) => LayerSpec::Flatten,
             Layer::Activation(l) => match l.kind {
                 ActivationKind::Relu => LayerSpec::Relu,

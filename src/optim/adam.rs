@@ -31,7 +31,12 @@ pub struct AdamConfig {
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        AdamConfig { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+        AdamConfig {
+            lr: 0.001,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
     }
 }
 
@@ -87,13 +92,25 @@ impl AdamConfig {
         let m_hat = m / bc.bc1;
         let v_hat = v / bc.bc2;
         let step = -lr * m_hat / (v_hat.sqrt() + eps);
-        AdamUpdate { m, v, m_hat, v_hat, step, new: theta + step }
+        AdamUpdate {
+            m,
+            v,
+            m_hat,
+            v_hat,
+            step,
+            new: theta + step,
+        }
     }
 }
 
 impl Adam {
     pub fn new(cfg: AdamConfig) -> Self {
-        Adam { cfg, t: 0, m: Vec::new(), v: Vec::new() }
+        Adam {
+            cfg,
+            t: 0,
+            m: Vec::new(),
+            v: Vec::new(),
+        }
     }
 
     /// Makes sure there is a zero m and v per parameter (before the first step).
@@ -111,13 +128,29 @@ impl Adam {
     /// [`step`](Self::step), calling `observe(param, element, update)` with every number of every
     /// element's update, before it is applied: the worked trace records Adam this way, through
     /// the same loop that trains.
-    pub fn step_observed(&mut self, params: &mut [Param<'_>], mut observe: impl FnMut(usize, usize, &AdamUpdate)) {
+    pub fn step_observed(
+        &mut self,
+        params: &mut [Param<'_>],
+        mut observe: impl FnMut(usize, usize, &AdamUpdate),
+    ) {
         self.init_state(params);
         self.t += 1;
         let cfg = self.cfg;
         let bc = cfg.bias_correction(self.t);
-        for (k, ((p, ms), vs)) in params.iter_mut().zip(self.m.iter_mut()).zip(self.v.iter_mut()).enumerate() {
-            for (i, (((theta, &g), m), v)) in p.value.iter_mut().zip(p.grad).zip(ms.iter_mut()).zip(vs.iter_mut()).enumerate() {
+        for (k, ((p, ms), vs)) in params
+            .iter_mut()
+            .zip(self.m.iter_mut())
+            .zip(self.v.iter_mut())
+            .enumerate()
+        {
+            for (i, (((theta, &g), m), v)) in p
+                .value
+                .iter_mut()
+                .zip(p.grad)
+                .zip(ms.iter_mut())
+                .zip(vs.iter_mut())
+                .enumerate()
+            {
                 let u = cfg.update(bc, g, *m, *v, *theta);
                 observe(k, i, &u);
                 *m = u.m;

@@ -50,14 +50,20 @@ impl OptimizerConfig {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(Error::at(&format!("{path}.{name}"), format!("expected a positive number, found {v}")))
+                Err(Error::at(
+                    &format!("{path}.{name}"),
+                    format!("expected a positive number, found {v}"),
+                ))
             }
         };
         let fraction = |name: &str, v: f64| {
             if (0.0..1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(Error::at(&format!("{path}.{name}"), format!("expected a number in [0, 1), found {v}")))
+                Err(Error::at(
+                    &format!("{path}.{name}"),
+                    format!("expected a number in [0, 1), found {v}"),
+                ))
             }
         };
         match *self {
@@ -65,7 +71,12 @@ impl OptimizerConfig {
                 positive("lr", lr)?;
                 fraction("momentum", momentum)
             }
-            OptimizerConfig::Adam(AdamConfig { lr, beta1, beta2, eps }) => {
+            OptimizerConfig::Adam(AdamConfig {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            }) => {
                 positive("lr", lr)?;
                 fraction("beta1", beta1)?;
                 fraction("beta2", beta2)?;
@@ -98,7 +109,10 @@ impl Optimizer {
 
     pub fn config(&self) -> OptimizerConfig {
         match self {
-            Optimizer::Sgd(o) => OptimizerConfig::Sgd { lr: o.lr, momentum: o.momentum },
+            Optimizer::Sgd(o) => OptimizerConfig::Sgd {
+                lr: o.lr,
+                momentum: o.momentum,
+            },
             Optimizer::Adam(o) => OptimizerConfig::Adam(o.cfg),
         }
     }

@@ -28,7 +28,12 @@ pub struct SgdUpdate {
 
 impl Sgd {
     pub fn new(lr: f64, momentum: f64) -> Self {
-        Sgd { lr, momentum, velocity: Vec::new(), t: 0 }
+        Sgd {
+            lr,
+            momentum,
+            velocity: Vec::new(),
+            t: 0,
+        }
     }
 
     /// One element: `v ← μ v + g`, `θ ← θ − lr v` (with μ = 0, `v = g`).
@@ -36,7 +41,11 @@ impl Sgd {
     pub fn update(lr: f32, momentum: f32, g: f32, velocity: f32, theta: f32) -> SgdUpdate {
         let velocity = momentum * velocity + g;
         let step = -lr * velocity;
-        SgdUpdate { velocity, step, new: theta + step }
+        SgdUpdate {
+            velocity,
+            step,
+            new: theta + step,
+        }
     }
 
     pub fn step(&mut self, params: &mut [Param<'_>]) {
@@ -45,14 +54,24 @@ impl Sgd {
 
     /// [`step`](Self::step), calling `observe(param, element, update)` before each update is
     /// applied (see [`super::Adam::step_observed`]).
-    pub fn step_observed(&mut self, params: &mut [Param<'_>], mut observe: impl FnMut(usize, usize, &SgdUpdate)) {
+    pub fn step_observed(
+        &mut self,
+        params: &mut [Param<'_>],
+        mut observe: impl FnMut(usize, usize, &SgdUpdate),
+    ) {
         if self.velocity.len() != params.len() {
             self.velocity = params.iter().map(|p| vec![0.0; p.value.len()]).collect();
         }
         self.t += 1;
         let (lr, momentum) = (self.lr as f32, self.momentum as f32);
         for (k, (p, vel)) in params.iter_mut().zip(self.velocity.iter_mut()).enumerate() {
-            for (i, ((theta, &g), v)) in p.value.iter_mut().zip(p.grad).zip(vel.iter_mut()).enumerate() {
+            for (i, ((theta, &g), v)) in p
+                .value
+                .iter_mut()
+                .zip(p.grad)
+                .zip(vel.iter_mut())
+                .enumerate()
+            {
                 let u = Sgd::update(lr, momentum, g, *v, *theta);
                 observe(k, i, &u);
                 *v = u.velocity;
