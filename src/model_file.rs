@@ -61,7 +61,9 @@ pub fn save(
     }
     let mut meta = HashMap::new();
     if let Some(opt) = opt {
-        let (states, t): (Vec<(&str, &Vec<Vec<f32>>)>, u64) = match opt {
+        // (tensor suffix, one state vector per parameter), and the step count.
+        type States<'a> = Vec<(&'a str, &'a Vec<Vec<f32>>)>;
+        let (states, t): (States<'_>, u64) = match opt {
             Optimizer::Adam(a) => (vec![("m", &a.m), ("v", &a.v)], a.t),
             Optimizer::Sgd(s) => (vec![("velocity", &s.velocity)], s.t),
         };
@@ -181,23 +183,27 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
         })?;
     let mut network =
         Network::from_arch(&arch, 0).map_err(|e| e.context("the model file's architecture"))?;
-    let names = network.param_names();
-    let mut expect = |key: String, shape: &[usize]| -> Result<Vec<f32>> {
-        let (found, data) = tensors
-            .remove(&key)
-            .ok_or_else(|| Error::new(format!("the model file has no tensor '{key}'")))?;
-        if found != shape {
-            return Err(Error::new(format!(
-                "{key}: expected shape {shape:?} for this architecture, found {found:?}"
-            )));
-        }
-        Ok(from_bytes(data))
+    // (layer, name, shape) of every parameter, in the network's order.
+    let slots: Vec<(usize, &str, Vec<usize>)> = network
+        .param_names()
+        .into_iter()
+        .zip(network.params())
+        .map(|((layer, name), p)| (layer, name, p.shape.clone()))
+        .collect();
+    // One named tensor per parameter, e.g. `layers.{layer}.{name}{suffix}`.
+    let mut take_all = |prefix: &str, suffix: &str| -> Result<Vec<Vec<f32>>> {
+        slots
+            .iter()
+            .map(|(layer, name, shape)| {
+                take(
+                    &mut tensors,
+                    format!("{prefix}{layer}.{name}{suffix}"),
+                    shape,
+                )
+            })
+            .collect()
     };
-    let mut values = Vec::new();
-    for ((layer, name), p) in names.iter().zip(network.params()) {
-        values.push(expect(format!("layers.{layer}.{name}"), &p.shape)?);
-    }
-    let shapes: Vec<Vec<usize>> = network.params().iter().map(|p| p.shape.clone()).collect();
+    let values = take_all("layers.", "")?;
     let optimizer = match meta.get("optimizer") {
         None => None,
         Some(text) => {
@@ -206,28 +212,17 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
                     "the model file's optimizer settings are not valid: {e}"
                 ))
             })?;
-            let state = |suffix: &str,
-                         expect: &mut dyn FnMut(String, &[usize]) -> Result<Vec<f32>>|
-             -> Result<Vec<Vec<f32>>> {
-                names
-                    .iter()
-                    .zip(&shapes)
-                    .map(|((layer, name), shape)| {
-                        expect(format!("optimizer.layers.{layer}.{name}.{suffix}"), shape)
-                    })
-                    .collect()
-            };
             Some(match om.config {
                 OptimizerConfig::Adam(cfg) => {
                     let mut a = Adam::new(cfg);
-                    a.m = state("m", &mut expect)?;
-                    a.v = state("v", &mut expect)?;
+                    a.m = take_all("optimizer.layers.", ".m")?;
+                    a.v = take_all("optimizer.layers.", ".v")?;
                     a.t = om.t;
                     Optimizer::Adam(a)
                 }
                 OptimizerConfig::Sgd { lr, momentum } => {
                     let mut s = Sgd::new(lr, momentum);
-                    s.velocity = state("velocity", &mut expect)?;
+                    s.velocity = take_all("optimizer.layers.", ".velocity")?;
                     s.t = om.t;
                     Optimizer::Sgd(s)
                 }
@@ -256,6 +251,23 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
         optimizer,
         info,
     })
+}
+
+/// Removes tensor `key` from `tensors`, checking its shape.
+fn take(
+    tensors: &mut BTreeMap<String, (Vec<usize>, &[u8])>,
+    key: String,
+    shape: &[usize],
+) -> Result<Vec<f32>> {
+    let (found, data) = tensors
+        .remove(&key)
+        .ok_or_else(|| Error::new(format!("the model file has no tensor '{key}'")))?;
+    if found != shape {
+        return Err(Error::new(format!(
+            "{key}: expected shape {shape:?} for this architecture, found {found:?}"
+        )));
+    }
+    Ok(from_bytes(data))
 }
 
 fn to_bytes(values: &[f32]) -> Vec<u8> {

@@ -195,31 +195,32 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
         layers,
     };
 
-    let loss =
-        match obj.get("loss") {
-            None => {
-                return Err(Error::new(
-                    "missing `loss`: one of softmax_cross_entropy, mse, half_sse",
-                ))
-            }
-            Some(Value::String(s)) => match s.as_str() {
-                "softmax_cross_entropy" => Loss::SoftmaxCrossEntropy,
-                "mse" => Loss::Mse,
-                "half_sse" => Loss::HalfSse,
-                other => return Err(Error::at(
+    let loss = match obj.get("loss") {
+        None => {
+            return Err(Error::new(
+                "missing `loss`: one of softmax_cross_entropy, mse, half_sse",
+            ))
+        }
+        Some(Value::String(s)) => match s.as_str() {
+            "softmax_cross_entropy" => Loss::SoftmaxCrossEntropy,
+            "mse" => Loss::Mse,
+            "half_sse" => Loss::HalfSse,
+            other => {
+                return Err(Error::at(
                     "loss",
                     format!(
                         "expected one of softmax_cross_entropy, mse, half_sse, found \"{other}\""
                     ),
-                )),
-            },
-            Some(v) => {
-                return Err(Error::at(
-                    "loss",
-                    format!("expected a string, found {}", describe(v)),
                 ))
             }
-        };
+        },
+        Some(v) => {
+            return Err(Error::at(
+                "loss",
+                format!("expected a string, found {}", describe(v)),
+            ))
+        }
+    };
     let targets = parse_targets(obj, single, n, outputs, loss)?;
     let optimizer = match obj.get("optimizer") {
         None => OptimizerConfig::Adam(AdamConfig::default()),
@@ -375,10 +376,10 @@ fn parse_targets(
         [] => return Err(Error::new(format!("missing {want}"))),
         _ => return Err(Error::new(format!("give only one of {}", given.join(", ")))),
     };
-    let expected_field = match (field, single) {
-        ("target" | "label", true) | ("targets" | "labels", false) => true,
-        _ => false,
-    };
+    let expected_field = matches!(
+        (field, single),
+        ("target" | "label", true) | ("targets" | "labels", false)
+    );
     if !expected_field {
         return Err(Error::at(
             field,
@@ -704,12 +705,14 @@ fn nested_numbers(v: &Value, path: &str) -> Result<(Vec<f32>, Vec<usize>)> {
                 let p = format!("{path}[{i}]");
                 let (vals, shape) = nested_numbers(item, &p)?;
                 match &inner {
-                    Some(s) if *s != shape => return Err(Error::at(
-                        &p,
-                        format!(
+                    Some(s) if *s != shape => {
+                        return Err(Error::at(
+                            &p,
+                            format!(
                             "expected a block of shape {s:?} like the first one, found {shape:?}"
                         ),
-                    )),
+                        ))
+                    }
                     _ => inner = Some(shape),
                 }
                 flat.extend(vals);
