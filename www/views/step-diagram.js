@@ -9,9 +9,12 @@ import { divergingCss } from "./pixels.js";
 const SVG = "http://www.w3.org/2000/svg";
 const BOX_W = 150;
 const BOX_H = 96;
-const PITCH_X = 290;
-const PITCH_Y = 124;
+const PITCH_X = 320;
+const PITCH_Y = 132;
 const PAD = 24;
+const LABEL_W = 84;
+const LABEL_H = 30;
+const SPOTS = [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8, 0.14, 0.86];
 
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -68,6 +71,7 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
     ...cols.filter((c) => c.kind === "dense").flatMap((c) => T.layers[c.layer].params.weight.before.map(Math.abs)),
   );
 
+  const placed = [];
   cols.forEach((col, c) => {
     if (col.kind !== "dense") return;
     const i = col.layer;
@@ -104,10 +108,18 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
         hit.addEventListener("click", pick);
         hit.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), pick()));
         edges.append(line, hit);
-        // Labels sit at different points along the edges into different units, so they do not collide.
-        const f = col.size === 1 ? 0.5 : 0.22 + (0.56 * j) / (col.size - 1);
-        const lx = x1 + f * (x2 - x1);
-        const ly_ = y1 + f * (y2 - y1);
+        // Each label goes to the first point along its line where it overlaps no label placed before.
+        const at = (f) => [x1 + f * (x2 - x1), y1 + f * (y2 - y1)];
+        const overlap = ([x, y]) => placed.reduce((sum, [px, py]) => sum + Math.max(0, LABEL_W - Math.abs(px - x)) * Math.max(0, LABEL_H - Math.abs(py - y)), 0);
+        let best = at(0.5);
+        let bestCost = Infinity;
+        for (const f of SPOTS) {
+          const cost = overlap(at(f));
+          if (cost < bestCost) [best, bestCost] = [at(f), cost];
+          if (cost === 0) break;
+        }
+        placed.push(best);
+        const [lx, ly_] = best;
         const g = s("g", { class: `st-net-label${picked ? " picked" : ""}`, transform: `translate(${lx.toFixed(1)},${ly_.toFixed(1)})` });
         g.append(
           s("text", { class: "st-net-w", "text-anchor": "middle", y: -2 }, fmt(w, 4)),

@@ -2,9 +2,20 @@
 // exact on hover and in data-value), how a formula is typeset (KaTeX, vendored), and a tiny DOM
 // helper. Nothing here computes a model's number; it only writes them down.
 
+/**
+ * The core computes in f32 and writes each number as the shortest decimal that reads back as the
+ * same f32 ("0.3589165"). As a double that decimal is a hair away from the f32's true value
+ * (0.35891649127…), which can flip the last shown digit; so numbers are taken back to f32 first.
+ */
+const f32 = (x) => {
+  const v = Math.fround(x);
+  return Number.isFinite(v) || !Number.isFinite(x) ? v : x;
+};
+
 /** A number for reading: 6 significant digits, trailing zeros dropped, exponent when tiny or huge. */
 export function fmt(x, sig = 6) {
   if (typeof x !== "number") return String(x);
+  x = f32(x);
   if (Number.isNaN(x)) return "NaN";
   if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
   if (x === 0) return Object.is(x, -0) ? "0" : "0";
@@ -30,7 +41,8 @@ function trimZeros(s) {
  */
 export function full(x) {
   if (typeof x !== "number" || !Number.isFinite(x)) return fmt(x);
-  if (Math.fround(x) !== x) return String(x);
+  x = f32(x);
+  if (!Number.isFinite(x)) return String(x);
   for (let p = 1; p <= 9; p++) {
     const s = x.toPrecision(p);
     if (Math.fround(Number(s)) === x) return String(Number(s));

@@ -311,7 +311,7 @@ function inputStep(T, P, meta) {
   } else {
     blocks.push({
       kind: "eq",
-      symbolic: `x = (x_0, \\ldots, x_{${T.sizes[0] - 1}})`,
+      symbolic: `x = (${vecNames("x", T.sizes[0])})`,
       numeric: `x = (${x.map((v) => tex(v)).join(",\\ ")})`,
     });
   }
@@ -319,7 +319,7 @@ function inputStep(T, P, meta) {
   if (T.loss.labels) items.push({ key: "label", label: "The right answer (label) y", value: T.loss.labels[P.n], plain: true });
   else {
     const t = T.loss.targets.slice(P.n * T.K, (P.n + 1) * T.K);
-    blocks.push({ kind: "eq", symbolic: `t = (t_0, \\ldots, t_{${T.K - 1}})`, numeric: `t = (${t.map((v) => tex(v)).join(",\\ ")})`, caption: "What the outputs should be (the target)." });
+    blocks.push({ kind: "eq", symbolic: `t = (${vecNames("t", T.K)})`, numeric: `t = (${t.map((v) => tex(v)).join(",\\ ")})`, caption: "What the outputs should be (the target)." });
   }
   items.push({ key: "steps-before", label: "Steps the optimizer has taken before this one", value: T.trace.optimizer.t - 1, plain: true });
   blocks.push({ kind: "values", items });
@@ -342,6 +342,8 @@ function inputStep(T, P, meta) {
     blocks,
   };
 }
+
+const vecNames = (v, n) => (n <= 4 ? Array.from({ length: n }, (_, k) => `${v}_{${k}}`).join(", ") : `${v}_0, \\ldots, ${v}_{${n - 1}}`);
 
 function firstLayerPick(T, P) {
   return T.layers.length && (T.layers[0].kind === "dense" || T.layers[0].kind === "conv2d") ? P.el[0] : -1;
@@ -432,8 +434,14 @@ function denseForward(T, P, i) {
       ),
       { kind: "values", items: [{ key: "z", label: tx(`${Z}_{${j}}`), value: zj }, { key: "bias", label: tx(`b^{[${ly.l}]}_{${j}}`), value: b[j] }] },
       {
+        kind: "eq",
+        caption: `The picked weight's own term${K > 6 ? " (it may be one of the summed ones)" : ""}:`,
+        symbolic: `W^{[${ly.l}]}_{${j},${k}} \\cdot ${X}_{${subscript(T, i, k)}}`,
+        numeric: `${texp(row[k])} \\cdot ${texp(x[k])} = ${tex(row[k] * x[k])}`,
+      },
+      {
         kind: "grid",
-        title: `Weights of unit ${j} (the picked weight W_{${j},${k}} is outlined)${img.note ? ", " + img.note : ""}`,
+        title: `Weights of unit ${j} (the picked weight ${tx(`W_{${j},${k}}`)} is outlined)${img.note ? ", " + img.note : ""}`,
         values: img.values,
         h: img.h,
         w: img.w,
@@ -579,7 +587,7 @@ function activationForward(T, P, i) {
     phase: "forward",
     layer: i,
     short: ly.title,
-    title: `${ly.title} of unit ${subscript(T, i, j)}`,
+    title: `${ly.title} of unit ${subscript(T, i, j)}: ${tx(sym(T, i + 1, j))}`,
     caption,
     blocks: [
       { kind: "eq", symbolic, numeric },
@@ -900,7 +908,7 @@ function activationBackward(T, P, i) {
       count: below.length,
     });
   }
-  return { id: `bwd-${i}`, phase: "backward", layer: i, short: `${ly.title} ∂`, title: `Back through ${ly.title}: unit ${subscript(T, i, j)}`, caption, blocks };
+  return { id: `bwd-${i}`, phase: "backward", layer: i, short: `${ly.title} ∂`, title: `Back through ${ly.title}: ${tx(sym(T, i + 1, j))}`, caption, blocks };
 }
 
 function denseBackward(T, P, i) {
@@ -972,8 +980,8 @@ function denseBackward(T, P, i) {
     layer: i,
     param: { layer: i, name: "weight", index: widx },
     short: `${ly.title} ∂`,
-    title: `${ly.title}, backward: the gradient of weight W_{${j},${k}}`,
-    caption: `δ_j, the gradient at unit ${j}'s weighted sum z_j, says how the loss changes when z_j changes. The weight W_{${j},${k}} changes z_j by exactly x_k for every unit it changes, so by the chain rule its gradient is δ_j times x_k. The bias adds straight into z_j, so its gradient is δ_j itself. A gradient check beside it nudges the weight a tiny bit up and down and measures the loss, to show that backprop got it right.`,
+    title: `${ly.title}, backward: the gradient of weight ${tx(`W^{[${l}]}_{${j},${k}}`)}`,
+    caption: `δ, the gradient at this unit's weighted sum z, says how much the loss changes when z changes. The weight ${tx(`W_{${j},${k}}`)} enters z multiplied by its input ${tx(`${X}_{${k}}`)}, so nudging the weight moves z by ${tx(`${X}_{${k}}`)} times as much: by the chain rule, its gradient is δ times ${tx(`${X}_{${k}}`)}. The bias adds straight into z, so its gradient is δ itself. Beside it, a gradient check nudges the weight a tiny bit up and down and measures the loss, to show that backprop got it right.`,
     blocks,
   };
 }
@@ -1015,7 +1023,7 @@ function convBackward(T, P, i) {
     layer: i,
     param: { layer: i, name: "weight", index: widx },
     short: `${ly.title} ∂`,
-    title: `${ly.title}, backward: the gradient of filter weight W_{${o},${kp.c},${kp.u},${kp.v}}`,
+    title: `${ly.title}, backward: the gradient of filter weight ${tx(`W^{[${ly.l}]}_{${o},${kp.c},${kp.u},${kp.v}}`)}`,
     caption: `A filter weight is used at every one of the ${OH * OW} positions of its map, so its gradient adds up δ × input over all of them. Only ${nonzero} of the ${list.length} δ's are non-zero: the others belong to positions that lost the max-pooling or where ReLU was off, so they sent no gradient back.`,
     blocks: [
       {
@@ -1028,7 +1036,7 @@ function convBackward(T, P, i) {
       { kind: "eq", symbolic: "\\frac{\\partial L}{\\partial b_o} = \\sum_{p,q} \\delta_{o,p,q}", numeric: `\\frac{\\partial L}{\\partial b_{${o}}} = ${tex(gB[o])}` },
       checkBlock(sumAgrees(bsum, gB[o], bscale), "The δ's of the map add up to the bias gradient the core computed.", `The δ's add up to ${fmtPlain(bsum)} but the core's bias gradient is ${fmtPlain(gB[o])}.`),
       { kind: "values", items: [{ key: "grad-w", label: tx(`\\partial L/\\partial W_{${o},${kp.c},${kp.u},${kp.v}}`), value: gW[widx] }, { key: "grad-b", label: tx(`\\partial L/\\partial b_{${o}}`), value: gB[o] }] },
-      { kind: "grid", title: `δ of feature map ${o} (∂L/∂${Z.replace(/[\\{}^[\]]/g, "")})`, values: dmap, h: OH, w: OW, palette: "diverging", highlight: e - o * OH * OW, pick: { type: "unit", layer: i, offset: o * OH * OW }, label: "delta map" },
+      { kind: "grid", title: `δ of feature map ${o}, ${tx(`\\partial L/\\partial ${Z}`)} (pick a position)`, values: dmap, h: OH, w: OW, palette: "diverging", highlight: e - o * OH * OW, pick: { type: "unit", layer: i, offset: o * OH * OW }, label: "delta map" },
       { kind: "grid", title: `Gradients of filter ${o}'s weights (pick one)`, values: gW.slice((o * C + kp.c) * k * k, (o * C + kp.c + 1) * k * k), h: k, w: k, palette: "diverging", highlight: kp.u * k + kp.v, pick: { type: "kernel", layer: i, c: kp.c }, label: "filter gradients" },
       { kind: "table", title: "Every non-zero term of the sum", columns: ["p", "q", tx("\\delta_{o,p,q}"), tx("x"), tx("\\delta \\cdot x")], rows: () => list.filter((t2) => t2.d !== 0).map((t2) => [t2.p, t2.q, t2.d, t2.x, { v: t2.c, shown: true }]), count: nonzero },
     ],
@@ -1125,7 +1133,7 @@ function updateStep(T, P, i) {
     const bu = B.update;
     blocks.push({
       kind: "table",
-      title: `The same for the bias b_${bidx} and every weight of the unit`,
+      title: `The same for the bias ${tx(`b_{${bidx}}`)} and every weight of the unit`,
       columns: ["", tx("\\theta"), tx("g"), tx("m"), tx("v"), tx("\\hat m"), tx("\\hat v"), tx("\\Delta\\theta"), tx("\\theta'")],
       rows: () => {
         const rows = [[`b_${bidx}`, B.before[bidx], B.grad[bidx], bu.m[bidx], bu.v[bidx], bu.m_hat[bidx], bu.v_hat[bidx], bu.step[bidx], B.after[bidx]]];
@@ -1162,7 +1170,7 @@ function updateStep(T, P, i) {
     ].filter(Boolean) });
     blocks.push({
       kind: "table",
-      title: `The same for the bias b_${bidx} and every weight of the unit`,
+      title: `The same for the bias ${tx(`b_{${bidx}}`)} and every weight of the unit`,
       columns: ["", tx("\\theta"), tx("g"), tx("v"), tx("\\Delta\\theta"), tx("\\theta'")],
       rows: () => {
         const rows = [[`b_${bidx}`, B.before[bidx], B.grad[bidx], B.update.velocity[bidx], B.update.step[bidx], B.after[bidx]]];
@@ -1179,7 +1187,7 @@ function updateStep(T, P, i) {
     layer: i,
     param: paramRef,
     short: `${cfg.type === "adam" ? "Adam" : "SGD"} ${ly.l}`,
-    title: `${cfg.type === "adam" ? "Adam" : "Gradient descent"} updates weight ${name.replace(/\^\{\[(\d+)\]\}/, "[$1]").replace(/[{}]/g, "")}`,
+    title: `${cfg.type === "adam" ? "Adam" : "Gradient descent"} updates weight ${tx(name)}`,
     caption,
     blocks,
   };

@@ -94,9 +94,17 @@ class StepThrough {
     });
     document.addEventListener("keydown", (e) => this.onKey(e));
     // The first digit as soon as the view opens (a handed-over digit may already be on its way).
-    queueMicrotask(() => {
-      if (!this.trace && !this.busy) this.loadTestDigit(0);
-    });
+    queueMicrotask(() => this.autoLoad(0));
+  }
+
+  /** Steps through test digit 0 once the test data is there (it may still be downloading). */
+  async autoLoad(tries) {
+    if (this.trace || this.busy || this.mode !== "digit") return;
+    const ok = await this.loadTestDigit(Number(this.indexInput.value) || 0);
+    if (ok || this.trace || !/loaded yet|not loaded/.test(this.lastError || "") || tries > 300) return;
+    this.setError("");
+    this.status.textContent = "Waiting for the test digits to arrive (see the data status at the top)… Meanwhile, try a tiny network.";
+    setTimeout(() => this.autoLoad(tries + 1), 1000);
   }
 
   // ---- layout --------------------------------------------------------------------------------
@@ -225,9 +233,14 @@ class StepThrough {
         this.fileInput,
         h("button", { type: "button", class: "btn btn-small", onclick: () => this.exportSpec() }, "Export the spec"),
       ),
-      h("div", { class: "st-modes", role: "group", "aria-label": "Edit as" }, this.editTabs),
-      this.formRoot,
-      this.jsonBox,
+      (this.editor = h(
+        "details",
+        { class: "st-editor" },
+        h("summary", {}, "Edit the network: every weight and bias, the input, the target, the loss, the optimizer"),
+        h("div", { class: "st-modes", role: "group", "aria-label": "Edit as" }, this.editTabs),
+        this.formRoot,
+        this.jsonBox,
+      )),
       this.specError,
       h(
         "div",
@@ -242,6 +255,10 @@ class StepThrough {
   }
 
   setMode(mode) {
+    if (mode !== this.mode) {
+      this.status.textContent = "";
+      this.setError("");
+    }
     this.mode = mode;
     for (const b of this.modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
     this.showPanels();
@@ -270,13 +287,16 @@ class StepThrough {
     this.busy = true;
     this.status.textContent = label;
     this.setError("");
+    this.lastError = null;
     this.root.classList.add("st-busy");
     try {
-      return await fn();
+      await fn();
+      return true;
     } catch (e) {
-      this.setError(e.message || String(e));
+      this.lastError = e.message || String(e);
+      this.setError(this.lastError);
       this.status.textContent = "";
-      return null;
+      return false;
     } finally {
       this.busy = false;
       this.root.classList.remove("st-busy");
@@ -294,11 +314,11 @@ class StepThrough {
   async loadTestDigit(index) {
     if (!Number.isInteger(index) || index < 0) {
       this.setError("A test digit number is a whole number from 0.");
-      return;
+      return false;
     }
     if (this.mode !== "digit") this.setMode("digit");
     this.indexInput.value = String(index);
-    await this.run(`Computing one training step on test digit ${index}…`, async () => {
+    return this.run(`Computing one training step on test digit ${index}…`, async () => {
       await this.pause();
       const img = await this.client.request("testImage", { index });
       const pixels = Float32Array.from(img.pixels, (b) => b / 255);
@@ -367,7 +387,7 @@ class StepThrough {
       this.setError("There is no drawing yet: draw a digit in the Draw view first, then come back.");
       return;
     }
-    await this.run("Computing one training step on your drawing…", async () => {
+    return this.run("Computing one training step on your drawing…", async () => {
       await this.pause();
       let y = label;
       if (y === null) {
@@ -400,6 +420,7 @@ class StepThrough {
     if (!file) return;
     const text = await file.text();
     this.fileInput.value = "";
+    this.editor.open = true;
     this.setEditTab("json");
     await this.loadSpec(text, { fromJson: true });
   }
@@ -717,7 +738,10 @@ class StepThrough {
       });
     }
     fig.append(wrap);
-    if (b.highlight >= 0) fig.append(h("p", { class: "hint" }, `Outlined: row ${Math.floor(b.highlight / b.w)}, column ${b.highlight % b.w}, value `, num(b.values[b.highlight])));
+    if (b.highlight >= 0) {
+      const where = b.name ? `${b.name} ${b.highlight}` : `row ${Math.floor(b.highlight / b.w)}, column ${b.highlight % b.w}`;
+      fig.append(h("p", { class: "hint" }, `Outlined: ${where}, value `, num(b.values[b.highlight])));
+    }
     return fig;
   }
 
@@ -726,7 +750,7 @@ class StepThrough {
     fig.append(rich(b.title, "figcaption"));
     if (b.values.length > 64) {
       const w = Math.ceil(Math.sqrt(b.values.length));
-      return this.renderGrid({ kind: "grid", title: b.title, values: b.values, h: Math.ceil(b.values.length / w), w, palette: "diverging", highlight: b.picked, label: b.title, pick: { type: b.role === "filter" ? "filter" : "unit", layer: b.layer, offset: 0 } });
+      return this.renderGrid({ kind: "grid", title: b.title, values: b.values, h: Math.ceil(b.values.length / w), w, palette: "diverging", highlight: b.picked, label: b.title, name: b.role, pick: { type: b.role === "filter" ? "filter" : "unit", layer: b.layer, offset: 0 } });
     }
     const scale = absMax(b.values) || 1;
     const list = h("div", { class: "st-units", role: "group", "aria-label": b.title.replace(/\$/g, "") });
