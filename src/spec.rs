@@ -286,13 +286,13 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
             for (j, row) in rows.iter().enumerate() {
                 let row = number_list(row, &format!("{wpath}[{j}]"))?;
                 if row.len() != inputs {
-                    return Err(Error::at(&wpath, format!("expected {} rows of {inputs} numbers, found a row of {}", rows.len(), row.len())));
+                    return Err(Error::at(&wpath, format!("expected {} of {}, found a row of {}", plural(rows.len(), "row"), plural(inputs, "number"), row.len())));
                 }
                 w.extend(row);
             }
             let b = number_list(field("bias")?, &format!("{path}.bias"))?;
             if b.len() != rows.len() {
-                return Err(Error::at(&format!("{path}.bias"), format!("expected {} numbers (one per row of weights), found {}", rows.len(), b.len())));
+                return Err(Error::at(&format!("{path}.bias"), format!("expected {} (one per row of weights), found {}", plural(rows.len(), "number"), b.len())));
             }
             Ok(Layer::Dense(Dense::new(Array2::from_shape_vec((rows.len(), inputs), w).expect("checked"), Array1::from(b))))
         }
@@ -315,7 +315,7 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
             }
             let b = number_list(field("bias")?, &format!("{path}.bias"))?;
             if b.len() != o {
-                return Err(Error::at(&format!("{path}.bias"), format!("expected {o} numbers (one per filter), found {}", b.len())));
+                return Err(Error::at(&format!("{path}.bias"), format!("expected {} (one per filter), found {}", plural(o, "number"), b.len())));
             }
             let stride = obj.get("stride").map(|v| count(v, &format!("{path}.stride"), 1)).transpose()?.unwrap_or(1);
             let padding = obj.get("padding").map(|v| count(v, &format!("{path}.padding"), 0)).transpose()?.unwrap_or(0);
@@ -466,7 +466,9 @@ fn parse_targets(
                     return Err(Error::at(
                         path,
                         format!(
-                            "expected {k} numbers (the network has {k} outputs), found {}",
+                            "expected {} (the network has {}), found {}",
+                            plural(k, "number"),
+                            plural(k, "output"),
                             row.len()
                         ),
                     ));
@@ -601,6 +603,15 @@ fn layer_to_value(layer: &Layer) -> Value {
 
 // ---- small readers that say what they expected ----
 
+/// "1 number", "3 numbers".
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn describe(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
@@ -729,5 +740,122 @@ fn nested_numbers(v: &Value, path: &str) -> Result<(Vec<f32>, Vec<usize>)> {
             path,
             format!("expected a list of numbers, found {}", describe(other)),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Matt Mazur's "A Step by Step Backpropagation Example" (2015), the classic worked example.
+    const MAZUR: &str = r#"{
+        "input": [0.05, 0.10],
+        "layers": [
+            {"type": "dense", "weights": [[0.15, 0.20], [0.25, 0.30]], "bias": [0.35, 0.35]},
+            {"type": "sigmoid"},
+            {"type": "dense", "weights": [[0.40, 0.45], [0.50, 0.55]], "bias": [0.60, 0.60]},
+            {"type": "sigmoid"}],
+        "target": [0.01, 0.99], "loss": "half_sse", "optimizer": {"type": "sgd", "lr": 0.5}}"#;
+
+    #[test]
+    fn reproduces_mazurs_published_numbers() {
+        let spec = parse(MAZUR).unwrap();
+        let trace = &crate::trace::run_spec(&spec, 1)[0];
+        // Published: E_total = 0.298371109; after one step w5 = 0.35891648, w1 = 0.149780716.
+        assert!(
+            (trace.loss.value - 0.298_371_11).abs() < 1e-7,
+            "{}",
+            trace.loss.value
+        );
+        assert!((trace.layers[2].params[0].after[0] - 0.358_916_48).abs() < 1e-7);
+        assert!((trace.layers[0].params[0].after[0] - 0.149_780_72).abs() < 1e-7);
+    }
+
+    #[test]
+    fn round_trips_through_to_value() {
+        let spec = parse(MAZUR).unwrap();
+        let back = to_value(
+            &spec.network,
+            &spec.inputs,
+            &spec.targets,
+            spec.loss,
+            &spec.optimizer,
+            1,
+        );
+        let again = from_value(&back).unwrap();
+        assert_eq!(again.network.arch(), spec.network.arch());
+        assert_eq!(again.inputs, spec.inputs);
+        assert_eq!(again.targets, spec.targets);
+        assert_eq!(again.optimizer, spec.optimizer);
+    }
+
+    #[test]
+    fn nested_inputs_give_their_shape() {
+        let spec = parse(
+            r#"{"input": [[[1, 2, 3], [4, 5, 6], [7, 8, 9]]],
+                "layers": [{"type": "conv2d", "weights": [[[[1, 0], [0, 1]]]], "bias": [0]},
+                           {"type": "flatten"}],
+                "target": [0, 0, 0, 0], "loss": "mse"}"#,
+        )
+        .unwrap();
+        assert_eq!(spec.network.input_shape, vec![1, 3, 3]);
+        assert_eq!(spec.network.outputs(), 4);
+    }
+
+    /// Every mistake gets a message naming the field and what was expected.
+    #[test]
+    fn errors_name_the_field() {
+        let cases: &[(&str, &str)] = &[
+            ("[1, 2]", "expected a JSON object, found a list of 2"),
+            ("{", "not valid JSON"),
+            (r#"{"layers": []}"#, "missing `input` (one example) or `inputs` (a batch)"),
+            (r#"{"input": [1], "inputs": [[1]]}"#, "give either `input` (one example) or `inputs` (a batch), not both"),
+            (r#"{"input": [1, "x"], "layers": [], "loss": "mse"}"#, "input[1]: expected a number, found the string \"x\""),
+            (r#"{"inputs": [[1, 2], [3]], "layers": []}"#, "inputs[1]: expected an example of shape [2] like the others, found [1]"),
+            (r#"{"input": [1, 2, 3], "input_shape": [2], "layers": []}"#, "input: expected 2 numbers for input_shape [2], found 3"),
+            (r#"{"input": [1], "layers": [], "loss": "mse"}"#, "layers: expected a non-empty list of layers, found a list of 0"),
+            (
+                r#"{"input": [1, 2, 3, 4], "layers": [{"type": "dense", "weights": [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4, 5]], "bias": [0, 0, 0]}]}"#,
+                "layers[0].weights: expected 3 rows of 4 numbers, found a row of 5",
+            ),
+            (
+                r#"{"input": [1, 2], "layers": [{"type": "dense", "weights": [[1, 2]], "bias": [0, 0]}]}"#,
+                "layers[0].bias: expected 1 number (one per row of weights), found 2",
+            ),
+            (r#"{"input": [1], "layers": [{"type": "softmax"}]}"#, "layers[0].type: expected one of dense, conv2d, maxpool2d, flatten, relu, sigmoid, tanh, dropout, found \"softmax\""),
+            (r#"{"input": [1], "layers": [{"type": "relu", "size": 2}]}"#, "layers[0].size: unknown field; expected one of type"),
+            (r#"{"input": [1], "layers": [{"weights": []}]}"#, "layers[0]: missing \"type\""),
+            (r#"{"input": [1, 2], "layers": [{"type": "conv2d", "weights": [[[[1]]]], "bias": [0]}]}"#, "layers[0]: a conv2d layer needs an input of shape [C, H, W] (set input_shape), but gets [2]"),
+            (
+                r#"{"input": [1, 2, 3, 4], "input_shape": [1, 2, 2], "layers": [{"type": "dense", "weights": [[1, 2, 3, 4]], "bias": [0]}]}"#,
+                "layers[0]: a dense layer needs a flat input, but gets shape [1, 2, 2]; add a flatten layer before it",
+            ),
+            (r#"{"input": [1, 2, 3, 4], "input_shape": [1, 2, 2], "layers": [{"type": "relu"}], "loss": "mse"}"#, "layers: the last layer must give a flat output"),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "target": [1]}"#, "missing `loss`"),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "target": [1], "loss": "hinge"}"#, "loss: expected one of softmax_cross_entropy, mse, half_sse, found \"hinge\""),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "loss": "mse"}"#, "missing `target` (a list of numbers) or `label` (a class index)"),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "targets": [[1]], "loss": "mse"}"#, "targets: with one `input` use `target`"),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "target": [1, 2], "loss": "mse"}"#, "target: expected 1 number (the network has 1 output), found 2"),
+            (r#"{"input": [1, 2], "layers": [{"type": "relu"}], "label": 2, "loss": "softmax_cross_entropy"}"#, "label: expected a class index below 2 (the number of outputs), found 2"),
+            (r#"{"input": [1, 2], "layers": [{"type": "relu"}], "label": 1, "loss": "mse"}"#, "label: class labels need the softmax_cross_entropy loss"),
+            (r#"{"input": [1, 2], "layers": [{"type": "relu"}], "target": [0.5, 0.6], "loss": "softmax_cross_entropy"}"#, "target: expected a probability distribution"),
+            (r#"{"inputs": [[1], [2]], "layers": [{"type": "relu"}], "labels": [0], "loss": "softmax_cross_entropy"}"#, "labels: expected 2 labels (one per input), found 1"),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "target": [1], "loss": "mse", "optimizer": {"type": "adam", "lr": -1}}"#, "optimizer.lr: expected a positive number, found -1"),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "target": [1], "loss": "mse", "optimizer": {"type": "adam", "beta1": 1.5}}"#, "optimizer.beta1: expected a number in [0, 1), found 1.5"),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "target": [1], "loss": "mse", "optimizer": {"type": "rmsprop"}}"#, "optimizer.type: expected \"sgd\" or \"adam\", found \"rmsprop\""),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "target": [1], "loss": "mse", "optimizer": {"type": "sgd"}}"#, "optimizer: missing \"lr\""),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "target": [1], "loss": "mse", "steps": 0}"#, "steps: expected a whole number of at least 1, found the number 0"),
+            (r#"{"input": [1], "layers": [{"type": "relu"}], "target": [1], "loss": "mse", "lr": 0.1}"#, "lr: unknown field"),
+        ];
+        for (doc, want) in cases {
+            let got = parse(doc)
+                .err()
+                .unwrap_or_else(|| panic!("{doc} should fail"))
+                .to_string();
+            assert!(
+                got.starts_with(want),
+                "for {doc}\n  expected: {want}\n  got:      {got}"
+            );
+        }
     }
 }

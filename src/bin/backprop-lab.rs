@@ -62,12 +62,12 @@ enum Command {
         epochs: usize,
         #[arg(long, default_value_t = 64)]
         batch: usize,
-        #[arg(long, default_value_t = 0.001)]
+        #[arg(long, default_value_t = 0.001, allow_negative_numbers = true)]
         lr: f64,
         #[arg(long, value_enum, default_value = "adam")]
         optimizer: OptimizerKind,
         /// SGD momentum (0 for plain SGD)
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         momentum: f64,
         #[arg(long, default_value_t = 1)]
         seed: u64,

@@ -1,0 +1,418 @@
+//! The command-line tool as a user meets it: results on stdout, one-line errors, no panics, no
+//! partial output files. Uses a small synthetic MNIST folder written by the test, so it runs
+//! without the real data.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_backprop-lab"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .env_remove("MNIST_DIR")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts a failure with exit status `code` and a single `error: ...` line containing `want`.
+fn assert_fails(o: &Output, code: i32, want: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "exit status; stderr: {err}");
+    assert!(
+        o.stdout.is_empty(),
+        "nothing on stdout: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.starts_with("training "))
+        .collect();
+    assert_eq!(lines.len(), 1, "one line of error, got: {err}");
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains(want),
+        "expected '{want}' in: {err}"
+    );
+    assert!(!err.contains("panicked"), "no panic: {err}");
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("backprop-lab-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_gz(path: &Path, bytes: &[u8]) {
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap();
+}
+
+/// A folder with the four MNIST files holding `n` synthetic digits: class k is a bright bar at
+/// row 2k+4, so a model can learn it.
+fn synthetic_mnist(name: &str, n: usize) -> PathBuf {
+    let dir = temp_dir(name);
+    let idx_images = |n: usize| {
+        let mut b = vec![0, 0, 8, 3];
+        for d in [n as u32, 28, 28] {
+            b.extend(d.to_be_bytes());
+        }
+        for i in 0..n {
+            let mut img = [0u8; 784];
+            let row = 2 * (i % 10) + 4;
+            img[row * 28 + 4..row * 28 + 24].fill(255);
+            b.extend(img);
+        }
+        b
+    };
+    let idx_labels = |n: usize| {
+        let mut b = vec![0, 0, 8, 1];
+        b.extend((n as u32).to_be_bytes());
+        b.extend((0..n).map(|i| (i % 10) as u8));
+        b
+    };
+    write_gz(&dir.join("train-images-idx3-ubyte.gz"), &idx_images(n));
+    write_gz(&dir.join("train-labels-idx1-ubyte.gz"), &idx_labels(n));
+    write_gz(&dir.join("t10k-images-idx3-ubyte.gz"), &idx_images(n / 5));
+    write_gz(&dir.join("t10k-labels-idx1-ubyte.gz"), &idx_labels(n / 5));
+    dir
+}
+
+#[test]
+fn bad_arguments_get_one_line_and_status_2() {
+    assert_fails(
+        &run(&["train", "--epochs", "many"]),
+        2,
+        "invalid value 'many' for '--epochs <EPOCHS>'",
+    );
+    assert_fails(&run(&["fly"]), 2, "unrecognized subcommand 'fly'");
+    assert_fails(
+        &run(&["train", "--model", "resnet"]),
+        1,
+        "unknown model 'resnet'; choose one of mlp-64, mlp-128, cnn, mlp-512-dropout",
+    );
+    assert_fails(
+        &run(&["train", "--lr", "-1"]),
+        1,
+        "--lr: expected a positive number, found -1",
+    );
+    assert_fails(
+        &run(&["train", "--epochs", "0"]),
+        1,
+        "--epochs must be at least 1",
+    );
+    assert_fails(
+        &run(&["train"]),
+        1,
+        "no data: pass --data DIR or set MNIST_DIR",
+    );
+    assert_fails(
+        &run(&["trace"]),
+        1,
+        "give --spec FILE, or --model-file FILE with --index I",
+    );
+}
+
+#[test]
+fn bad_data_folders_are_named() {
+    assert_fails(
+        &run(&["train", "--data", "/nonexistent/mnist"]),
+        1,
+        "/nonexistent/mnist: not a folder",
+    );
+    let empty = temp_dir("empty");
+    assert_fails(
+        &run(&["train", "--data", empty.to_str().unwrap()]),
+        1,
+        "train-images-idx3-ubyte.gz: not found",
+    );
+    let broken = synthetic_mnist("broken", 50);
+    std::fs::write(
+        broken.join("train-labels-idx1-ubyte.gz"),
+        b"not gzip at all",
+    )
+    .unwrap();
+    assert_fails(
+        &run(&["train", "--data", broken.to_str().unwrap()]),
+        1,
+        "train-labels-idx1-ubyte.gz: not a valid gzip file",
+    );
+}
+
+#[test]
+fn trains_saves_evaluates_and_predicts() {
+    let data = synthetic_mnist("train", 600);
+    let out = data.join("model.safetensors");
+    let o = run(&[
+        "train",
+        "--model",
+        "mlp-64",
+        "--epochs",
+        "2",
+        "--batch",
+        "32",
+        "--lr",
+        "0.01",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("a JSON summary on stdout");
+    assert_eq!(summary["history"].as_array().unwrap().len(), 2);
+    assert!(
+        summary["test_accuracy"].as_f64().unwrap() > 0.9,
+        "the bars are easy to learn: {summary}"
+    );
+    assert!(
+        stderr(&o).contains("epoch 2/2: loss"),
+        "a line per epoch: {}",
+        stderr(&o)
+    );
+
+    let o = run(&[
+        "eval",
+        "--model-file",
+        out.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.starts_with("test accuracy: ") && text.contains("confusion matrix"),
+        "{text}"
+    );
+
+    let o = run(&[
+        "predict",
+        "--model-file",
+        out.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--test-index",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let probs: Vec<f64> = p["probabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(probs.len(), 10);
+    assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-5);
+    assert_eq!(p["label"], 3);
+    assert_eq!(p["prediction"], 3);
+
+    let o = run(&[
+        "trace",
+        "--model-file",
+        out.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--index",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let trace = &t["traces"][0];
+    assert_eq!(trace["loss"]["labels"][0], 5);
+    // Resumed from the saved Adam state: the step is t = (2 epochs of 19 steps) + 1.
+    assert_eq!(trace["optimizer"]["t"], 39);
+    assert_fails(
+        &run(&[
+            "trace",
+            "--model-file",
+            out.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--index",
+            "120",
+        ]),
+        1,
+        "test digit 120 does not exist; there are 120",
+    );
+}
+
+#[test]
+fn predicts_a_picture_of_any_size() {
+    let data = synthetic_mnist("picture", 400);
+    let model = data.join("m.safetensors");
+    let o = run(&[
+        "train",
+        "--model",
+        "mlp-64",
+        "--epochs",
+        "1",
+        "--lr",
+        "0.01",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A white page with a dark digit drawn on it is read, whatever its size.
+    let mut img = image::GrayImage::from_pixel(300, 200, image::Luma([255]));
+    for x in 100..200 {
+        for y in 90..100 {
+            img.put_pixel(x, y, image::Luma([0]));
+        }
+    }
+    let png = data.join("digit.png");
+    img.save(&png).unwrap();
+    let o = run(&[
+        "predict",
+        "--model-file",
+        model.to_str().unwrap(),
+        "--image",
+        png.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(p["probabilities"].as_array().unwrap().len(), 10);
+
+    let blank = data.join("blank.png");
+    image::GrayImage::from_pixel(50, 50, image::Luma([255]))
+        .save(&blank)
+        .unwrap();
+    assert_fails(
+        &run(&[
+            "predict",
+            "--model-file",
+            model.to_str().unwrap(),
+            "--image",
+            blank.to_str().unwrap(),
+        ]),
+        1,
+        "no digit found (the picture is blank)",
+    );
+    let text = data.join("notes.png");
+    std::fs::write(&text, "hello").unwrap();
+    assert_fails(
+        &run(&[
+            "predict",
+            "--model-file",
+            model.to_str().unwrap(),
+            "--image",
+            text.to_str().unwrap(),
+        ]),
+        1,
+        "notes.png: not a readable picture",
+    );
+}
+
+#[test]
+fn bad_model_files_are_refused() {
+    let dir = temp_dir("models");
+    let garbage = dir.join("garbage.safetensors");
+    std::fs::write(&garbage, b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": 1}").unwrap();
+    assert_fails(
+        &run(&[
+            "eval",
+            "--model-file",
+            garbage.to_str().unwrap(),
+            "--data",
+            ".",
+        ]),
+        1,
+        "garbage.safetensors: ",
+    );
+    let short = dir.join("short.safetensors");
+    std::fs::write(&short, b"abc").unwrap();
+    assert_fails(
+        &run(&[
+            "eval",
+            "--model-file",
+            short.to_str().unwrap(),
+            "--data",
+            ".",
+        ]),
+        1,
+        "the model file is truncated",
+    );
+    assert_fails(
+        &run(&[
+            "eval",
+            "--model-file",
+            "/nonexistent.safetensors",
+            "--data",
+            ".",
+        ]),
+        1,
+        "/nonexistent.safetensors: No such file",
+    );
+}
+
+#[test]
+fn diverging_training_leaves_no_file() {
+    let data = synthetic_mnist("diverge", 400);
+    let out = data.join("never.safetensors");
+    let o = run(&[
+        "train",
+        "--model",
+        "mlp-64",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e30",
+        "--epochs",
+        "1",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_fails(&o, 1, "training diverged at step");
+    assert!(stderr(&o).contains("Try a smaller learning rate"));
+    assert!(!out.exists(), "no partial model file");
+    assert!(std::fs::read_dir(&data).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("partial")));
+}
+
+#[test]
+fn traces_a_spec() {
+    let dir = temp_dir("spec");
+    let spec = dir.join("mazur.json");
+    std::fs::write(
+        &spec,
+        r#"{"input": [0.05, 0.10],
+            "layers": [{"type": "dense", "weights": [[0.15, 0.20], [0.25, 0.30]], "bias": [0.35, 0.35]}, {"type": "sigmoid"},
+                       {"type": "dense", "weights": [[0.40, 0.45], [0.50, 0.55]], "bias": [0.60, 0.60]}, {"type": "sigmoid"}],
+            "target": [0.01, 0.99], "loss": "half_sse", "optimizer": {"type": "sgd", "lr": 0.5}}"#,
+    )
+    .unwrap();
+    let o = run(&["trace", "--spec", spec.to_str().unwrap(), "--steps", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(t["steps"], 2);
+    // E_total before training, as published by Mazur: 0.298371109.
+    assert!((t["traces"][0]["loss"]["value"].as_f64().unwrap() - 0.298_371_109).abs() < 1e-7);
+    assert!(t["traces"][1]["loss"]["value"].as_f64().unwrap() < 0.298);
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"input": [1, 2], "layers": [{"type": "dense", "weights": [[1, 2, 3]], "bias": [0]}], "target": [1], "loss": "mse"}"#).unwrap();
+    assert_fails(
+        &run(&["trace", "--spec", bad.to_str().unwrap()]),
+        1,
+        "bad.json: layers[0].weights: expected 1 row of 2 numbers, found a row of 3",
+    );
+}
