@@ -1,3 +1,22 @@
+//! backprop-lab's network core: layers with explicit backward passes, losses, optimizers, the
+//! worked trace of one training step, the network spec format, MNIST and model files.
+//!
+//! Plain Rust on ndarray, tested natively with `cargo test`; [`wasm`] wraps it for the browser.
+//!
+//! # Reading order
+//!
+//! 1. [`layers::dense`] — `z = W x + b` on a batch and its backward.
+//! 2. [`layers::activation`] — ReLU, sigmoid, tanh.
+//! 3. [`loss`] — softmax cross-entropy with the fused gradient `p − y`; MSE; ½Σ(t − o)².
+//! 4. [`network`] — the forward loop and the reverse backward loop: backpropagation.
+//! 5. [`optim::sgd`], [`optim::adam`] — the update rules.
+//! 6. [`layers::conv2d`], [`layers::maxpool`], [`layers::flatten`], [`layers::dropout`].
+//! 7. [`trace`] — every number of one step, observed while the real code runs.
+//!
+//! Then, for the product around the maths: [`presets`] (the MNIST models), [`train`] (mini-batch
+//! training and evaluation), [`spec`] (the network spec JSON), [`model_file`] (safetensors),
+//! [`data`] (MNIST files, drawing preprocessing), [`error`] (messages for people).
+
 pub mod data;
 pub mod error;
 pub mod layers;
