@@ -1,7 +1,7 @@
 //! backprop-lab's network core: layers with explicit backward passes, losses, optimizers, the
 //! worked trace of one training step, the network spec format, MNIST and model files.
 //!
-//! Plain Rust on ndarray, tested natively with `cargo test`; [`wasm`] wraps it for the browser.
+//! Plain Rust on ndarray, tested natively with `cargo test`; `wasm.rs` wraps it for the browser.
 //!
 //! # Reading order
 //!

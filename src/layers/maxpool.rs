@@ -84,7 +84,7 @@ impl MaxPool2d {
             .into_dyn()
     }
 
-    /// dx[argmax[k]] += dout[k]; every other input gets 0.
+    /// `dx[argmax[k]] += dout[k]`; every other input gets 0.
     pub fn backward(&self, dout: &Tensor) -> Tensor {
         assert_eq!(
             dout.len(),
