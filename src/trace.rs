@@ -390,3 +390,172 @@ pub fn run_spec(spec: &crate::spec::Spec, steps: usize) -> Vec<Trace> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::AdamConfig;
+
+    const CNN_SPEC: &str = r#"{
+        "inputs": [[0.1, 0.9, 0.3, 0.7, 0.5, 0.2, 0.8, 0.4, 0.6, 0.35, 0.15, 0.95, 0.45, 0.25, 0.85, 0.55],
+                   [0.9, 0.1, 0.6, 0.2, 0.4, 0.8, 0.3, 0.7, 0.5, 0.65, 0.05, 0.75, 0.35, 0.95, 0.15, 0.45]],
+        "input_shape": [1, 4, 4],
+        "layers": [
+            {"type": "conv2d", "weights": [[[[0.2, -0.1], [0.4, 0.3]]], [[[-0.3, 0.5], [0.1, -0.2]]]], "bias": [0.05, -0.05]},
+            {"type": "relu"},
+            {"type": "maxpool2d", "size": 3, "stride": 3},
+            {"type": "flatten"},
+            {"type": "dense", "weights": [[0.5, -0.4], [-0.3, 0.8], [0.2, 0.1]], "bias": [0.0, 0.1, -0.1]}
+        ],
+        "labels": [2, 0], "loss": "softmax_cross_entropy",
+        "optimizer": {"type": "adam", "lr": 0.01}}"#;
+
+    fn adam_update(p: &ParamTrace) -> (&[f32], &[f32], &[f32], &[f32], &[f32], &[f32]) {
+        match &p.update {
+            ParamUpdate::Adam {
+                m_before,
+                m,
+                v,
+                m_hat,
+                v_hat,
+                step,
+                ..
+            } => (m_before, m, v, m_hat, v_hat, step),
+            other => panic!("expected an Adam update, found {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tracing_a_step_is_taking_a_step() {
+        let spec = crate::spec::parse(CNN_SPEC).unwrap();
+        // Plain training...
+        let (mut net, mut opt) = (spec.network.clone(), spec.optimizer.build());
+        for _ in 0..2 {
+            let out = net.forward(spec.inputs.clone(), true);
+            let lo = spec.loss.forward_backward(out.view(), &spec.targets);
+            net.zero_grad();
+            net.backward(lo.dout);
+            opt.step(&mut net.params());
+        }
+        // ...and traced training end with the same weights, bit for bit.
+        let traces = run_spec(&spec, 2);
+        let traced: Vec<f32> = traces[1]
+            .layers
+            .iter()
+            .flat_map(|l| l.params.iter().flat_map(|p| p.after.clone()))
+            .collect();
+        let plain: Vec<f32> = net.params().iter().flat_map(|p| p.value.to_vec()).collect();
+        assert_eq!(traced, plain);
+    }
+
+    #[test]
+    fn the_numbers_fit_together() {
+        let spec = crate::spec::parse(CNN_SPEC).unwrap();
+        let traces = run_spec(&spec, 2);
+        let (t1, t2) = (&traces[0], &traces[1]);
+        let AdamConfig {
+            lr,
+            eps,
+            beta1,
+            beta2,
+        } = match t1.optimizer.config {
+            OptimizerConfig::Adam(c) => c,
+            _ => unreachable!(),
+        };
+        assert_eq!((t1.optimizer.t, t2.optimizer.t), (1, 2));
+        let bc = t2.optimizer.bias_correction.unwrap();
+        assert!(
+            (bc.bc1 as f64 - (1.0 - beta1 * beta1)).abs() < 1e-7
+                && (bc.bc2 as f64 - (1.0 - beta2 * beta2)).abs() < 1e-7
+        );
+
+        // Softmax cross-entropy: grad = (p − y)/N, loss = mean of −ln p_label.
+        let probs = t1.loss.probs.as_ref().unwrap();
+        for (i, g) in t1.loss.grad.iter().enumerate() {
+            assert!((g - (probs[i] - t1.loss.targets[i]) / 2.0).abs() < 1e-7);
+        }
+        let mean = -(probs[2].ln() + probs[3].ln()) / 2.0;
+        assert!((t1.loss.value - mean).abs() < 1e-6);
+        // The gradient reaching the last layer's output is the loss gradient.
+        assert_eq!(t1.layers[4].grad_output, t1.loss.grad);
+        // Max-pooling's argmax points at the input value it passed on.
+        let pool = &t1.layers[2];
+        for (k, &idx) in pool.argmax.as_ref().unwrap().iter().enumerate() {
+            assert_eq!(t1.layers[1].output[idx], pool.output[k]);
+        }
+
+        for (l1, l2) in t1.layers.iter().zip(&t2.layers) {
+            for (p1, p2) in l1.params.iter().zip(&l2.params) {
+                let (m_before, m, v, m_hat, v_hat, step) = adam_update(p1);
+                assert!(
+                    m_before.iter().all(|&x| x == 0.0),
+                    "first step starts from m = 0"
+                );
+                for i in 0..p1.before.len() {
+                    assert_eq!(p1.after[i], p1.before[i] + step[i], "θ ← θ + step");
+                    let want = -(lr as f32) * m_hat[i] / (v_hat[i].sqrt() + eps as f32);
+                    assert!(
+                        (step[i] - want).abs() <= 1e-7 * want.abs().max(1e-6),
+                        "step = −α m̂/(√v̂+ε)"
+                    );
+                    assert!(
+                        (m[i] - 0.1 * p1.grad[i]).abs() < 1e-6
+                            && (v[i] - 0.001 * p1.grad[i] * p1.grad[i]).abs() < 1e-9
+                    );
+                }
+                // The second step starts from the first step's state and weights.
+                let (m_before2, ..) = adam_update(p2);
+                assert_eq!(m_before2, m);
+                assert_eq!(p2.before, p1.after);
+            }
+        }
+    }
+
+    #[test]
+    fn gradient_check_agrees_with_backprop() {
+        let spec = crate::spec::parse(CNN_SPEC).unwrap();
+        for (layer, param, index) in [
+            (0, "weight", 3),
+            (0, "bias", 1),
+            (4, "weight", 4),
+            (4, "bias", 2),
+        ] {
+            let c = gradient_check(
+                &spec.network,
+                &spec.inputs,
+                &spec.targets,
+                spec.loss,
+                layer,
+                param,
+                index,
+            )
+            .unwrap();
+            assert!(c.relative_error < 1e-2, "{c:?}");
+        }
+        let err = gradient_check(
+            &spec.network,
+            &spec.inputs,
+            &spec.targets,
+            spec.loss,
+            1,
+            "weight",
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "layer 1 has no parameter 'weight'");
+        let err = gradient_check(
+            &spec.network,
+            &spec.inputs,
+            &spec.targets,
+            spec.loss,
+            4,
+            "bias",
+            3,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "layer 4 bias has 3 elements; index 3 is out of range"
+        );
+    }
+}
