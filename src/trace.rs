@@ -410,7 +410,10 @@ mod tests {
         "labels": [2, 0], "loss": "softmax_cross_entropy",
         "optimizer": {"type": "adam", "lr": 0.01}}"#;
 
-    fn adam_update(p: &ParamTrace) -> (&[f32], &[f32], &[f32], &[f32], &[f32], &[f32]) {
+    /// m_before, m, v, m̂, v̂, step of an Adam update.
+    type AdamNumbers<'a> = (&'a [f32], &'a [f32], &'a [f32], &'a [f32], &'a [f32], &'a [f32]);
+
+    fn adam_update(p: &ParamTrace) -> AdamNumbers<'_> {
         match &p.update {
             ParamUpdate::Adam {
                 m_before,
