@@ -1,0 +1,328 @@
+// The step-through view: its numbers are the core's numbers. A spec loaded into the custom-network
+// mode shows exactly what `backprop-lab trace --spec` computes (loss, gradients, every Adam
+// quantity, the new weight), before and after taking a step; on a real test digit the page agrees
+// with itself (the loss is −ln of the shown probability, the Adam step is −α·m̂/(√v̂+ε) of the
+// shown values); every step can be walked with the keyboard; a bad spec shows the core's error
+// naming the field; the walk-through exports as Markdown. Screenshots at 1280 and 375 px wide go
+// to target/screenshots/.
+//
+// The page tags every number it shows with data-key (what it is) and data-value (the number the
+// core sent, every digit). The core computes in f32, so numbers are compared as f32.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { startServer, launchBrowser, openPage, requireBuilt, tempDir, ROOT } from "./harness.mjs";
+
+const SHOTS = path.join(ROOT, "target", "screenshots");
+const CLI = path.join(ROOT, "target/release/backprop-lab");
+const PRESETS = path.join(ROOT, "www/presets");
+
+let server;
+let browser;
+
+before(async () => {
+  requireBuilt({ model: false });
+  if (!fs.existsSync(CLI)) throw new Error(`missing the command-line tool (${CLI}); run \`cargo build --release\` first`);
+  fs.mkdirSync(SHOTS, { recursive: true });
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** `backprop-lab trace --spec file --steps n`: the core's traces, natively. */
+function cliTraces(specFile, steps) {
+  const r = spawnSync(CLI, ["trace", "--spec", specFile, "--steps", String(steps)], { encoding: "utf8", maxBuffer: 1 << 28 });
+  assert.equal(r.status, 0, `backprop-lab trace failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.traces.length, steps);
+  return out.traces;
+}
+
+const f32 = Math.fround;
+
+/**
+ * The same number as the core computed natively. The page's numbers come from the wasm build,
+ * whose matrix products cannot use the fused multiply-add the native build does, so the two may
+ * differ in the last bit or two of an f32: 1e-5 relative, as the other wasm-vs-native tests.
+ */
+function sameF32(actual, expected, what) {
+  assert.ok(Number.isFinite(actual), `${what}: the page shows ${actual}`);
+  const tol = 1e-5 * Math.max(Math.abs(actual), Math.abs(expected)) + 1e-10;
+  assert.ok(Math.abs(f32(actual) - f32(expected)) <= tol, `${what}: page ${actual}, core ${expected}`);
+}
+
+async function open({ width = 1280, height = 900 } = {}) {
+  const p = await openPage(browser, `${server.url}/#step`, { width, height });
+  await p.page.waitForSelector(".st-source", { timeout: 60_000 });
+  return p;
+}
+
+/** Every tagged number of the step on show: {key: value}. */
+const shown = (page) =>
+  page.$$eval(".st-step [data-key]", (els) => Object.fromEntries(els.map((e) => [e.dataset.key, Number(e.dataset.value)])));
+
+/** Jumps to a step through the list of all steps (folded away on the page, so clicked in the DOM). */
+async function goToStep(page, id) {
+  await page.$eval(`.st-toc-btn[data-step-id="${id}"]`, (b) => b.click());
+  await page.waitForSelector(`.st-step[data-step-id="${id}"]`);
+}
+
+const stepInfo = (page) => page.$eval(".st-step", (e) => ({ ...e.dataset }));
+
+/** Loads spec text through the custom mode's JSON editor and waits for its walk-through. */
+async function loadSpec(page, text) {
+  await page.click('.st-mode[data-mode="custom"]');
+  await page.waitForSelector(".st-net");
+  await page.click(".st-editor > summary");
+  await page.click('.st-mode[data-edit="json"]');
+  await page.fill("#st-spec", text);
+  await page.click('.st-json button:has-text("Use this spec")');
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Checks the page's numbers for the current custom step against one CLI trace. */
+async function checkAgainstTrace(page, tr) {
+  await goToStep(page, "loss");
+  const loss = await shown(page);
+  sameF32(loss.loss, tr.loss.value, "loss");
+
+  // A weight gradient, and the gradient check beside it.
+  await goToStep(page, "bwd-0");
+  const b = await stepInfo(page);
+  const grads = await shown(page);
+  const W = tr.layers[Number(b.layer)].params.find((p) => p.name === b.param);
+  sameF32(grads["grad-w"], W.grad[Number(b.index)], "∂L/∂W of the picked weight");
+  await page.waitForSelector(".st-step [data-key='gc-ok']", { timeout: 20_000 });
+  const gc = await shown(page);
+  // Agreement up to 1%, or up to what the f32 rounding of the two losses allows (tiny gradients).
+  const ulp = 2 ** (Math.floor(Math.log2(Math.max(gc["gc-loss-plus"], gc["gc-loss-minus"]))) - 23);
+  const allowed = 1e-2 * Math.abs(gc["gc-analytic"]) + ulp / gc["gc-h"];
+  assert.ok(Math.abs(gc["gc-analytic"] - gc["gc-numeric"]) <= allowed, `gradient check: analytic ${gc["gc-analytic"]}, numeric ${gc["gc-numeric"]}`);
+  assert.equal(gc["gc-ok"], 1, "the page says they agree");
+  sameF32(gc["gc-analytic"], grads["grad-w"], "the gradient check's analytic gradient is the trace's");
+
+  // The optimizer step of the picked weight of the first layer (the last step of the walk).
+  await page.keyboard.press("End");
+  await page.waitForSelector('.st-step[data-step-id="upd-0"]');
+  const u = await stepInfo(page);
+  const v = await shown(page);
+  const P = tr.layers[Number(u.layer)].params.find((p) => p.name === u.param);
+  const i = Number(u.index);
+  const cfg = tr.optimizer.config;
+  sameF32(v.g, P.grad[i], "g");
+  sameF32(v.before, P.before[i], "weight before");
+  sameF32(v.after, P.after[i], "weight after");
+  sameF32(v.step, P.update.step[i], "step");
+  if (cfg.type === "adam") {
+    for (const [key, field] of [["m-prev", "m_before"], ["v-prev", "v_before"], ["m", "m"], ["v", "v"], ["m-hat", "m_hat"], ["v-hat", "v_hat"]]) sameF32(v[key], P.update[field][i], key);
+    sameF32(v.bc1, tr.optimizer.bias_correction.bc1, "1 − β1ᵗ");
+    sameF32(v.bc2, tr.optimizer.bias_correction.bc2, "1 − β2ᵗ");
+    assert.equal(v.t, tr.optimizer.t);
+    for (const k of ["lr", "beta1", "beta2", "eps"]) assert.equal(v[k], cfg[k], k);
+  } else {
+    sameF32(v.velocity, P.update.velocity[i], "velocity");
+    assert.equal(v.lr, cfg.lr);
+  }
+  return { layer: Number(u.layer), index: i, after: v.after };
+}
+
+test("a spec in the custom mode shows the numbers of `backprop-lab trace --spec`, before and after a step", async () => {
+  const text = fs.readFileSync(path.join(PRESETS, "relu-softmax-adam.json"), "utf8");
+  const dir = tempDir();
+  const file = path.join(dir, "spec.json");
+  fs.writeFileSync(file, text);
+  const traces = cliTraces(file, 3);
+  const { page, consoleErrors, externalRequests, close } = await open();
+  try {
+    await loadSpec(page, text);
+    await page.waitForFunction(() => /3-4-3 ReLU/.test(document.querySelector(".st-title")?.textContent || ""));
+    await checkAgainstTrace(page, traces[0]);
+    await shot(page, "stepthrough-custom-adam-1280");
+
+    // Take a step: the walk-through now shows the second step, with m and v carried over.
+    await page.click('[data-action="take-step"]');
+    await page.waitForFunction(() => document.querySelector('[data-key="steps-taken"]')?.dataset.value === "1");
+    await checkAgainstTrace(page, traces[1]);
+    const v = await shown(page);
+    assert.notEqual(v["m-prev"], 0, "the second step starts from the first step's m");
+    await page.click('[data-action="take-step"]');
+    await page.waitForFunction(() => document.querySelector('[data-key="steps-taken"]')?.dataset.value === "2");
+    await checkAgainstTrace(page, traces[2]);
+
+    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual(externalRequests, []);
+  } finally {
+    await close();
+  }
+});
+
+test("the 2-2-2 preset reproduces the classic worked example, and the diagram shows every weight", async () => {
+  const file = path.join(PRESETS, "mazur-2-2-2-sgd.json");
+  const [tr] = cliTraces(file, 1);
+  const { page, consoleErrors, close } = await open();
+  try {
+    await page.click('.st-mode[data-mode="custom"]');
+    await page.waitForSelector(".st-net");
+    // Published: E = 0.298371109 before training; after one step w5 = 0.35891648, w1 = 0.149780716.
+    await goToStep(page, "loss");
+    const l = await shown(page);
+    assert.ok(Math.abs(l.loss - 0.298371109) < 1e-7, `loss ${l.loss}`);
+    await goToStep(page, "upd-2");
+    const w5 = await shown(page);
+    assert.ok(Math.abs(w5.after - 0.35891648) < 1e-7, `w5 after ${w5.after}`);
+    await goToStep(page, "upd-0");
+    const w1 = await shown(page);
+    assert.ok(Math.abs(w1.after - 0.149780716) < 1e-7, `w1 after ${w1.after}`);
+    const { after } = await checkAgainstTrace(page, tr);
+    assert.ok(after > 0);
+    // Every weight of the network is on the diagram (2 × 2 + 2 × 2 lines).
+    assert.equal(await page.locator(".st-net .st-net-edge").count(), 8);
+    // Picking a weight on the diagram picks it in the walk-through.
+    await page.locator('.st-net-hit[aria-label^="weight 1,0 of layer 2"]').click();
+    await goToStep(page, "bwd-2");
+    const info = await stepInfo(page);
+    assert.equal(info.index, "2", "weight (1, 0) of a 2-input layer is element 2");
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await close();
+  }
+});
+
+test("every step can be walked with the keyboard, forward and back", async () => {
+  const { page, consoleErrors, close } = await open();
+  try {
+    await page.click('.st-mode[data-mode="custom"]');
+    await page.waitForSelector(".st-net");
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press("Home");
+    const total = Number(await page.$eval(".st-progress", (e) => e.dataset.total));
+    assert.ok(total >= 10, `${total} steps`);
+    const seen = [];
+    for (let k = 1; k <= total; k++) {
+      const at = Number(await page.$eval(".st-progress", (e) => e.dataset.at));
+      assert.equal(at, k);
+      seen.push(await page.$eval(".st-step", (e) => e.dataset.stepId));
+      await page.keyboard.press("ArrowRight");
+    }
+    assert.equal(new Set(seen).size, total, "each step is a different one");
+    assert.deepEqual(seen.slice(0, 2), ["input", "fwd-0"]);
+    assert.ok(seen.includes("loss") && seen.includes("dout"));
+    assert.equal(Number(await page.$eval(".st-progress", (e) => e.dataset.at)), total, "→ on the last step stays there");
+    assert.equal(await page.locator(".st-nav .btn-primary").first().isDisabled(), true);
+    for (let k = total - 1; k >= 1; k--) {
+      await page.keyboard.press("ArrowLeft");
+      assert.equal(Number(await page.$eval(".st-progress", (e) => e.dataset.at)), k);
+    }
+    // Typing in the spec editor does not move the walk.
+    await page.click(".st-editor > summary");
+    await page.click('.st-mode[data-edit="json"]');
+    await page.focus("#st-spec");
+    await page.keyboard.press("ArrowRight");
+    assert.equal(Number(await page.$eval(".st-progress", (e) => e.dataset.at)), 1);
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await close();
+  }
+});
+
+test("on a real test digit the page agrees with itself: loss = −ln p_y, Adam step = −α·m̂/(√v̂+ε)", async () => {
+  const { page, consoleErrors, close } = await open();
+  try {
+    await page.waitForFunction(() => window.backpropLab?.data, null, { timeout: 60_000 });
+    await page.fill("#st-index", "42");
+    await page.click('.st-panel[data-panel="digit"] .btn-primary');
+    await page.waitForFunction(() => /^Test digit 42/.test(document.querySelector(".st-status").textContent), null, { timeout: 30_000 });
+    await shot(page, "stepthrough-digit-input-1280");
+
+    await goToStep(page, "input");
+    const { label } = await shown(page);
+    assert.ok(Number.isInteger(label) && label >= 0 && label <= 9, `label ${label}`);
+    await goToStep(page, "softmax");
+    const soft = await shown(page);
+    const probs = Array.from({ length: 10 }, (_, k) => soft[`prob-${k}`]);
+    assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-5, "the probabilities add up to 1");
+
+    await goToStep(page, "loss");
+    const l = await shown(page);
+    assert.equal(l["prob-true"], probs[label], "the loss step shows p_y of the softmax step");
+    const expected = -Math.log(l["prob-true"]);
+    assert.ok(Math.abs(l["loss-example"] - expected) <= 1e-6 * Math.max(1, expected), `loss ${l["loss-example"]} vs −ln p_y ${expected}`);
+    assert.equal(l.loss, l["loss-example"], "one example: the batch loss is its loss");
+
+    for (const id of await page.$$eval('.st-toc-btn[data-step-id^="upd-"]', (bs) => bs.map((b) => b.dataset.stepId))) {
+      await goToStep(page, id);
+      const a = await shown(page);
+      const step = (-a.lr * a["m-hat"]) / (Math.sqrt(a["v-hat"]) + a.eps);
+      assert.ok(Math.abs(step - a.step) <= 1e-5 * Math.abs(a.step) + 1e-12, `${id}: −α·m̂/(√v̂+ε) = ${step}, shown ${a.step}`);
+      assert.ok(Math.abs(a.m - (a.beta1 * a["m-prev"] + (1 - a.beta1) * a.g)) <= 1e-5 * Math.abs(a.m) + 1e-12, `${id}: m`);
+      assert.ok(Math.abs(a["m-hat"] - a.m / a.bc1) <= 1e-5 * Math.abs(a["m-hat"]) + 1e-12, `${id}: m̂ = m/(1 − β1ᵗ)`);
+      assert.equal(f32(a.before + a.step), f32(a.after), `${id}: the weight after is the weight before plus the step`);
+    }
+    await page.keyboard.press("End");
+    await shot(page, "stepthrough-digit-adam-1280");
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await close();
+  }
+});
+
+test("a bad spec shows the core's error, naming the field; the walk-through exports as Markdown", async () => {
+  const { page, consoleErrors, close } = await open();
+  try {
+    const spec = JSON.parse(fs.readFileSync(path.join(PRESETS, "mazur-2-2-2-sgd.json"), "utf8"));
+    spec.layers[2].weights[1].push(0.7);
+    await loadSpec(page, JSON.stringify(spec, null, 2));
+    await page.waitForFunction(() => document.querySelector(".st-spec-error").textContent.length > 0);
+    const message = await page.locator(".st-spec-error").textContent();
+    assert.match(message, /layers\[2\]\.weights/);
+    assert.match(message, /found a row of 3/);
+
+    await page.fill("#st-spec", '{"input": [1], "layers": [{"type": "dense", "weights": [[1]], "bias": [0]}], "target": [1], "loss": "hinge"}');
+    await page.click('.st-json button:has-text("Use this spec")');
+    await page.waitForFunction(() => /loss/.test(document.querySelector(".st-spec-error").textContent) && /hinge/.test(document.querySelector(".st-spec-error").textContent));
+
+    // Markdown with the formulas.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click('.st-export button:has-text("Markdown")')]);
+    const md = fs.readFileSync(await download.path(), "utf8");
+    assert.match(md, /^# /);
+    assert.match(md, /\$\$\n.*\\frac\{1\}\{1 \+ e\^/m, "the sigmoid formula is there, in LaTeX");
+    assert.match(md, /0\.298371/, "with the loss");
+    assert.match(md, /W\^\{\[2\]\}_\{0,0\} = 0\.4 - 0\.5 \\cdot 0\.082167 = 0\.358916/, "and the update of w5 with its numbers");
+    // And the trace as JSON.
+    const [jd] = await Promise.all([page.waitForEvent("download"), page.click('.st-export button:has-text("Trace (JSON)")')]);
+    const tr = JSON.parse(fs.readFileSync(await jd.path(), "utf8"));
+    assert.equal(tr.loss.kind, "half_sse");
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await close();
+  }
+});
+
+test("screenshots at 375 px wide: readable, nothing wider than the screen", async () => {
+  const { page, consoleErrors, close } = await open({ width: 375, height: 800 });
+  try {
+    await page.waitForFunction(() => document.querySelector(".st-step[data-step-id]"), null, { timeout: 60_000 });
+    await goToStep(page, "fwd-0");
+    await shot(page, "stepthrough-digit-dense-375");
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 375, `the page is ${wide} px wide`);
+    await page.click('.st-mode[data-mode="custom"]');
+    await page.waitForSelector(".st-net");
+    await goToStep(page, "bwd-2");
+    await shot(page, "stepthrough-custom-375");
+    assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 375);
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await close();
+  }
+});
