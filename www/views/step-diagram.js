@@ -9,12 +9,12 @@ import { divergingCss } from "./pixels.js";
 const SVG = "http://www.w3.org/2000/svg";
 const BOX_W = 150;
 const BOX_H = 96;
-const PITCH_X = 320;
 const PITCH_Y = 132;
 const PAD = 24;
-const LABEL_W = 84;
-const LABEL_H = 30;
-const SPOTS = [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8, 0.14, 0.86];
+const LABEL_W = 88;
+const LABEL_H = 32;
+// Points along a line where its label may go, the middle first.
+const SPOTS = [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.12, 0.88];
 
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -46,7 +46,10 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
     cols.push({ t: i + 1, kind: "dense", layer: i, act, size: ly.outSize, out: act ? i + 2 : i + 1 });
   });
   const maxRows = Math.max(...cols.map((c) => c.size));
-  const width = PAD * 2 + (cols.length - 1) * PITCH_X + BOX_W + 130;
+  // The more lines between two columns, the wider the gap, so that their labels fit.
+  const xs = [PAD];
+  for (let c = 1; c < cols.length; c++) xs.push(xs[c - 1] + BOX_W + Math.min(440, Math.max(170, 40 + 26 * cols[c - 1].size * cols[c].size)));
+  const width = xs[xs.length - 1] + BOX_W + 130 + PAD;
   const height = PAD * 2 + (maxRows - 1) * PITCH_Y + BOX_H + 30;
   const svg = s("svg", {
     viewBox: `0 0 ${width} ${height}`,
@@ -59,7 +62,7 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
   const pos = (c, r) => {
     const col = cols[c];
     const top = PAD + ((maxRows - col.size) * PITCH_Y) / 2;
-    return { x: PAD + c * PITCH_X, y: top + r * PITCH_Y };
+    return { x: xs[c], y: top + r * PITCH_Y };
   };
   const edges = s("g", { class: "st-net-edges" });
   const labels = s("g", { class: "st-net-labels" });
@@ -71,7 +74,14 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
     ...cols.filter((c) => c.kind === "dense").flatMap((c) => T.layers[c.layer].params.weight.before.map(Math.abs)),
   );
 
+  // Labels keep clear of each other and of the units.
   const placed = [];
+  cols.forEach((col, c) => {
+    for (let r = 0; r < col.size; r++) {
+      const { x, y } = pos(c, r);
+      placed.push([x + BOX_W / 2, y + BOX_H / 2, BOX_W + 8, BOX_H + 8]);
+    }
+  });
   cols.forEach((col, c) => {
     if (col.kind !== "dense") return;
     const i = col.layer;
@@ -95,7 +105,8 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
           "line",
           {
             x1, y1, x2, y2,
-            stroke: divergingCss(Math.max(-1, Math.min(1, w / scale))),
+            // Even the smallest weight gets a visible tint of its sign's colour.
+            stroke: divergingCss(Math.sign(w) * Math.max(0.3, Math.min(1, Math.abs(w) / scale))),
             "stroke-width": (1 + 5 * Math.abs(w) / scale).toFixed(2),
             class: `st-net-edge${picked ? " picked" : ""}${changed ? " changed" : ""}`,
             "data-layer": i,
@@ -110,7 +121,7 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
         edges.append(line, hit);
         // Each label goes to the first point along its line where it overlaps no label placed before.
         const at = (f) => [x1 + f * (x2 - x1), y1 + f * (y2 - y1)];
-        const overlap = ([x, y]) => placed.reduce((sum, [px, py]) => sum + Math.max(0, LABEL_W - Math.abs(px - x)) * Math.max(0, LABEL_H - Math.abs(py - y)), 0);
+        const overlap = ([x, y]) => placed.reduce((sum, [px, py, pw = LABEL_W, ph = LABEL_H]) => sum + Math.max(0, (LABEL_W + pw) / 2 - Math.abs(px - x)) * Math.max(0, (LABEL_H + ph) / 2 - Math.abs(py - y)), 0);
         let best = at(0.5);
         let bestCost = Infinity;
         for (const f of SPOTS) {
@@ -121,9 +132,14 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
         placed.push(best);
         const [lx, ly_] = best;
         const g = s("g", { class: `st-net-label${picked ? " picked" : ""}`, transform: `translate(${lx.toFixed(1)},${ly_.toFixed(1)})` });
+        const wText = fmt(w, 4);
+        const gText = `∂ ${fmt(W.grad[idx], 3)}`;
+        const boxW = 12 + 6.6 * Math.max(wText.length, gText.length);
         g.append(
-          s("text", { class: "st-net-w", "text-anchor": "middle", y: -2 }, fmt(w, 4)),
-          s("text", { class: "st-net-g", "text-anchor": "middle", y: 11 }, `∂ ${fmt(W.grad[idx], 3)}`),
+          // Framed in the line's colour, so each label says which line it belongs to.
+          s("rect", { x: -boxW / 2, y: -15, width: boxW, height: 30, rx: 6, stroke: picked ? "#172033" : line.getAttribute("stroke") }),
+          s("text", { class: "st-net-w", "text-anchor": "middle", y: -2 }, wText),
+          s("text", { class: "st-net-g", "text-anchor": "middle", y: 11 }, gText),
         );
         labels.append(g);
       }

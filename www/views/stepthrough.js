@@ -201,6 +201,7 @@ class StepThrough {
 
   buildCustomPanel() {
     this.presetSelect = h("select", { id: "st-preset" }, PRESETS.map(([v, t]) => h("option", { value: v }, t)));
+    this.presetSelect.addEventListener("change", () => this.loadPreset(this.presetSelect.value));
     this.specText = h("textarea", { class: "st-spec-text", id: "st-spec", rows: 16, spellcheck: "false", "aria-describedby": "st-spec-hint" });
     this.specError = h("p", { class: "form-error st-spec-error", role: "alert" });
     this.formRoot = h("div", { class: "st-form" });
@@ -228,7 +229,7 @@ class StepThrough {
         { class: "buttons" },
         h("label", { for: "st-preset" }, "Start from"),
         this.presetSelect,
-        h("button", { type: "button", class: "btn", onclick: () => this.loadPreset(this.presetSelect.value) }, "Load"),
+        h("button", { type: "button", class: "btn", dataset: { action: "load-preset" }, onclick: () => this.loadPreset(this.presetSelect.value) }, "Load"),
         h("label", { class: "btn btn-small", for: "st-file" }, "Import a spec file"),
         this.fileInput,
         h("button", { type: "button", class: "btn btn-small", onclick: () => this.exportSpec() }, "Export the spec"),
