@@ -150,12 +150,14 @@ function updateStatus() {
   else if (app.modelOrigin === "new") parts.push(`${m.epoch} epoch${m.epoch === 1 ? "" : "s"}, step ${int(m.step)}`);
   if (app.lastEvaluation) parts.push(`${pct(app.lastEvaluation.accuracy)} on test digits`);
   model.textContent = parts.join(" · ");
+  model.title = model.textContent;
 }
 
 function setDataStatus(text, progress) {
   const item = document.getElementById("status-data");
   const value = item.querySelector(".status-value");
   value.textContent = text;
+  value.title = text;
   let bar = item.querySelector("progress");
   if (progress == null) return bar?.remove();
   if (!bar) {
