@@ -2,7 +2,7 @@
 // between $$, symbolic and with the numbers in), the tagged values and the smaller tables.
 // Renders in any Markdown viewer with maths (GitHub, Jupyter, Obsidian, Quarto, pandoc).
 
-import { fmt, full } from "./step-format.js";
+import { fmt } from "./step-format.js";
 
 const MAX_ROWS = 40;
 
@@ -14,12 +14,13 @@ const MAX_ROWS = 40;
 export function toMarkdown(steps, meta, checks = new Map()) {
   const out = [`# ${meta.title}`, ""];
   if (meta.subtitle) out.push(meta.subtitle, "");
-  out.push("Every number comes from one training step of backprop-lab's Rust core (its worked trace). Values are rounded to 6 significant digits.", "");
+  out.push("Every number comes from one training step of backprop-lab's Rust core (its worked trace). Values are rounded to 6 significant digits; the JSON trace has every digit.", "");
   steps.forEach((st, n) => {
     out.push(`## ${n + 1}. ${st.title}`, "", st.caption, "");
     for (const b of st.blocks) out.push(...block(b, checks));
   });
-  return out.join("\n").replace(/\n{3,}/g, "\n\n");
+  // Plain hyphens for minus signs: numbers copied from notes should paste into anything.
+  return out.join("\n").replace(/\n{3,}/g, "\n\n").replace(/−/g, "-");
 }
 
 function block(b, checks) {
@@ -58,18 +59,21 @@ function block(b, checks) {
 }
 
 function cell(c) {
-  if (c && typeof c === "object") return full(c.v);
-  if (typeof c === "number") return Number.isInteger(c) && Math.abs(c) < 1e6 ? String(c) : full(c);
+  if (c && typeof c === "object") return fmt(c.v);
+  if (typeof c === "number") return Number.isInteger(c) && Math.abs(c) < 1e6 ? String(c) : fmt(c);
   return String(c).replace(/\|/g, "\\|");
 }
 
 function table(b) {
   if (b.count > 400) return [`(${b.title}: ${b.count} numbers, left out; download the JSON trace for all of them.)`, ""];
   const rows = b.rows();
-  const shown = rows.length > MAX_ROWS ? rows.slice(0, MAX_ROWS) : rows;
   const lines = [`**${b.title}**`, "", `| ${b.columns.join(" | ")} |`, `| ${b.columns.map(() => "---:").join(" | ")} |`];
-  shown.forEach((r, i) => lines.push(`| ${r.map(cell).map((c) => (i === b.highlightRow ? `**${c}**` : c)).join(" | ")} |`));
-  if (shown.length < rows.length) lines.push("", `(${rows.length - shown.length} more rows in the JSON trace.)`);
+  const row = (i) => `| ${rows[i].map(cell).map((c) => (i === b.highlightRow ? `**${c}**` : c)).join(" | ")} |`;
+  const n = Math.min(rows.length, MAX_ROWS);
+  for (let i = 0; i < n; i++) lines.push(row(i));
+  // The picked row is always there, in bold.
+  if (b.highlightRow >= n && b.highlightRow < rows.length) lines.push(`| ${b.columns.map(() => "…").join(" | ")} |`, row(b.highlightRow));
+  if (n < rows.length) lines.push("", `(${rows.length - n} more rows in the JSON trace.)`);
   lines.push("");
   return lines;
 }

@@ -255,10 +255,19 @@ function terms(list, max) {
 /** Sum agreement with rounding room proportional to the size of the terms (f32 sums). */
 const sumAgrees = (shown, core, scale) => Math.abs(shown - core) <= 2e-6 * Math.max(scale, Math.abs(core)) + 1e-9;
 
-function restTex(t) {
-  if (!t.restCount) return "";
-  const z = t.zeros ? `,\\ ${t.zeros}\\text{ of them }0` : "";
-  return ` + \\underbrace{${tex(t.rest)}}_{\\text{${t.restCount} more terms${z}}}`;
+/** The other terms of a sum, summed: one term under a brace that says how many. */
+function restTerm(t) {
+  if (!t.restCount) return [];
+  const z = t.zeros ? `, ${t.zeros} of them 0` : "";
+  return [`\\underbrace{${tex(t.rest)}}_{\\text{${t.restCount} more terms${z}}}`];
+}
+
+/** lhs = term + term + … = rhs, three terms a line when there are more than four. */
+function sumTex(lhs, parts, rhs) {
+  if (parts.length <= 4) return `${lhs} = ${parts.join(" + ")} = ${rhs}`;
+  const lines = [];
+  for (let i = 0; i < parts.length; i += 3) lines.push(parts.slice(i, i + 3).join(" + "));
+  return `\\begin{aligned} ${lhs} &= ${lines[0]} \\\\ ${lines.slice(1).map((l) => `&\\quad + ${l}`).join(" \\\\ ")} \\\\ &= ${rhs} \\end{aligned}`;
 }
 
 const checkBlock = (ok, okText, badText) => ({ kind: "check", ok, text: ok ? okText : badText });
@@ -407,11 +416,7 @@ function denseForward(T, P, i) {
   const X = T.names[i];
   const Z = T.names[i + 1];
   const zj = z[j];
-  const numeric =
-    `${Z}_{${j}} = ` +
-    t.shown.map((s) => `${texp(s.w)} \\cdot ${texp(s.x)}`).join(" + ") +
-    restTex(t) +
-    ` + ${texp(b[j])} = ${tex(zj)}`;
+  const numeric = sumTex(`${Z}_{${j}}`, [...t.shown.map((s) => `${texp(s.w)} \\cdot ${texp(s.x)}`), ...restTerm(t), texp(b[j])], tex(zj));
   const img = imageOf(T, i, row, k);
   const xImg = imageOf(T, i, x, k);
   return {
@@ -422,8 +427,8 @@ function denseForward(T, P, i) {
     title: `${ly.title}: the weighted sum of unit ${j}`,
     caption:
       `Every unit of a dense layer multiplies each of its ${K} inputs by a weight of its own, adds the products up and adds a bias. ` +
-      (K > 6 ? "The largest products are written out; the other ones are added up in one number. " : "") +
-      "Pick another unit or another weight below.",
+      (K > 6 ? "The largest products are written out; the other ones are added up in one number." : ""),
+    hint: "Pick another unit or another weight below: the whole walk-through follows your pick.",
     blocks: [
       { kind: "units", title: `The ${ly.outSize} units of this layer (z); pick one`, values: z, picked: j, layer: i, role: "unit" },
       { kind: "eq", symbolic: `${Z}_j = \\sum_{k} W^{[${ly.l}]}_{j,k}\\, ${X}_k + b^{[${ly.l}]}_j`, numeric },
@@ -517,12 +522,13 @@ function convForward(T, P, i) {
     layer: i,
     short: ly.title,
     title: `${ly.title}: filter ${o} at row ${p}, column ${q}`,
-    caption: `A convolution slides small ${k}×${k} filters over the image. At each position a filter multiplies the ${k}×${k} pixels under it by its weights and adds them up, plus a bias: a dense unit that only looks at a small patch, with the same weights everywhere. Click the feature map to pick another position, or the filter to pick another weight.`,
+    caption: `A convolution slides small ${k}×${k} filters over the image. At each position a filter multiplies the ${k}×${k} pixels under it by its weights and adds them up, plus a bias: a dense unit that only looks at a small patch, with the same weights everywhere.`,
+    hint: "Click the feature map to pick another position, or the filter to pick another weight.",
     blocks: [
       {
         kind: "eq",
         symbolic: `${Z}_{o,p,q} = \\sum_{c,u,v} W^{[${ly.l}]}_{o,c,u,v}\\; ${X}_{c,\\,${s === 1 ? "" : s + "\\,"}p+u${pad ? "-" + pad : ""},\\,${s === 1 ? "" : s + "\\,"}q+v${pad ? "-" + pad : ""}} + b^{[${ly.l}]}_o`,
-        numeric: `${Z}_{${o},${p},${q}} = ` + t.shown.map((s2) => `${texp(s2.w)} \\cdot ${texp(s2.x)}`).join(" + ") + restTex(t) + ` + ${texp(b)} = ${tex(z[e])}`,
+        numeric: sumTex(`${Z}_{${o},${p},${q}}`, [...t.shown.map((s2) => `${texp(s2.w)} \\cdot ${texp(s2.x)}`), ...restTerm(t), texp(b)], tex(z[e])),
       },
       checkBlock(
         sumAgrees(total, z[e], t.scale + Math.abs(b)),
@@ -725,8 +731,9 @@ function softmaxStep(T, P) {
     title: "Softmax: from scores to probabilities",
     caption: `The last layer gives ${K} scores (logits), one per class. Softmax turns them into probabilities: take e to the power of each score, then divide by their sum so they add up to 1. To keep e^z from overflowing, the largest score m is subtracted first; that changes nothing in the result, because it cancels in the division. The network's answer is the most probable class: ${pred}.`,
     blocks: [
-      { kind: "eq", symbolic: `p_k = \\frac{e^{${Z}_k - m}}{\\sum_{i} e^{${Z}_i - m}}, \\qquad m = \\max_i ${Z}_i`, numeric: `m = ${tex(m)}, \\qquad \\sum_i e^{${Z}_i - m} = ${e.map((v) => tex(v, 4)).join(" + ")} = ${tex(S)}` },
-      { kind: "eq", symbolic: `p_{${y}} = \\frac{e^{${Z}_{${y}} - m}}{\\sum_i e^{${Z}_i - m}}`, numeric: `p_{${y}} = \\frac{e^{${texp(z[y])} - ${texp(m)}}}{${tex(S)}} = \\frac{${tex(e[y])}}{${tex(S)}} = ${tex(p[y])}` },
+      { kind: "eq", symbolic: `p_k = \\frac{e^{${Z}_k - m}}{\\sum_{i} e^{${Z}_i - m}}, \\qquad m = \\max_i ${Z}_i`, numeric: `m = ${tex(m)}` },
+      { kind: "eq", symbolic: `S = \\sum_i e^{${Z}_i - m}`, numeric: sumTex("S", e.map((v) => tex(v, 4)), tex(S)) },
+      { kind: "eq", symbolic: `p_{${y}} = \\frac{e^{${Z}_{${y}} - m}}{S}`, numeric: `p_{${y}} = \\frac{e^{${texp(z[y])} - ${texp(m)}}}{${tex(S)}} = \\frac{${tex(e[y])}}{${tex(S)}} = ${tex(p[y])}` },
       checkBlock(ok, "Each e^(z − m) divided by the sum equals the probability the core computed.", "The exps divided by their sum do not match the core's probabilities."),
       { kind: "bars", title: "The probabilities", values: p, mark: y, keyPrefix: "prob-" },
       {
@@ -963,7 +970,7 @@ function denseBackward(T, P, i) {
     blocks.push({
       kind: "eq",
       symbolic: `\\frac{\\partial L}{\\partial ${X}_k} = \\sum_j W^{[${l}]}_{j,k}\\, \\delta_j`,
-      numeric: `\\frac{\\partial L}{\\partial ${X}_{${subscript(T, i, k)}}} = ` + t.shown.map((s) => `${texp(s.w)} \\cdot ${texp(s.d)}`).join(" + ") + restTex(t) + ` = ${tex(below[k])}`,
+      numeric: sumTex(`\\frac{\\partial L}{\\partial ${X}_{${subscript(T, i, k)}}}`, [...t.shown.map((s) => `${texp(s.w)} \\cdot ${texp(s.d)}`), ...restTerm(t)], tex(below[k])),
     });
     blocks.push(checkBlock(sumAgrees(t.total, below[k], t.scale), "The sum equals the gradient the core passed down.", `The sum is ${fmtPlain(t.total)} but the core passed down ${fmtPlain(below[k])}.`));
   }
@@ -1029,7 +1036,7 @@ function convBackward(T, P, i) {
       {
         kind: "eq",
         symbolic: `\\frac{\\partial L}{\\partial W_{o,c,u,v}} = \\sum_{p,q} \\delta_{o,p,q}\\; ${X}_{c,\\,p+u,\\,q+v}`,
-        numeric: `\\frac{\\partial L}{\\partial W_{${o},${kp.c},${kp.u},${kp.v}}} = ` + t.shown.map((s2) => `${texp(s2.d)} \\cdot ${texp(s2.x)}`).join(" + ") + restTex(t) + ` = ${tex(gW[widx])}`,
+        numeric: sumTex(`\\frac{\\partial L}{\\partial W_{${o},${kp.c},${kp.u},${kp.v}}}`, [...t.shown.map((s2) => `${texp(s2.d)} \\cdot ${texp(s2.x)}`), ...restTerm(t)], tex(gW[widx])),
       },
       checkBlock(sumAgrees(t.total, gW[widx], t.scale), "The sum equals the weight gradient the core computed.", `The sum is ${fmtPlain(t.total)} but the core's gradient is ${fmtPlain(gW[widx])}.`),
       { kind: "gradcheck", layer: i, param: "weight", index: widx, analytic: gW[widx], label: tx(`\\partial L/\\partial W_{${o},${kp.c},${kp.u},${kp.v}}`) },
@@ -1099,7 +1106,9 @@ function updateStep(T, P, i) {
     const st = u.step[widx];
     caption =
       `Adam does not step by the raw gradient. It keeps, for every weight, a running average of its gradients (m, the direction) and of their squares (v, how big they usually are), and steps by m divided by the square root of v: about α in size whatever the gradient's scale. Early on m and v are biased towards their starting value 0, so both are divided by a correction 1 − βᵗ that is small at first and tends to 1. ` +
-      (t === 1 ? "This is the first step (t = 1), so m and v start at 0." : `This is step t = ${t}; m and v carry over from the ${t - 1} steps before.`);
+      (t === 1
+        ? "This is the first step (t = 1), so m and v start at 0; after the correction m̂ = g and v̂ = g², so the step is almost exactly α, whichever way the gradient points."
+        : `This is step t = ${t}; m and v carry over from the ${t - 1} step${t === 2 ? "" : "s"} before.`);
     blocks.push({ kind: "values", items: [
       { key: "lr", label: tx("\\alpha"), value: cfg.lr },
       { key: "beta1", label: tx("\\beta_1"), value: cfg.beta1 },
@@ -1107,7 +1116,7 @@ function updateStep(T, P, i) {
       { key: "eps", label: tx("\\varepsilon"), value: cfg.eps },
       { key: "t", label: "step t", value: t, plain: true },
     ] });
-    blocks.push({ kind: "eq", symbolic: "g = \\frac{\\partial L}{\\partial \\theta}", numeric: `g = ${tex(g)}` });
+    blocks.push({ kind: "eq", caption: `θ stands for the weight ${tx(name)}; g is its gradient from the backward pass.`, symbolic: "g = \\frac{\\partial L}{\\partial \\theta}", numeric: `g = ${tex(g)}` });
     blocks.push({ kind: "eq", symbolic: "m_t = \\beta_1 m_{t-1} + (1 - \\beta_1)\\, g", numeric: `m_{${t}} = ${tex(cfg.beta1)} \\cdot ${texp(mPrev)} + ${tex(1 - cfg.beta1)} \\cdot ${texp(g)} = ${tex(m)}` });
     blocks.push({ kind: "eq", symbolic: "v_t = \\beta_2 v_{t-1} + (1 - \\beta_2)\\, g^2", numeric: `v_{${t}} = ${tex(cfg.beta2)} \\cdot ${texp(vPrev)} + ${tex(1 - cfg.beta2)} \\cdot ${texp(g)}^2 = ${tex(v)}` });
     blocks.push({ kind: "eq", symbolic: "\\hat m_t = \\frac{m_t}{1 - \\beta_1^t}", numeric: `\\hat m_{${t}} = \\frac{${tex(m)}}{1 - ${tex(cfg.beta1)}^{${t}}} = \\frac{${tex(m)}}{${tex(bc1)}} = ${tex(mh)}` });

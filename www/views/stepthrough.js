@@ -620,10 +620,13 @@ class StepThrough {
     if (s.param) Object.assign(el.dataset, { layer: String(s.param.layer), param: s.param.name, index: String(s.param.index) });
     else for (const k of ["layer", "param", "index"]) delete el.dataset[k];
     el.replaceChildren(
+      ...[
       h("p", { class: `st-phase phase-${s.phase}` }, PHASES[s.phase]),
       rich(s.title, "h3", { class: "st-title" }),
       rich(s.caption, "p", { class: "st-caption" }),
-      ...s.blocks.map((b) => this.renderBlock(b)).filter(Boolean),
+      s.hint ? h("p", { class: "hint st-hint" }, s.hint) : null,
+      ...s.blocks.map((b) => this.renderBlock(b)),
+      ].filter(Boolean),
     );
     this.updateToc();
   }
