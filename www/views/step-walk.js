@@ -966,7 +966,7 @@ function denseBackward(T, P, i) {
     const W = ly.params.weight.before;
     const d = deltas[P.n];
     const t = terms(Array.from(d, (dv, jj) => ({ j: jj, w: W[jj * K + k], d: dv, c: W[jj * K + k] * dv })), d.length <= 6 ? 6 : 5);
-    blocks.push({ kind: "text", text: `Passing the blame down: input ${X.replace(/[\\{}]/g, "")}_${k} feeds every unit of this layer, so its gradient adds up what it receives from each of them, through the same weights.` });
+    blocks.push({ kind: "text", text: `Passing the blame down: input ${tx(sym(T, i, k))} feeds every unit of this layer, so its gradient adds up what it receives from each of them, through the same weights.` });
     blocks.push({
       kind: "eq",
       symbolic: `\\frac{\\partial L}{\\partial ${X}_k} = \\sum_j W^{[${l}]}_{j,k}\\, \\delta_j`,

@@ -804,6 +804,7 @@ class StepThrough {
         ["relative error", num(r.relative_error, "gc-rel-error", { sig: 3 })],
       ];
       body.replaceChildren(
+        ...[
         h("dl", { class: "st-values" }, rows.map(([l, v]) => h("div", { class: "st-value" }, h("dt", {}, l), h("dd", {}, v)))),
         renderTex(h("div", { class: "st-eq-tex" }), `\\frac{${tex(r.loss_plus, 9)} - ${tex(r.loss_minus, 9)}}{2 \\cdot ${tex(r.h)}} = ${tex(r.numeric)}`),
         h("span", { hidden: true, dataset: { key: "gc-loss-plus", value: String(r.loss_plus) } }),
@@ -819,6 +820,7 @@ class StepThrough {
         r.analytic !== b.analytic && Math.abs(r.analytic - b.analytic) > 1e-6 * Math.abs(b.analytic)
           ? h("p", { class: "hint" }, `The check runs the network in evaluation mode (no dropout, which would draw new masks for every loss), so its gradient differs from this step's.`)
           : null,
+        ].filter(Boolean),
       );
     };
     if (this.checks.has(key)) {
@@ -858,9 +860,12 @@ class StepThrough {
       previous: this.previousT,
     });
     this.diagram.replaceChildren(
+      ...[
       h("h3", {}, "The whole network, before this step"),
       h("p", { class: "hint" }, "Line colour and thickness: the weight (orange positive, blue negative). On each line: the weight and, below, its gradient ∂. In each unit: its activation a, weighted sum z, gradient δ = ∂L/∂z and bias b. Click a line or a unit to pick it; hover for every digit."),
-      svg ? h("div", { class: "st-net-wrap" }, svg) : h("p", { class: "hint" }, drawable(this.T) ? "" : "This network is too big (or has layers other than dense and activations) to draw; the walk-through below shows all of it."),
+      svg ? h("p", { class: "hint st-narrow-only" }, "Scroll the drawing sideways to see all of it.") : null,
+      svg ? h("div", { class: "st-net-wrap", tabindex: "0", "aria-label": "The network drawing (scrolls sideways)" }, svg) : h("p", { class: "hint" }, drawable(this.T) ? "" : "This network is too big (or has layers other than dense and activations) to draw; the walk-through below shows all of it."),
+      ].filter(Boolean),
     );
   }
 
