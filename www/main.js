@@ -233,12 +233,13 @@ async function boot() {
   app.state = "loading";
   app.emit("state", "loading");
   try {
+    // The model saved last time if there is one, else the pretrained model (fetched by the worker).
     const saved = await loadCurrent();
-    const res = await app.client.request("init", { settings: workerSettings(app.settings), modelUrl: PRETRAINED_URL });
+    const res = await app.client.request("init", { settings: workerSettings(app.settings), modelUrl: saved ? undefined : PRETRAINED_URL });
     app.simd = res.simd;
     let describe = res.describe;
     let origin = res.model?.source === "file" ? "pretrained" : "new";
-    if (res.model?.warning && !saved) app.alert(`No pretrained model yet (${res.model.warning}). Train one on the Train tab.`, { kind: "info" });
+    if (res.model?.warning) app.alert(`There is no pretrained model (${res.model.warning}). Train one on the Train tab.`, { kind: "info" });
     if (saved) {
       try {
         describe = await app.client.request("loadModel", { bytes: saved.bytes.slice() });
@@ -247,7 +248,15 @@ async function boot() {
         app.restored = saved;
         if (saved.evaluation) app.lastEvaluation = saved.evaluation;
       } catch (e) {
-        app.alert(`Your saved model could not be restored (${e.message}); the pretrained model is loaded instead.`);
+        app.alert(`Your saved model could not be restored (${e.message}), so the pretrained model is used.`);
+        try {
+          const r = await fetch(PRETRAINED_URL);
+          if (!r.ok) throw new Error(`the server answered ${r.status}`);
+          describe = await app.client.request("loadModel", { bytes: new Uint8Array(await r.arrayBuffer()) });
+          origin = "pretrained";
+        } catch {
+          origin = "new";
+        }
       }
     }
     app.state = "idle";

@@ -50,11 +50,15 @@ export class LineChart {
       { class: "data-table" },
       el("summary", {}, "Show the numbers"),
       el(
-        "table",
-        {},
-        el("caption", { class: "visually-hidden" }, o.label),
-        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, o.xName), o.series.map((s) => el("th", { scope: "col" }, s.name)))),
-        this.tbody,
+        "div",
+        { class: "table-scroll", tabindex: 0, role: "region", "aria-label": `${o.label}: the numbers` },
+        el(
+          "table",
+          {},
+          el("caption", { class: "visually-hidden" }, o.label),
+          el("thead", {}, el("tr", {}, el("th", { scope: "col" }, o.xName), o.series.map((s) => el("th", { scope: "col" }, s.name)))),
+          this.tbody,
+        ),
       ),
     );
     this.details.addEventListener("toggle", () => this.details.open && this.fillTable());

@@ -357,7 +357,12 @@ export function mountTrain(root, app) {
     const o = m.settings.optimizer;
     const optText = o.type === "adam" ? `Adam, learning rate ${shortNumber(o.lr)}` : `SGD, learning rate ${shortNumber(o.lr)}, momentum ${o.momentum}`;
     const where = { pretrained: "The pretrained model", restored: "Your model from last time", file: "A model loaded from a file", new: "A model trained here" }[app.modelOrigin] || "The model";
-    modelText.textContent = `${where}: ${m.settings.model}, ${int(m.params)} weights and biases; ${optText}; ${m.epoch} epoch${m.epoch === 1 ? "" : "s"} and ${int(m.step)} step${m.step === 1 ? "" : "s"} trained${m.step ? "" : " (its weights are still random)"}.`;
+    const trained = !m.step
+      ? "not trained yet (its weights are random, so it guesses)"
+      : m.epoch
+        ? `trained ${m.epoch} epoch${m.epoch === 1 ? "" : "s"}, ${int(m.step)} step${m.step === 1 ? "" : "s"}`
+        : `trained ${int(m.step)} step${m.step === 1 ? "" : "s"}`;
+    modelText.textContent = `${where}: ${m.settings.model}, ${int(m.params)} weights and biases; ${optText}; ${trained}.`;
   }
 
   function showModelError(e) {
@@ -620,7 +625,7 @@ export function mountTrain(root, app) {
   app.on("settings", () => (updateButtons(), accChart.changed()));
   app.on("data", () => {
     updateButtons();
-    evaluateCurrent();
+    if (!evaluation) evaluateCurrent();
   });
   app.on("model", () => {
     describeModel();
@@ -639,12 +644,14 @@ export function mountTrain(root, app) {
     await app.ready;
     if (!app.data || evaluating || app.state === "training") return;
     evaluating = true;
+    resultsSummary.textContent = `Testing the model on ${int(app.data.test)} test digits…`;
     try {
       const ev = await client.request("evaluate");
       const heading = app.modelOrigin === "pretrained" ? "The pretrained model on the test digits" : "Test results of the current model";
       showEvaluation(ev, heading);
     } catch (e) {
-      resultsSummary.textContent = `The model could not be tested: ${e.message}`;
+      // Training started meanwhile (its epochs end with a test of their own), or a real failure.
+      resultsSummary.textContent = app.state === "training" || app.state === "evaluating" ? "Results appear after the first epoch." : `The model could not be tested: ${e.message}`;
     } finally {
       evaluating = false;
     }

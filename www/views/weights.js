@@ -23,7 +23,7 @@ export function mountWeights(root, app) {
     { class: "segmented" },
     el("legend", { class: "visually-hidden" }, "Show"),
     el("label", {}, modeWeights, el("span", {}, "Weights")),
-    el("label", {}, modeChange, el("span", {}, "Change since last snapshot")),
+    el("label", {}, modeChange, el("span", {}, "Last change")),
   );
   const legend = el("div", { class: "palette-legend", "aria-hidden": "true" });
   const legendText = el("p", { class: "hint legend-text" });
@@ -52,6 +52,7 @@ export function mountWeights(root, app) {
   const unitTitle = el("h3", {}, "Unit 0");
   const unitBig = el("canvas", { class: "unit-big" });
   const unitChange = el("canvas", { class: "unit-big" });
+  const unitChangeFig = el("figure", {}, unitChange, el("figcaption", {}, "Change since last snapshot"));
   const unitNumbers = el("div", { class: "unit-numbers" });
   const unitAct = el("div", { class: "unit-act", "aria-live": "polite" });
   const stepLink = el("button", { type: "button", class: "btn", onclick: () => app.openUnit(layerIndex, unit) }, "Step through this unit");
@@ -63,7 +64,7 @@ export function mountWeights(root, app) {
       "div",
       { class: "unit-row" },
       el("figure", {}, unitBig, el("figcaption", {}, "Incoming weights")),
-      el("figure", {}, unitChange, el("figcaption", {}, "Change since last snapshot")),
+      unitChangeFig,
       el("div", { class: "unit-side" }, unitAct, unitNumbers, stepLink),
     ),
   );
@@ -216,8 +217,8 @@ export function mountWeights(root, app) {
     const from = unit * perUnit;
     paintDiverging(unitBig, snap, tileW, tileH, absMax(snap, from, from + perUnit), from);
     const d = changeValues();
+    unitChangeFig.hidden = !d;
     if (d) paintDiverging(unitChange, d, tileW, tileH, absMax(d, from, from + perUnit), from);
-    else paintDiverging(unitChange, new Float32Array(perUnit), tileW, tileH, 1);
     if (kind === "conv") {
       const k = tileW;
       const rows = [];
