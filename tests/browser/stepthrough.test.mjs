@@ -198,6 +198,48 @@ test("the 2-2-2 preset reproduces the classic worked example, and the diagram sh
   }
 });
 
+test("the form edits the network; steps can be taken and undone; each mode keeps its walk-through", async () => {
+  const spec = JSON.parse(fs.readFileSync(path.join(PRESETS, "mazur-2-2-2-sgd.json"), "utf8"));
+  spec.layers[0].weights[0][0] = 0.3;
+  const file = path.join(tempDir(), "edited.json");
+  fs.writeFileSync(file, JSON.stringify(spec));
+  const [tr] = cliTraces(file, 1);
+  const { page, consoleErrors, close } = await open();
+  try {
+    await page.waitForFunction(() => /^Test digit/.test(document.querySelector(".st-status").textContent), null, { timeout: 60_000 });
+    await page.click('.st-mode[data-mode="custom"]');
+    await page.waitForSelector(".st-net");
+    await page.click(".st-editor > summary");
+    await page.fill('input[aria-label="layer 1 weight 0,0"]', "0.3");
+    await page.keyboard.press("Tab");
+    await goToStep(page, "fwd-0");
+    await page.waitForFunction(() => Number(document.querySelector('.st-step [data-key="z"]').dataset.value) > 0.38);
+    sameF32((await shown(page)).z, tr.layers[0].output[0], "z of the edited network");
+    await goToStep(page, "loss");
+    sameF32((await shown(page)).loss, tr.loss.value, "loss of the edited network");
+    assert.match(await page.inputValue("#st-spec"), /"weights": \[\s*\[\s*0\.3,/, "the JSON follows the form");
+
+    await page.click('button:has-text("Take 10 steps")');
+    await page.waitForFunction(() => document.querySelector('[data-key="steps-taken"]')?.dataset.value === "10");
+    assert.equal(await page.locator(".st-sparkline").count(), 1);
+    assert.equal(await page.$eval(".st-step", (e) => e.dataset.stepId), "loss", "taking steps stays on the step on show");
+
+    // To the digit and back: each walk-through is as it was left.
+    await page.click('.st-mode[data-mode="digit"]');
+    await page.waitForFunction(() => /^Test digit 0/.test(document.querySelector(".st-title").textContent));
+    await page.click('.st-mode[data-mode="custom"]');
+    await page.waitForSelector('.st-step[data-step-id="loss"]');
+    assert.equal(await page.$eval('[data-key="steps-taken"]', (e) => e.dataset.value), "10");
+
+    await page.click('button:has-text("Back to the start")');
+    await page.waitForFunction(() => document.querySelector('[data-key="steps-taken"]')?.dataset.value === "0");
+    sameF32((await shown(page)).loss, tr.loss.value, "back to the start, the first step again");
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await close();
+  }
+});
+
 test("every step can be walked with the keyboard, forward and back", async () => {
   const { page, consoleErrors, close } = await open();
   try {

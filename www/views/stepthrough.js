@@ -176,7 +176,7 @@ class StepThrough {
         h("label", { for: "st-index" }, "Test digit number"),
         this.indexInput,
         h("button", { type: "button", class: "btn btn-primary", onclick: () => this.loadTestDigit(Number(this.indexInput.value)) }, "Step through it"),
-        h("button", { type: "button", class: "btn", onclick: () => this.loadTestDigit(Math.floor(Math.random() * (this.testCount || 1000))) }, "A random one"),
+        h("button", { type: "button", class: "btn", onclick: () => this.randomDigit() }, "A random one"),
         this.missBtn,
       ),
     );
@@ -263,9 +263,33 @@ class StepThrough {
     this.mode = mode;
     for (const b of this.modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
     this.showPanels();
-    if (mode === "custom" && !this.custom.loaded) this.loadPreset(this.presetSelect.value);
-    else if (mode === "custom") this.showTrace(this.custom.trace);
-    else if (mode === "drawing") this.status.textContent = "Choose the label, then step through your drawing.";
+    if (mode === "custom") {
+      if (!this.custom.loaded) this.loadPreset(this.presetSelect.value);
+      else if (this.example?.kind !== "custom") {
+        if (this.digit) this.digit.stepId = this.steps[this.at]?.id;
+        this.example = { kind: "custom" };
+        this.setTrace(this.custom.trace, { picks: this.custom.picks, stepId: this.custom.stepId });
+      }
+      return;
+    }
+    if (mode === "drawing") this.status.textContent = "Choose the label, then step through your drawing.";
+    // Back from a tiny network: the digit (or drawing) walked through before, as it was left.
+    if (this.example?.kind === "custom") {
+      this.custom.picks = this.P;
+      this.custom.stepId = this.steps[this.at]?.id;
+      const d = this.digit;
+      if (d) {
+        this.example = d.example;
+        this.meta = d.meta;
+        this.setTrace(d.trace, { picks: d.picks, stepId: d.stepId });
+      } else {
+        this.trace = null;
+        this.steps = [];
+        this.walk.hidden = true;
+        this.diagram.hidden = true;
+        if (mode === "digit") this.autoLoad(0);
+      }
+    }
   }
 
   showPanels() {
@@ -330,8 +354,22 @@ class StepThrough {
         subtitle: `One training step of the current model on test digit ${index}, whose label is ${img.label}.`,
       };
       this.setTrace(trace);
+      this.digit = { example: this.example, meta: this.meta, trace, picks: this.P };
       this.status.textContent = `Test digit ${index}: a ${img.label}. The network says ${this.predicted()} with probability ${fmt(this.trace.loss.probs[this.predicted()], 3)}.`;
     });
+  }
+
+  async randomDigit() {
+    if (!this.testCount) {
+      // The core names the number of test digits when asked for one past the end.
+      try {
+        await this.client.request("testImage", { index: 2 ** 31 });
+      } catch (e) {
+        const m = /there are (\d+)/.exec(e.message);
+        if (m) this.testCount = Number(m[1]);
+      }
+    }
+    return this.loadTestDigit(Math.floor(Math.random() * (this.testCount || 1000)));
   }
 
   predicted() {
@@ -365,7 +403,7 @@ class StepThrough {
         await this.pause();
         const ev = await this.client.request("evaluate", {});
         this.misclassified = ev.misclassified || [];
-        this.testCount = ev.count;
+        this.testCount = ev.count || this.testCount;
       });
       this.updateMisclassified();
       if (!this.misclassified.length) {
@@ -400,6 +438,7 @@ class StepThrough {
       this.example = { kind: "drawing", pixels: new Float32Array(pixels), label: y };
       this.meta = { title: `Your drawing, taken to be a ${y}`, subtitle: `One training step of the current model on a drawn digit, with label ${y}.` };
       this.setTrace(trace);
+      this.digit = { example: this.example, meta: this.meta, trace, picks: this.P };
       this.status.textContent = `Your drawing, labelled ${y}. The network says ${this.predicted()}.`;
     });
   }
@@ -524,13 +563,18 @@ class StepThrough {
 
   // ---- the walk ------------------------------------------------------------------------------
 
-  setTrace(trace, { keepStep = false } = {}) {
+  /**
+   * Shows a trace. `keepStep` stays on the same step with the same picks (the next step of the
+   * same network); `picks` restores the picks a trace was left with.
+   */
+  setTrace(trace, { keepStep = false, picks = null, stepId = null } = {}) {
     const oldId = this.steps[this.at]?.id;
     const oldPicks = this.P;
     const sameShape = this.trace && this.T && JSON.stringify(this.trace.layers.map((l) => l.output_shape)) === JSON.stringify(trace.layers.map((l) => l.output_shape)) && this.trace.input_shape.join() === trace.input_shape.join();
     this.trace = trace;
     this.T = analyse(trace);
-    this.P = keepStep && sameShape && oldPicks ? { ...oldPicks, el: [...oldPicks.el], kp: { ...oldPicks.kp } } : defaultPicks(this.T);
+    if (picks) this.P = picks;
+    else this.P = keepStep && sameShape && oldPicks ? { ...oldPicks, el: [...oldPicks.el], kp: { ...oldPicks.kp } } : defaultPicks(this.T);
     this.checks = new Map();
     if (this.example?.kind === "custom") {
       const prev = this.custom.previous ? analyse(this.custom.previous) : null;
@@ -542,7 +586,7 @@ class StepThrough {
       this.previousT = prev;
       this.updateCustomInfo();
     } else this.previousT = null;
-    this.rebuild(keepStep ? oldId : null);
+    this.rebuild(stepId || (keepStep ? oldId : null));
     this.walk.hidden = false;
   }
 
