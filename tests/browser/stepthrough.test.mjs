@@ -318,6 +318,47 @@ test("on a real test digit the page agrees with itself: loss = −ln p_y, Adam s
   }
 });
 
+test("a drawn digit and a digit handed over by the training view open in the step-through", async () => {
+  const p = await openPage(browser, `${server.url}/#train`, { width: 1280, height: 900 });
+  const { page, consoleErrors, close } = p;
+  try {
+    await page.waitForFunction(() => window.backpropLab?.model && window.backpropLab?.data, null, { timeout: 60_000 });
+    // A 7, drawn with the mouse on the drawing pad beside the training view.
+    const box = await page.locator(".pad").boundingBox();
+    const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+    await page.mouse.move(...at([0.28, 0.22]));
+    await page.mouse.down();
+    for (const q of [[0.72, 0.22], [0.46, 0.82]]) await page.mouse.move(...at(q), { steps: 8 });
+    await page.mouse.up();
+    await page.waitForFunction(() => window.backpropLab.drawing, null, { timeout: 10_000 });
+    await page.click('.tab[data-view="step"]');
+    await page.waitForSelector(".st-source");
+    await page.click('.st-mode[data-mode="drawing"]');
+    await page.selectOption("#st-label", "7");
+    await page.click('.st-panel[data-panel="drawing"] .btn-primary');
+    await page.waitForFunction(() => /^Your drawing, taken to be a 7/.test(document.querySelector(".st-title")?.textContent || ""), null, { timeout: 30_000 });
+    assert.equal((await shown(page)).label, 7);
+    // The input the network saw is the drawing, preprocessed like MNIST (28 × 28, ink in [0, 1]).
+    const drawn = await page.evaluate(() => Array.from(window.backpropLab.drawing));
+    assert.ok(drawn.some((v) => v > 0.5), "there is ink");
+    await page.click(".st-step details.st-table > summary");
+    const seen = await page.$$eval(".st-step .st-table tbody tr td:last-child .num", (els) => els.map((e) => Number(e.dataset.value)));
+    assert.equal(seen.length, 784);
+    seen.forEach((v, k) => assert.equal(f32(v), f32(drawn[k]), `pixel ${k}`));
+    await goToStep(page, "loss");
+    const l = await shown(page);
+    assert.ok(Math.abs(l["loss-example"] + Math.log(l["prob-true"])) < 1e-5 * Math.max(1, l["loss-example"]));
+
+    // The training view hands over a test digit (its gallery of misread digits does this).
+    await page.evaluate(() => window.backpropLab.openTestDigit(3));
+    await page.waitForFunction(() => /^Test digit 3/.test(document.querySelector(".st-status").textContent), null, { timeout: 30_000 });
+    assert.equal(await page.$eval('.st-mode[data-mode="digit"]', (b) => b.getAttribute("aria-pressed")), "true");
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await close();
+  }
+});
+
 test("a bad spec shows the core's error, naming the field; the walk-through exports as Markdown", async () => {
   const { page, consoleErrors, close } = await open();
   try {
