@@ -147,7 +147,7 @@ function updateStatus() {
   const parts = [m.settings.model, `${int(m.params)} weights`];
   if (originText[app.modelOrigin]) parts.push(originText[app.modelOrigin]);
   if (m.step === 0) parts.push("untrained");
-  else if (app.modelOrigin === "new") parts.push(`${m.epoch} epoch${m.epoch === 1 ? "" : "s"}, step ${int(m.step)}`);
+  else if (app.modelOrigin === "new") parts.push(`step ${int(m.step)}${m.epoch ? ` (${m.epoch} epoch${m.epoch === 1 ? "" : "s"})` : ""}`);
   if (app.lastEvaluation) parts.push(`${pct(app.lastEvaluation.accuracy)} on test digits`);
   model.textContent = parts.join(" · ");
   model.title = model.textContent;
@@ -217,7 +217,7 @@ app.client.on("state", ({ state }) => {
 app.client.on("progress", updateStatus);
 
 app.client.on("dataProgress", ({ loaded, total }) => {
-  setDataStatus(`downloading the MNIST digits: ${bytes(loaded)}${total ? ` of ${bytes(total)}` : ""}`, total ? loaded / total : undefined);
+  setDataStatus(`downloading MNIST: ${bytes(loaded)}${total ? ` of ${bytes(total)}` : ""}`, total ? loaded / total : undefined);
 });
 
 app.client.on("error", ({ message, fatal }) => {

@@ -101,6 +101,50 @@ test("the shell is interactive at once, before the wasm, the model and the data"
   }
 });
 
+test("nothing jumps while the page loads its model and data, at 1280 and at 375 px", async () => {
+  for (const width of [1280, 375]) {
+    const { page, close } = await openPage(browser, `${server.url}/`, { width, height: 800 });
+    try {
+      await page.waitForFunction(() => window.backpropLab?.data && window.backpropLab.lastEvaluation, null, { timeout: 60_000 });
+      await page.waitForTimeout(500);
+      // Cumulative layout shift (the Web Vitals measure); "good" is below 0.1.
+      const shifts = await page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const all = [];
+            new PerformanceObserver((list) => all.push(...list.getEntries())).observe({ type: "layout-shift", buffered: true });
+            setTimeout(() => resolve(all.filter((e) => !e.hadRecentInput).map((e) => e.value)), 100);
+          }),
+      );
+      const cls = shifts.reduce((a, b) => a + b, 0);
+      assert.ok(cls < 0.02, `layout shift ${cls.toFixed(3)} at ${width} px (${shifts.map((v) => v.toFixed(3)).join(", ")})`);
+    } finally {
+      await close();
+    }
+  }
+});
+
+test("a finger draws too, without scrolling the page", async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 800 }, hasTouch: true, isMobile: true });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/#draw`);
+    await page.waitForFunction(() => window.backpropLab?.model, null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector(".pad")).touchAction), "none");
+    const box = await page.locator(".pad").boundingBox();
+    const cdp = await context.newCDPSession(page);
+    const at = (x, y) => [{ x: box.x + x * box.width, y: box.y + y * box.height }];
+    const scrolled = await page.evaluate(() => window.scrollY);
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: at(0.5, 0.15) });
+    for (let i = 1; i <= 20; i++) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: at(0.5, 0.15 + i * 0.035) });
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    assert.equal(await prediction(page), "1");
+    assert.equal(await page.evaluate(() => window.scrollY), scrolled);
+  } finally {
+    await context.close();
+  }
+});
+
 test("settings round-trip through the URL, and a link with bad settings says so", async () => {
   const query = "model=cnn&opt=sgd&lr=0.02&momentum=0.8&batch=32&epochs=2&seed=7";
   const a = await open(query, { data: false });

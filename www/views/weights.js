@@ -122,6 +122,9 @@ export function mountWeights(root, app) {
     } else {
       intro.textContent = "This model's first layer cannot be drawn as pictures.";
     }
+    // Tiles big enough to see, whatever their number: 64 units get 64 px each, 512 get 30 px.
+    const tilePx = kind === "conv" ? 44 : units <= 64 ? 64 : units <= 128 ? 52 : 30;
+    gridWrap.style.maxWidth = kind ? `${Math.round((cols * tilePx * (tileW + 1)) / tileW)}px` : "";
     unitLabel.textContent = kind === "conv" ? "Filter" : "Unit";
     unitInput.max = String(Math.max(0, units - 1));
     mapsCard.hidden = kind !== "conv";
