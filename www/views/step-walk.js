@@ -265,8 +265,22 @@ function restTerm(t) {
 /** lhs = term + term + … = rhs, three terms a line when there are more than four. */
 function sumTex(lhs, parts, rhs) {
   if (parts.length <= 4) return `${lhs} = ${parts.join(" + ")} = ${rhs}`;
+  // Lines of about the same width: three products, or ten short numbers.
+  const width = (t) => t.replace(/_\{\\text\{[^}]*\}\}/g, "").replace(/\\[a-zA-Z]+/g, "x").replace(/[{}]/g, "").length + 3;
   const lines = [];
-  for (let i = 0; i < parts.length; i += 3) lines.push(parts.slice(i, i + 3).join(" + "));
+  let line = [];
+  let used = 0;
+  for (const p of parts) {
+    if (line.length && used + width(p) > 56) {
+      lines.push(line.join(" + "));
+      line = [];
+      used = 0;
+    }
+    line.push(p);
+    used += width(p);
+  }
+  lines.push(line.join(" + "));
+  if (lines.length === 1) return `${lhs} = ${lines[0]} = ${rhs}`;
   return `\\begin{aligned} ${lhs} &= ${lines[0]} \\\\ ${lines.slice(1).map((l) => `&\\quad + ${l}`).join(" \\\\ ")} \\\\ &= ${rhs} \\end{aligned}`;
 }
 
@@ -332,7 +346,10 @@ function inputStep(T, P, meta) {
   }
   items.push({ key: "steps-before", label: "Steps the optimizer has taken before this one", value: T.trace.optimizer.t - 1, plain: true });
   blocks.push({ kind: "values", items });
-  if (T.N > 1) blocks.push({ kind: "text", text: `This batch has ${T.N} examples; the walk-through follows example ${P.n}. The loss and the gradients are averaged over all ${T.N}.` });
+  if (T.N > 1) {
+    blocks.push({ kind: "text", text: `This batch has ${T.N} examples; the walk-through follows example ${P.n}. The loss and the gradients are averaged over all ${T.N}.` });
+    blocks.push({ kind: "examples", count: T.N, picked: P.n });
+  }
   blocks.push({
     kind: "table",
     title: "Every input number",
@@ -729,12 +746,12 @@ function softmaxStep(T, P) {
     phase: "forward",
     short: "Softmax",
     title: "Softmax: from scores to probabilities",
-    caption: `The last layer gives ${K} scores (logits), one per class. Softmax turns them into probabilities: take e to the power of each score, then divide by their sum so they add up to 1. To keep e^z from overflowing, the largest score m is subtracted first; that changes nothing in the result, because it cancels in the division. The network's answer is the most probable class: ${pred}.`,
+    caption: `The last layer gives ${K} scores (logits), one per class. Softmax turns them into probabilities: take e to the power of each score, then divide by their sum so they add up to 1. To keep ${tx("e^z")} from overflowing, the largest score m is subtracted first; that changes nothing in the result, because it cancels in the division. The network's answer is the most probable class: ${pred}.`,
     blocks: [
       { kind: "eq", symbolic: `p_k = \\frac{e^{${Z}_k - m}}{\\sum_{i} e^{${Z}_i - m}}, \\qquad m = \\max_i ${Z}_i`, numeric: `m = ${tex(m)}` },
       { kind: "eq", symbolic: `S = \\sum_i e^{${Z}_i - m}`, numeric: sumTex("S", e.map((v) => tex(v, 4)), tex(S)) },
       { kind: "eq", symbolic: `p_{${y}} = \\frac{e^{${Z}_{${y}} - m}}{S}`, numeric: `p_{${y}} = \\frac{e^{${texp(z[y])} - ${texp(m)}}}{${tex(S)}} = \\frac{${tex(e[y])}}{${tex(S)}} = ${tex(p[y])}` },
-      checkBlock(ok, "Each e^(z − m) divided by the sum equals the probability the core computed.", "The exps divided by their sum do not match the core's probabilities."),
+      checkBlock(ok, "Each e^(z − m) divided by the sum S equals the probability the core computed.", "The exps divided by their sum do not match the core's probabilities."),
       { kind: "bars", title: "The probabilities", values: p, mark: y, keyPrefix: "prob-" },
       {
         kind: "table",

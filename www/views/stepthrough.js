@@ -712,6 +712,14 @@ class StepThrough {
         return renderBars(b);
       case "gradcheck":
         return this.renderGradCheck(b);
+      case "examples":
+        return h(
+          "div",
+          { class: "st-units", role: "group", "aria-label": "Which example of the batch to follow" },
+          Array.from({ length: b.count }, (_, n) =>
+            h("button", { type: "button", class: `st-unit${n === b.picked ? " picked" : ""}`, "aria-pressed": String(n === b.picked), onclick: () => ((this.P = defaultPicks(this.T, n)), this.rebuild()) }, `example ${n}`),
+          ),
+        );
       default:
         return null;
     }
