@@ -489,6 +489,7 @@ function denseForward(T, P, i) {
         columns: ["k", tx(`${X}_k`), tx(`W_{${j},k}`), tx(`W_{${j},k} \\cdot ${X}_k`)],
         rows: () => row.map((w, kk) => [kk, x[kk], w, { v: w * x[kk], shown: true }]),
         highlightRow: k,
+        pickRow: { type: "input", layer: i, offset: 0 },
         count: K,
       },
       {
@@ -497,6 +498,7 @@ function denseForward(T, P, i) {
         columns: ["j", tx(`b_j`), tx(`${Z}_j`)],
         rows: () => Array.from(z, (v, jj) => [jj, b[jj], v]),
         highlightRow: j,
+        pickRow: { type: "unit", layer: i, offset: 0 },
         count: z.length,
       },
     ],
@@ -625,6 +627,7 @@ function activationForward(T, P, i) {
         columns: ["j", tx(`${T.names[i]}_j`), tx(`${T.names[i + 1]}_j`)],
         rows: () => Array.from(av, (v, jj) => [jj, zv[jj], v]),
         highlightRow: j,
+        pickRow: { type: "unit", layer: i, offset: 0 },
         count: av.length,
       },
     ].filter(Boolean),
@@ -929,6 +932,7 @@ function activationBackward(T, P, i) {
       columns: ["j", tx(`${T.names[i]}_j`), tx(`\\partial L/\\partial ${T.names[i + 1]}_j`), tx(`\\partial L/\\partial ${T.names[i]}_j`)],
       rows: () => Array.from(below, (v, jj) => [jj, zAll[jj], gAll[jj], v]),
       highlightRow: j,
+      pickRow: { type: "unit", layer: i, offset: 0 },
       count: below.length,
     });
   }
@@ -996,8 +1000,8 @@ function denseBackward(T, P, i) {
   const dAll = deltas[P.n];
   blocks.push({ kind: "grid", title: `Gradients of unit ${j}'s weights, δ·x (the picked one outlined)${img.note ? ", " + img.note : ""}`, values: img.values, h: img.h, w: img.w, palette: "diverging", highlight: img.highlight, pick: { type: "input", layer: i, offset: img.offset }, label: "weight gradients of the picked unit" });
   if (ly.outSize <= 256) blocks.push({ kind: "units", title: `δ of every unit of this layer (pick one)`, values: dAll, picked: j, layer: i, role: "unit" });
-  blocks.push({ kind: "table", title: `Every weight gradient of unit ${j}`, columns: ["k", tx(`${X}_k`), tx(`\\partial L/\\partial W_{${j},k}`)], rows: () => gRow.map((g, kk) => [kk, xs[P.n][kk], g]), highlightRow: k, count: K });
-  blocks.push({ kind: "table", title: "Every unit: δ and the bias gradient", columns: ["j", tx("\\delta_j"), tx("\\partial L/\\partial b_j")], rows: () => Array.from(dAll, (v, jj) => [jj, v, gB[jj]]), highlightRow: j, count: dAll.length });
+  blocks.push({ kind: "table", title: `Every weight gradient of unit ${j}`, columns: ["k", tx(`${X}_k`), tx(`\\partial L/\\partial W_{${j},k}`)], rows: () => gRow.map((g, kk) => [kk, xs[P.n][kk], g]), highlightRow: k, pickRow: { type: "input", layer: i, offset: 0 }, count: K });
+  blocks.push({ kind: "table", title: "Every unit: δ and the bias gradient", columns: ["j", tx("\\delta_j"), tx("\\partial L/\\partial b_j")], rows: () => Array.from(dAll, (v, jj) => [jj, v, gB[jj]]), highlightRow: j, pickRow: { type: "unit", layer: i, offset: 0 }, count: dAll.length });
   return {
     id: `bwd-${i}`,
     phase: "backward",

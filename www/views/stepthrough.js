@@ -740,6 +740,10 @@ class StepThrough {
           if (c && typeof c === "object") content = num(c.v, c.key, { cls: c.shown ? "shown" : "" });
           else if (typeof c === "number" && !(ci === 0 && Number.isInteger(c))) content = num(c);
           else content = rich(String(c));
+          // The row's index picks that input or unit: a keyboard path to every pick.
+          if (ci === 0 && b.pickRow && k !== b.highlightRow) {
+            content = h("button", { type: "button", class: "st-row-pick", title: "Pick this one", onclick: () => this.applyPick(b.pickRow, k) }, content);
+          }
           tr.append(h(ci === 0 ? "th" : "td", ci === 0 ? { scope: "row" } : {}, content));
         });
         body.append(tr);
