@@ -763,7 +763,11 @@ mod tests {
         let trace = &crate::trace::run_spec(&spec, 1)[0];
         // Published: E_total = 0.298371109; after one step w5 = 0.35891648, w1 = 0.149780716.
         let close = |ours: f32, published: f64| (ours as f64 - published).abs() < 1e-7;
-        assert!(close(trace.loss.value, 0.298_371_109), "{}", trace.loss.value);
+        assert!(
+            close(trace.loss.value, 0.298_371_109),
+            "{}",
+            trace.loss.value
+        );
         assert!(close(trace.layers[2].params[0].after[0], 0.358_916_48));
         assert!(close(trace.layers[0].params[0].after[0], 0.149_780_716));
     }
