@@ -218,7 +218,7 @@ export class LineChart {
     const n = this.xs.length;
     ctx.save();
     ctx.beginPath();
-    ctx.rect(PAD.left, PAD.top - 1, g.pw, g.ph + 2);
+    ctx.rect(PAD.left - 4, PAD.top - 4, g.pw + 8, g.ph + 8); // room for the dots at the ends
     ctx.clip();
     ctx.strokeStyle = s.color;
     ctx.globalAlpha = s.alpha ?? 1;

@@ -451,7 +451,6 @@ export function mountTrain(root, app) {
   }
 
   // ---- actions ---------------------------------------------------------------------------------
-  let trainingRun = false; // a run started or resumed from this page is under way
 
   async function freshModel() {
     const describe = await client.request("configure", { settings: workerSettings(s) });
@@ -481,7 +480,6 @@ export function mountTrain(root, app) {
   }
 
   async function train() {
-    trainingRun = true;
     divergence.hidden = true;
     await client.request("train", { epochs: s.epochs });
   }
@@ -614,7 +612,6 @@ export function mountTrain(root, app) {
 
   client.on("state", ({ state }) => {
     if (state === "done") {
-      trainingRun = false;
       progressBar.value = 1;
       const m = app.model;
       progressText.textContent = `Done: ${m ? `${m.epoch} epoch${m.epoch === 1 ? "" : "s"}, ${int(m.step)} steps` : "finished"}. Raise the epochs and press Resume to train longer.`;
