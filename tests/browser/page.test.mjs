@@ -252,6 +252,10 @@ test("digits drawn with the mouse are read by the pretrained model, live, with e
     await clearPad(page);
     await draw(page, [[[0.72, 0.1], [0.86, 0.1], [0.77, 0.32]]]);
     assert.equal(await prediction(page), "7", "a small 7 in the corner");
+    // And one as large as the canvas.
+    await clearPad(page);
+    await draw(page, [circle(0.5, 0.5, 0.44, 0.46)]);
+    assert.equal(await prediction(page), "0", "a 0 filling the canvas");
 
     // Undo by keyboard; the drawing survives a reload; the Clear button empties it.
     await clearPad(page);
