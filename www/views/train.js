@@ -643,23 +643,25 @@ export function mountTrain(root, app) {
   });
 
   /** Tests the model as it is (on load, after loading a file), unless results are known. */
-  let evaluating = false;
+  let evaluating = null; // the model being tested
   async function evaluateCurrent() {
     await app.ready;
-    if (!app.data || evaluating || app.state === "training") return;
-    evaluating = true;
+    if (!app.data || evaluating === app.model || app.state === "training") return;
+    const model = (evaluating = app.model);
     resultsSummary.textContent = `Testing the model on ${int(app.data.test)} test digits…`;
     try {
       const ev = await client.request("evaluate");
+      if (app.model !== model) return; // another model took its place meanwhile
       const heading = app.modelOrigin === "pretrained" ? "The pretrained model on the test digits" : "Test results of the current model";
       showEvaluation(ev, heading);
     } catch (e) {
-      // Training started meanwhile (its epochs end with a test of their own), or a real failure.
+      if (app.model !== model) return; // abandoned for a new model: its own results will come
       resultsSummary.textContent = app.state === "training" || app.state === "evaluating" ? "Results appear after the first epoch." : `The model could not be tested: ${e.message}`;
     } finally {
-      evaluating = false;
+      if (evaluating === model) evaluating = null;
     }
   }
+
 
   app.ready.then(() => {
     if (app.restored) {
