@@ -37,7 +37,9 @@ pub struct Trainer {
     pos: usize,
     x: Vec<f32>,
     y: Vec<usize>,
-    checkpoint: Option<Box<(Network, Optimizer)>>,
+    /// A copy of this trainer (weights, optimizer state, step and epoch counts, place in the
+    /// shuffle) from the last step whose loss was finite, taken every CHECKPOINT_EVERY steps.
+    checkpoint: Option<Box<Trainer>>,
 }
 
 /// What one step did.
@@ -123,7 +125,8 @@ impl Trainer {
         }
         let correct = count_correct(&out, &self.y[..n]);
         if self.step % CHECKPOINT_EVERY == 0 {
-            self.checkpoint = Some(Box::new((self.net.clone(), self.opt.clone())));
+            self.checkpoint = None;
+            self.checkpoint = Some(Box::new(self.clone()));
         }
         self.net.zero_grad();
         self.net.backward(loss.dout);
@@ -154,17 +157,14 @@ impl Trainer {
 
     fn restore(&mut self, loss: f32) -> Diverged {
         let step = self.step;
-        let restored_step = match self.checkpoint.take() {
-            Some(cp) => {
-                let (net, opt) = *cp;
-                self.net = net;
-                self.opt = opt;
-                let restored = self.opt.steps();
-                self.checkpoint = Some(Box::new((self.net.clone(), self.opt.clone())));
-                restored
-            }
-            None => step,
-        };
+        if let Some(cp) = self.checkpoint.take() {
+            // Weights and state come back; the learning rate the user has now stays.
+            let lr = self.opt.config().lr();
+            *self = *cp;
+            self.opt.set_lr(lr);
+            self.checkpoint = Some(Box::new(self.clone()));
+        }
+        let restored_step = self.step;
         Diverged {
             step,
             loss,
@@ -291,4 +291,82 @@ pub fn evaluate(net: &mut Network, data: &Dataset, batch: usize) -> Evaluation {
     let mut e = Evaluator::new(net.outputs());
     e.run(net, data, data.len(), batch);
     e.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::mnist::Images;
+    use crate::presets;
+
+    fn digits(n: usize) -> Dataset {
+        let pixels = (0..n * 784)
+            .map(|i| ((i * 31 + i / 784 * 7) % 256) as u8)
+            .collect();
+        let labels = (0..n).map(|i| (i % 10) as u8).collect();
+        Dataset::new(
+            Images {
+                count: n,
+                rows: 28,
+                cols: 28,
+                pixels,
+            },
+            labels,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_epoch_visits_every_example_once() {
+        let data = digits(100);
+        let net = Network::from_arch(&presets::arch("mlp-64").unwrap(), 1).unwrap();
+        let mut t = Trainer::new(net, OptimizerConfig::default(), 32, 1);
+        assert_eq!(t.steps_per_epoch(100), 4);
+        let sizes: Vec<usize> = (0..4).map(|_| t.step(&data).unwrap().batch).collect();
+        assert_eq!(sizes, vec![32, 32, 32, 4], "the last batch holds the rest");
+        assert_eq!(t.epoch, 1);
+        let mut seen = t.order.clone();
+        seen.sort();
+        assert_eq!(seen, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn divergence_restores_the_last_good_state() {
+        let data = digits(200);
+        let net = Network::from_arch(&presets::arch("mlp-64").unwrap(), 1).unwrap();
+        let opt = OptimizerConfig::Sgd {
+            lr: 0.01,
+            momentum: 0.0,
+        };
+        let mut t = Trainer::new(net, opt, 4, 1);
+        for _ in 0..150 {
+            t.step(&data).unwrap();
+        }
+        let good: Vec<f32> = t.net.params()[0].value.to_vec();
+        t.opt.set_lr(1e30);
+        let diverged = (0..10)
+            .find_map(|_| t.step(&data).err())
+            .expect("a learning rate of 10³⁰ diverges");
+        assert!(!diverged.loss.is_finite());
+        assert_eq!(
+            (diverged.step, diverged.restored_step),
+            (151, 100),
+            "back to the checkpoint of step 100"
+        );
+        assert_eq!(
+            t.step, diverged.restored_step,
+            "the step count goes back with the weights"
+        );
+        assert_eq!(t.opt.steps(), diverged.restored_step);
+        assert!(t.net.is_finite());
+        assert_ne!(
+            t.net.params()[0].value.to_vec(),
+            good,
+            "the weights of step 100, not 150"
+        );
+        assert_eq!(t.opt.config().lr(), 1e30, "the user's setting is kept");
+        // With a sane learning rate, training goes on from there.
+        t.opt.set_lr(0.01);
+        assert!(t.step(&data).unwrap().loss.is_finite());
+    }
 }
