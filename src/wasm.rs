@@ -38,7 +38,14 @@ fn js_err(e: Error) -> JsError {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+fn set(target: &JsValue, key: &str, value: &JsValue) -> Result<(), JsError> {
+    js_sys::Reflect::set(target, &JsValue::from_str(key), value)
+        .map(|_| ())
+        .map_err(|_| JsError::new(&format!("could not set {key}")))
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {
@@ -61,7 +68,10 @@ impl Settings {
         presets::arch(&self.model)?;
         self.optimizer.validate("optimizer")?;
         if !(1..=4096).contains(&self.batch) {
-            return Err(Error::at("batch", format!("expected a batch size from 1 to 4096, found {}", self.batch)));
+            return Err(Error::at(
+                "batch",
+                format!("expected a batch size from 1 to 4096, found {}", self.batch),
+            ));
         }
         Ok(())
     }
@@ -116,7 +126,11 @@ pub fn histogram(values: &[f32], bins: usize) -> Histogram {
     }
     let n = values.len().max(1) as f64;
     let mean = sum / n;
-    let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    let var = values
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n;
     let mut counts = vec![0u32; bins];
     let width = (max - min).max(f32::MIN_POSITIVE);
     for &v in values {
@@ -126,7 +140,13 @@ pub fn histogram(values: &[f32], bins: usize) -> Histogram {
     if values.is_empty() {
         (min, max) = (0.0, 0.0);
     }
-    Histogram { min, max, mean: mean as f32, std: var.sqrt() as f32, counts }
+    Histogram {
+        min,
+        max,
+        mean: mean as f32,
+        std: var.sqrt() as f32,
+        counts,
+    }
 }
 
 /// An MNIST model being trained or used, with its data.
@@ -146,22 +166,38 @@ impl Playground {
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<Playground, JsError> {
         let (settings, trainer) = fresh(read_settings(settings)?).map_err(js_err)?;
-        Ok(Playground { settings, trainer, train: None, test: None, evaluator: None, info: serde_json::Value::Null })
+        Ok(Playground {
+            settings,
+            trainer,
+            train: None,
+            test: None,
+            evaluator: None,
+            info: serde_json::Value::Null,
+        })
     }
 
     /// A model from model-file bytes; `settings` only supplies batch and seed for further
     /// training (the file's own optimizer state is kept when it has one).
     #[wasm_bindgen(js_name = fromModelFile)]
     pub fn from_model_file(bytes: &[u8], settings: JsValue) -> Result<Playground, JsError> {
-        let (settings, trainer, info) = from_file(bytes, read_settings(settings)?).map_err(js_err)?;
-        Ok(Playground { settings, trainer, train: None, test: None, evaluator: None, info })
+        let (settings, trainer, info) =
+            from_file(bytes, read_settings(settings)?).map_err(js_err)?;
+        Ok(Playground {
+            settings,
+            trainer,
+            train: None,
+            test: None,
+            evaluator: None,
+            info,
+        })
     }
 
     /// Replaces the model with a fresh one from `settings` ("train from scratch"), keeping the
     /// data. Bad settings throw and change nothing.
     pub fn configure(&mut self, settings: JsValue) -> Result<(), JsError> {
         let (settings, trainer) = fresh(read_settings(settings)?).map_err(js_err)?;
-        (self.settings, self.trainer, self.info, self.evaluator) = (settings, trainer, serde_json::Value::Null, None);
+        (self.settings, self.trainer, self.info, self.evaluator) =
+            (settings, trainer, serde_json::Value::Null, None);
         Ok(())
     }
 
@@ -177,7 +213,8 @@ impl Playground {
     /// The model (and optimizer state) as model-file bytes; `info` is stored with it.
     #[wasm_bindgen(js_name = saveModel)]
     pub fn save_model(&mut self, info: JsValue) -> Result<Vec<u8>, JsError> {
-        let mut info: serde_json::Value = serde_wasm_bindgen::from_value(info).unwrap_or(serde_json::Value::Null);
+        let mut info: serde_json::Value =
+            serde_wasm_bindgen::from_value(info).unwrap_or(serde_json::Value::Null);
         if let serde_json::Value::Object(m) = &mut info {
             m.insert("model".into(), self.settings.model.clone().into());
         }
@@ -201,7 +238,9 @@ impl Playground {
     #[wasm_bindgen(js_name = setLearningRate)]
     pub fn set_learning_rate(&mut self, lr: f64) -> Result<(), JsError> {
         if !(lr.is_finite() && lr > 0.0) {
-            return Err(JsError::new(&format!("learning rate: expected a positive number, found {lr}")));
+            return Err(JsError::new(&format!(
+                "learning rate: expected a positive number, found {lr}"
+            )));
         }
         self.trainer.opt.set_lr(lr);
         self.settings.optimizer = self.trainer.opt.config();
@@ -210,9 +249,17 @@ impl Playground {
 
     /// Loads the four decompressed IDX files. Returns `{train, test}` counts.
     #[wasm_bindgen(js_name = setData)]
-    pub fn set_data(&mut self, train_images: &[u8], train_labels: &[u8], test_images: &[u8], test_labels: &[u8]) -> Result<JsValue, JsError> {
-        let train = Dataset::from_idx(train_images, train_labels).map_err(|e| js_err(e.context("training data")))?;
-        let test = Dataset::from_idx(test_images, test_labels).map_err(|e| js_err(e.context("test data")))?;
+    pub fn set_data(
+        &mut self,
+        train_images: &[u8],
+        train_labels: &[u8],
+        test_images: &[u8],
+        test_labels: &[u8],
+    ) -> Result<JsValue, JsError> {
+        let train = Dataset::from_idx(train_images, train_labels)
+            .map_err(|e| js_err(e.context("training data")))?;
+        let test = Dataset::from_idx(test_images, test_labels)
+            .map_err(|e| js_err(e.context("test data")))?;
         let counts = serde_json::json!({"train": train.len(), "test": test.len()});
         self.train = Some(train);
         self.test = Some(test);
@@ -228,7 +275,10 @@ impl Playground {
     /// training diverges (the last good weights are then back in place).
     #[wasm_bindgen(js_name = trainSteps)]
     pub fn train_steps(&mut self, max_steps: u32) -> Result<JsValue, JsError> {
-        let data = self.train.as_ref().ok_or_else(|| JsError::new("no training data loaded yet"))?;
+        let data = self
+            .train
+            .as_ref()
+            .ok_or_else(|| JsError::new("no training data loaded yet"))?;
         let mut r = ChunkReport {
             steps: 0,
             loss_sum: 0.0,
@@ -271,9 +321,14 @@ impl Playground {
     /// done, `evaluation` (accuracy, loss, confusion matrix, misclassified indices).
     #[wasm_bindgen(js_name = evaluateChunk)]
     pub fn evaluate_chunk(&mut self, count: u32) -> Result<JsValue, JsError> {
-        let data = self.test.as_ref().ok_or_else(|| JsError::new("no test data loaded yet"))?;
+        let data = self
+            .test
+            .as_ref()
+            .ok_or_else(|| JsError::new("no test data loaded yet"))?;
         let classes = self.trainer.net.outputs();
-        let ev = self.evaluator.get_or_insert_with(|| Evaluator::new(classes));
+        let ev = self
+            .evaluator
+            .get_or_insert_with(|| Evaluator::new(classes));
         let finished = ev.run(&mut self.trainer.net, data, count as usize, 250);
         let done = ev.done();
         if finished {
@@ -293,31 +348,85 @@ impl Playground {
     /// Probabilities for one 28x28 image (784 values in [0, 1]).
     pub fn predict(&mut self, pixels: &[f32]) -> Result<Vec<f32>, JsError> {
         if pixels.len() != 784 {
-            return Err(JsError::new(&format!("expected 784 pixels (28x28), found {}", pixels.len())));
+            return Err(JsError::new(&format!(
+                "expected 784 pixels (28x28), found {}",
+                pixels.len()
+            )));
         }
         Ok(self.trainer.net.predict(pixels).into_raw_vec_and_offset().0)
     }
 
     /// A drawing (RGBA canvas pixels) preprocessed like MNIST and classified:
-    /// `{empty: true}` for an empty canvas, else `{image, probs, stages...}`.
+    /// `{empty: true}` for an empty canvas, else `{empty: false, probs, preprocessed}` where
+    /// `preprocessed` has every field of [`preprocess::Preprocessed`], its pixel arrays (`image`
+    /// and each stage's `pixels`) as Float32Arrays.
     #[wasm_bindgen(js_name = predictDrawing)]
-    pub fn predict_drawing(&mut self, rgba: &[u8], width: usize, height: usize) -> Result<JsValue, JsError> {
-        let ink = preprocess::ink_from_rgba(rgba, width, height);
-        match preprocess::preprocess(&ink, width, height).map_err(js_err)? {
-            None => to_js(&serde_json::json!({"empty": true})),
-            Some(p) => {
-                let probs = self.trainer.net.predict(&p.image).into_raw_vec_and_offset().0;
-                to_js(&serde_json::json!({"empty": false, "probs": probs, "preprocessed": p}))
-            }
+    pub fn predict_drawing(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+    ) -> Result<JsValue, JsError> {
+        if rgba.len() != width * height * 4 {
+            return Err(JsError::new(&format!(
+                "expected {width}x{height} RGBA pixels ({} bytes), found {} bytes",
+                width * height * 4,
+                rgba.len()
+            )));
         }
+        let ink = preprocess::ink_from_rgba(rgba, width, height);
+        let Some(p) = preprocess::preprocess(&ink, width, height).map_err(js_err)? else {
+            return to_js(&serde_json::json!({"empty": true}));
+        };
+        let probs = self
+            .trainer
+            .net
+            .predict(&p.image)
+            .into_raw_vec_and_offset()
+            .0;
+        // This runs on every stroke, so the pixel arrays (tens of thousands of numbers) cross as
+        // one copy each instead of value by value through serde: they are taken out, the rest
+        // (with empty arrays in their place) goes through serde, then they are put back.
+        let mut p = p;
+        let image = js_sys::Float32Array::from(&std::mem::take(&mut p.image)[..]);
+        let stages: Vec<(&str, js_sys::Float32Array)> = [
+            ("cropped", &mut p.cropped),
+            ("scaled", &mut p.scaled),
+            ("stroked", &mut p.stroked),
+            ("centered", &mut p.centered),
+        ]
+        .into_iter()
+        .map(|(name, stage)| {
+            (
+                name,
+                js_sys::Float32Array::from(&std::mem::take(&mut stage.pixels)[..]),
+            )
+        })
+        .collect();
+        let pre = to_js(&p)?;
+        set(&pre, "image", &image)?;
+        for (name, pixels) in stages {
+            let stage = js_sys::Reflect::get(&pre, &JsValue::from_str(name))
+                .map_err(|_| JsError::new(name))?;
+            set(&stage, "pixels", &pixels)?;
+        }
+        let out = to_js(&serde_json::json!({"empty": false, "probs": probs}))?;
+        set(&out, "preprocessed", &pre)?;
+        Ok(out)
     }
 
     /// One test image: `{pixels (784 bytes), label}`.
     #[wasm_bindgen(js_name = testImage)]
     pub fn test_image(&self, index: usize) -> Result<JsValue, JsError> {
-        let data = self.test.as_ref().ok_or_else(|| JsError::new("no test data loaded yet"))?;
+        let data = self
+            .test
+            .as_ref()
+            .ok_or_else(|| JsError::new("no test data loaded yet"))?;
         if index >= data.len() {
-            return Err(JsError::new(&format!("test image {index} does not exist; there are {}", data.len())));
+            return Err(JsError::new(&format!(
+                "test image {index} does not exist; there are {}",
+                data.len()
+            )));
         }
         to_js(&serde_json::json!({"pixels": data.image(index), "label": data.label(index)}))
     }
@@ -326,21 +435,49 @@ impl Playground {
     /// on a copy: looking does not change the model.
     pub fn trace(&self, pixels: &[f32], label: usize) -> Result<String, JsError> {
         let (mut net, mut opt, x, targets) = self.one_example(pixels, label)?;
-        Ok(to_json(&trace::trace_step(&mut net, &mut opt, x, &targets, Loss::SoftmaxCrossEntropy, true)))
+        Ok(to_json(&trace::trace_step(
+            &mut net,
+            &mut opt,
+            x,
+            &targets,
+            Loss::SoftmaxCrossEntropy,
+            true,
+        )))
     }
 
     /// Central-difference check of one parameter element's gradient on one image.
     #[wasm_bindgen(js_name = gradientCheck)]
-    pub fn gradient_check(&self, pixels: &[f32], label: usize, layer: usize, param: &str, index: usize) -> Result<JsValue, JsError> {
+    pub fn gradient_check(
+        &self,
+        pixels: &[f32],
+        label: usize,
+        layer: usize,
+        param: &str,
+        index: usize,
+    ) -> Result<JsValue, JsError> {
         let (net, _, x, targets) = self.one_example(pixels, label)?;
-        to_js(&trace::gradient_check(&net, &x, &targets, Loss::SoftmaxCrossEntropy, layer, param, index).map_err(js_err)?)
+        to_js(
+            &trace::gradient_check(
+                &net,
+                &x,
+                &targets,
+                Loss::SoftmaxCrossEntropy,
+                layer,
+                param,
+                index,
+            )
+            .map_err(js_err)?,
+        )
     }
 
     /// Every layer's output for one image (eval mode): `[{shape, values}]`, for feature maps and
     /// unit activations.
     pub fn activations(&mut self, pixels: &[f32]) -> Result<JsValue, JsError> {
         if pixels.len() != 784 {
-            return Err(JsError::new(&format!("expected 784 pixels (28x28), found {}", pixels.len())));
+            return Err(JsError::new(&format!(
+                "expected 784 pixels (28x28), found {}",
+                pixels.len()
+            )));
         }
         let x = self.trainer.net.batch_from_flat(pixels.to_vec(), 1);
         let mut outs = Vec::new();
@@ -353,9 +490,16 @@ impl Playground {
     /// A copy of layer `layer`'s weights, flat (`[out][in]` or `[O][C][k][k]`).
     #[wasm_bindgen(js_name = layerWeights)]
     pub fn layer_weights(&mut self, layer: usize) -> Result<Vec<f32>, JsError> {
-        let p = self.trainer.net.layers.get_mut(layer).ok_or_else(|| JsError::new(&format!("no layer {layer}")))?;
+        let p = self
+            .trainer
+            .net
+            .layers
+            .get_mut(layer)
+            .ok_or_else(|| JsError::new(&format!("no layer {layer}")))?;
         let params = p.params();
-        let w = params.first().ok_or_else(|| JsError::new(&format!("layer {layer} has no weights")))?;
+        let w = params
+            .first()
+            .ok_or_else(|| JsError::new(&format!("layer {layer} has no weights")))?;
         Ok(w.value.to_vec())
     }
 
@@ -372,7 +516,10 @@ impl Playground {
             if *name != "weight" {
                 continue;
             }
-            let last = steps.get(k).cloned().unwrap_or_else(|| vec![0.0; p.value.len()]);
+            let last = steps
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| vec![0.0; p.value.len()]);
             out.push(LayerSummary {
                 index: *layer,
                 spec: specs[*layer].clone(),
@@ -386,16 +533,30 @@ impl Playground {
 }
 
 impl Playground {
-    fn one_example(&self, pixels: &[f32], label: usize) -> Result<(Network, Optimizer, crate::layers::Tensor, Targets), JsError> {
+    fn one_example(
+        &self,
+        pixels: &[f32],
+        label: usize,
+    ) -> Result<(Network, Optimizer, crate::layers::Tensor, Targets), JsError> {
         if pixels.len() != 784 {
-            return Err(JsError::new(&format!("expected 784 pixels (28x28), found {}", pixels.len())));
+            return Err(JsError::new(&format!(
+                "expected 784 pixels (28x28), found {}",
+                pixels.len()
+            )));
         }
         if label > 9 {
-            return Err(JsError::new(&format!("expected a label from 0 to 9, found {label}")));
+            return Err(JsError::new(&format!(
+                "expected a label from 0 to 9, found {label}"
+            )));
         }
         let net = self.trainer.net.clone();
         let x = net.batch_from_flat(pixels.to_vec(), 1);
-        Ok((net, self.trainer.opt.clone(), x, Targets::Labels(vec![label])))
+        Ok((
+            net,
+            self.trainer.opt.clone(),
+            x,
+            Targets::Labels(vec![label]),
+        ))
     }
 }
 
@@ -410,17 +571,32 @@ fn fresh(settings: Settings) -> Result<(Settings, Trainer), Error> {
     Ok((settings, trainer))
 }
 
-fn from_file(bytes: &[u8], mut settings: Settings) -> Result<(Settings, Trainer, serde_json::Value), Error> {
+fn from_file(
+    bytes: &[u8],
+    mut settings: Settings,
+) -> Result<(Settings, Trainer, serde_json::Value), Error> {
     let model = model_file::load(bytes)?;
     let arch = model.network.arch();
     if arch.input_shape.iter().product::<usize>() != 784 || arch.outputs().ok() != Some(10) {
-        return Err(Error::new("this model does not take 28x28 digits to 10 classes, so it cannot be used here"));
+        return Err(Error::new(
+            "this model does not take 28x28 digits to 10 classes, so it cannot be used here",
+        ));
     }
-    settings.model = model.info.get("model").and_then(|m| m.as_str()).unwrap_or("custom").to_string();
+    settings.model = model
+        .info
+        .get("model")
+        .and_then(|m| m.as_str())
+        .unwrap_or("custom")
+        .to_string();
     if let Some(opt) = &model.optimizer {
         settings.optimizer = opt.config();
     }
-    let mut trainer = Trainer::new(model.network, settings.optimizer, settings.batch.max(1), settings.seed);
+    let mut trainer = Trainer::new(
+        model.network,
+        settings.optimizer,
+        settings.batch.max(1),
+        settings.seed,
+    );
     if let Some(opt) = model.optimizer {
         trainer.step = opt.steps();
         trainer.opt = opt;
@@ -435,9 +611,21 @@ fn last_steps(opt: &Optimizer) -> Vec<Vec<f32>> {
         Optimizer::Adam(a) if a.t > 0 => {
             let bc = a.cfg.bias_correction(a.t);
             let (lr, eps) = (a.cfg.lr as f32, a.cfg.eps as f32);
-            a.m.iter().zip(&a.v).map(|(m, v)| m.iter().zip(v).map(|(&m, &v)| -lr * (m / bc.bc1) / ((v / bc.bc2).sqrt() + eps)).collect()).collect()
+            a.m.iter()
+                .zip(&a.v)
+                .map(|(m, v)| {
+                    m.iter()
+                        .zip(v)
+                        .map(|(&m, &v)| -lr * (m / bc.bc1) / ((v / bc.bc2).sqrt() + eps))
+                        .collect()
+                })
+                .collect()
         }
-        Optimizer::Sgd(s) => s.velocity.iter().map(|v| v.iter().map(|&x| -(s.lr as f32) * x).collect()).collect(),
+        Optimizer::Sgd(s) => s
+            .velocity
+            .iter()
+            .map(|v| v.iter().map(|&x| -(s.lr as f32) * x).collect())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -462,13 +650,27 @@ impl SpecLab {
 
     /// Takes one step and returns its trace (JSON text).
     pub fn step(&mut self) -> String {
-        to_json(&trace::trace_step(&mut self.net, &mut self.opt, self.spec.inputs.clone(), &self.spec.targets, self.spec.loss, true))
+        to_json(&trace::trace_step(
+            &mut self.net,
+            &mut self.opt,
+            self.spec.inputs.clone(),
+            &self.spec.targets,
+            self.spec.loss,
+            true,
+        ))
     }
 
     /// The trace of the next step without taking it.
     pub fn peek(&self) -> String {
         let (mut net, mut opt) = (self.net.clone(), self.opt.clone());
-        to_json(&trace::trace_step(&mut net, &mut opt, self.spec.inputs.clone(), &self.spec.targets, self.spec.loss, true))
+        to_json(&trace::trace_step(
+            &mut net,
+            &mut opt,
+            self.spec.inputs.clone(),
+            &self.spec.targets,
+            self.spec.loss,
+            true,
+        ))
     }
 
     /// Back to the spec's own weights and a fresh optimizer.
@@ -484,14 +686,37 @@ impl SpecLab {
     }
 
     #[wasm_bindgen(js_name = gradientCheck)]
-    pub fn gradient_check(&self, layer: usize, param: &str, index: usize) -> Result<JsValue, JsError> {
-        to_js(&trace::gradient_check(&self.net, &self.spec.inputs, &self.spec.targets, self.spec.loss, layer, param, index).map_err(js_err)?)
+    pub fn gradient_check(
+        &self,
+        layer: usize,
+        param: &str,
+        index: usize,
+    ) -> Result<JsValue, JsError> {
+        to_js(
+            &trace::gradient_check(
+                &self.net,
+                &self.spec.inputs,
+                &self.spec.targets,
+                self.spec.loss,
+                layer,
+                param,
+                index,
+            )
+            .map_err(js_err)?,
+        )
     }
 
     /// The spec with the current weights (JSON text), for export.
     #[wasm_bindgen(js_name = toJson)]
     pub fn to_json(&self) -> String {
-        let v = spec::to_value(&self.net, &self.spec.inputs, &self.spec.targets, self.spec.loss, &self.spec.optimizer, self.spec.steps);
+        let v = spec::to_value(
+            &self.net,
+            &self.spec.inputs,
+            &self.spec.targets,
+            self.spec.loss,
+            &self.spec.optimizer,
+            self.spec.steps,
+        );
         serde_json::to_string_pretty(&v).expect("plain data")
     }
 }

@@ -31,7 +31,9 @@ export const REQUESTS = Object.freeze({
   // still finishes and sends its `epoch` event.
   pause: "pause",
   setLearningRate: "setLearningRate", // {lr} -> null
-  // {rgba: Uint8ClampedArray (transferred), width, height} -> {empty} | {empty:false, probs, preprocessed}
+  // {rgba: Uint8ClampedArray (transferred), width, height} -> {empty: true} | {empty: false, probs, preprocessed}
+  // preprocessed: {image: Float32Array(784), bbox, cropped, scaled, stroked, centered, ...}; each
+  // stage is {width, height, pixels: Float32Array} (see src/data/preprocess.rs, Preprocessed).
   predictDrawing: "predictDrawing",
   predict: "predict", // {pixels: Float32Array(784)} -> Float32Array(10)
   testImage: "testImage", // {index} -> {pixels: Uint8Array(784), label}
