@@ -45,6 +45,7 @@ function cliTraces(specFile, steps) {
   return out.traces;
 }
 
+/** The f32 a number stands for: the page and the CLI write the shortest decimal that reads back as it. */
 const f32 = Math.fround;
 
 /**
@@ -308,7 +309,7 @@ test("on a real test digit the page agrees with itself: loss = −ln p_y, Adam s
       assert.ok(Math.abs(step - a.step) <= 1e-5 * Math.abs(a.step) + 1e-12, `${id}: −α·m̂/(√v̂+ε) = ${step}, shown ${a.step}`);
       assert.ok(Math.abs(a.m - (a.beta1 * a["m-prev"] + (1 - a.beta1) * a.g)) <= 1e-5 * Math.abs(a.m) + 1e-12, `${id}: m`);
       assert.ok(Math.abs(a["m-hat"] - a.m / a.bc1) <= 1e-5 * Math.abs(a["m-hat"]) + 1e-12, `${id}: m̂ = m/(1 − β1ᵗ)`);
-      assert.equal(f32(a.before + a.step), f32(a.after), `${id}: the weight after is the weight before plus the step`);
+      assert.equal(f32(f32(a.before) + f32(a.step)), f32(a.after), `${id}: the weight after is the weight before plus the step`);
     }
     await page.keyboard.press("End");
     await shot(page, "stepthrough-digit-adam-1280");
@@ -342,6 +343,7 @@ test("a drawn digit and a digit handed over by the training view open in the ste
     const drawn = await page.evaluate(() => Array.from(window.backpropLab.drawing));
     assert.ok(drawn.some((v) => v > 0.5), "there is ink");
     await page.click(".st-step details.st-table > summary");
+    await page.waitForSelector(".st-step .st-table tbody tr");
     const seen = await page.$$eval(".st-step .st-table tbody tr td:last-child .num", (els) => els.map((e) => Number(e.dataset.value)));
     assert.equal(seen.length, 784);
     seen.forEach((v, k) => assert.equal(f32(v), f32(drawn[k]), `pixel ${k}`));

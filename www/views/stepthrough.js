@@ -75,6 +75,7 @@ class StepThrough {
     this.at = 0;
     this.meta = {};
     this.example = null; // {pixels: Float32Array, label, index?, kind}
+    this.seq = 0; // counts loads; a load's result is shown only if no newer one started
     this.checks = new Map();
     this.misclassified = [];
     this.custom = { loaded: false, text: "", taken: 0, losses: [], previous: null };
@@ -259,6 +260,9 @@ class StepThrough {
     if (mode !== this.mode) {
       this.status.textContent = "";
       this.setError("");
+      this.seq++; // a digit still on its way is not wanted any more
+      this.busy = false;
+      this.root.classList.remove("st-busy");
     }
     this.mode = mode;
     for (const b of this.modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
@@ -308,23 +312,32 @@ class StepThrough {
 
   // ---- MNIST examples ------------------------------------------------------------------------
 
+  /**
+   * Runs one load. A newer load (or a change of mode) supersedes it: `fn(current)` checks
+   * `current()` after each wait and drops a result nobody asked for any more.
+   */
   async run(label, fn) {
+    const seq = ++this.seq;
+    const current = () => seq === this.seq;
     this.busy = true;
     this.status.textContent = label;
     this.setError("");
     this.lastError = null;
     this.root.classList.add("st-busy");
     try {
-      await fn();
-      return true;
+      await fn(current);
+      return current();
     } catch (e) {
+      if (!current()) return false;
       this.lastError = e.message || String(e);
       this.setError(this.lastError);
       this.status.textContent = "";
       return false;
     } finally {
-      this.busy = false;
-      this.root.classList.remove("st-busy");
+      if (current()) {
+        this.busy = false;
+        this.root.classList.remove("st-busy");
+      }
     }
   }
 
@@ -343,11 +356,12 @@ class StepThrough {
     }
     if (this.mode !== "digit") this.setMode("digit");
     this.indexInput.value = String(index);
-    return this.run(`Computing one training step on test digit ${index}…`, async () => {
+    return this.run(`Computing one training step on test digit ${index}…`, async (current) => {
       await this.pause();
       const img = await this.client.request("testImage", { index });
       const pixels = Float32Array.from(img.pixels, (b) => b / 255);
       const trace = await this.client.request("trace", { pixels, label: img.label });
+      if (!current()) return;
       this.example = { kind: "digit", pixels, label: img.label, index };
       this.meta = {
         title: `Test digit ${index} (a ${img.label})`,
@@ -426,7 +440,7 @@ class StepThrough {
       this.setError("There is no drawing yet: draw a digit in the Draw view first, then come back.");
       return;
     }
-    return this.run("Computing one training step on your drawing…", async () => {
+    return this.run("Computing one training step on your drawing…", async (current) => {
       await this.pause();
       let y = label;
       if (y === null) {
@@ -435,6 +449,7 @@ class StepThrough {
         this.labelSelect.value = String(y);
       }
       const trace = await this.client.request("trace", { pixels: new Float32Array(pixels), label: y });
+      if (!current()) return;
       this.example = { kind: "drawing", pixels: new Float32Array(pixels), label: y };
       this.meta = { title: `Your drawing, taken to be a ${y}`, subtitle: `One training step of the current model on a drawn digit, with label ${y}.` };
       this.setTrace(trace);
@@ -467,6 +482,7 @@ class StepThrough {
 
   /** Sends a spec to the core; its error (naming the field) is shown if it is bad. */
   async loadSpec(text, { fromJson = false, fromForm = false } = {}) {
+    const seq = ++this.seq;
     this.specText.value = text;
     this.specError.textContent = "";
     this.busy = true;
@@ -490,8 +506,9 @@ class StepThrough {
     }
     const trace = await this.client.request("specPeek", { lab: LAB });
     this.busy = false;
-    this.example = { kind: "custom" };
     this.custom.trace = trace;
+    if (seq !== this.seq || this.mode !== "custom") return false;
+    this.example = { kind: "custom" };
     this.setTrace(trace, { keepStep: fromForm });
     return true;
   }
