@@ -411,7 +411,14 @@ mod tests {
         "optimizer": {"type": "adam", "lr": 0.01}}"#;
 
     /// m_before, m, v, m̂, v̂, step of an Adam update.
-    type AdamNumbers<'a> = (&'a [f32], &'a [f32], &'a [f32], &'a [f32], &'a [f32], &'a [f32]);
+    type AdamNumbers<'a> = (
+        &'a [f32],
+        &'a [f32],
+        &'a [f32],
+        &'a [f32],
+        &'a [f32],
+        &'a [f32],
+    );
 
     fn adam_update(p: &ParamTrace) -> AdamNumbers<'_> {
         match &p.update {
