@@ -147,8 +147,7 @@ export function renderForm(root, spec, onChange) {
       const actId = id("act");
       const grid = h(
         "table",
-        { class: "st-f-matrix" },
-        h("caption", { class: "hint" }, "Weights W[j][k]: one row per unit j, one column per input k; then the bias."),
+        { class: "st-f-matrix", "aria-label": `Weights and biases of dense layer ${li + 1}` },
         h("thead", {}, h("tr", {}, h("th", {}, ""), Array.from({ length: inputs }, (_, k) => h("th", { scope: "col" }, `k=${k}`)), h("th", { scope: "col" }, "bias"))),
         h(
           "tbody",
@@ -181,6 +180,7 @@ export function renderForm(root, spec, onChange) {
             h("label", { for: actId }, "then"),
             act,
           ),
+          h("p", { class: "hint st-f-note" }, "Weights W[j][k]: one row per unit j, one column per input k; then the bias."),
           h("div", { class: "st-f-scroll" }, grid),
         ),
       );
