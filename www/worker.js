@@ -169,6 +169,7 @@ const run = {
   msPerSample: 0, // moving average of training time per sample
   evalSeconds: 0, // the last evaluation's duration
   stepInEpoch: 0,
+  epochStarts: new Map(), // epoch number -> the step it began at
   epochLossSum: 0,
   epochCorrect: 0,
   epochSeen: 0,
@@ -181,6 +182,13 @@ function setState(state) {
   if (run.state === state) return;
   run.state = state;
   emit(EVENTS.state, { state });
+}
+
+/** A new model: no epoch in progress. */
+function newModel() {
+  resetEpochCounters();
+  run.epochStarts.clear();
+  run.version++;
 }
 
 function resetEpochCounters() {
@@ -255,6 +263,10 @@ function trainChunk() {
 }
 
 function collect(r) {
+  // Where each epoch began (in steps), to find our place again after a divergence rewinds.
+  const epochBefore = r.epoch_done ? r.epoch - 1 : r.epoch;
+  if (!r.diverged && !run.epochStarts.has(epochBefore)) run.epochStarts.set(epochBefore, r.step - r.steps - run.stepInEpoch);
+  if (r.epoch_done) run.epochStarts.set(r.epoch, r.step);
   run.stepInEpoch += r.steps;
   run.epochLossSum += r.loss_sum;
   run.epochCorrect += r.correct;
@@ -289,7 +301,14 @@ async function trainLoop(generation) {
       collect(r);
       const now = performance.now();
       if (r.diverged) {
+        // The trainer went back to its last good checkpoint (r.step, r.epoch are its values): the
+        // epoch's counts restart from there.
         const d = r.diverged;
+        const start = run.epochStarts.get(r.epoch);
+        run.stepInEpoch = start != null ? Math.max(0, r.step - start) : 0;
+        run.epochLossSum = run.epochCorrect = run.epochSeen = 0;
+        run.pendingEval = false;
+        run.version++;
         progressEvent(now, r);
         setState("paused");
         emit(EVENTS.diverged, {
@@ -427,7 +446,7 @@ async function init({ settings = DEFAULT_SETTINGS, modelUrl, wasm: variant = "au
   pg?.free();
   pg = next;
   stopTraining("idle");
-  resetEpochCounters();
+  newModel();
   return { simd: wasmVariant === "simd", variant: wasmVariant, model, describe: describe(), heapBytes: heapBytes() };
 }
 
@@ -467,8 +486,7 @@ const handlers = {
   [REQUESTS.configure]: ({ settings }) => {
     call(() => pg.configure(settings)); // throws (changing nothing) on bad settings
     stopTraining("idle");
-    resetEpochCounters();
-    run.version++;
+    newModel();
     return describe();
   },
   [REQUESTS.train]: startTraining,
@@ -504,8 +522,7 @@ const handlers = {
     const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     call(() => pg.loadModel(b)); // throws (changing nothing) on a wrong or damaged file
     stopTraining("idle");
-    resetEpochCounters();
-    run.version++;
+    newModel();
     return describe();
   },
   [REQUESTS.evaluate]: async () => {

@@ -256,6 +256,33 @@ test("wasm (SIMD and fallback) and the native CLI give the same probabilities fo
   }
 });
 
+test("divergence pauses training, restores the last good weights and says so", async () => {
+  const p = await fixture({ settings: { ...SETTINGS, optimizer: { type: "sgd", lr: 1e10 } } });
+  try {
+    await p.page.evaluate(() => client.request("train", { epochs: 1 }));
+    await waitForEvents(p.page, "diverged", 1, 60_000);
+    const { diverged, state } = await p.page.evaluate(() => ({ diverged: events.find((e) => e.type === "diverged"), state: events.filter((e) => e.type === "state").at(-1).state }));
+    assert.equal(state, "paused");
+    assert.match(diverged.message, /smaller learning rate/);
+    assert.ok(diverged.restoredStep < diverged.step);
+    const d = await p.page.evaluate(() => client.request("describe"));
+    assert.equal(d.step, diverged.restoredStep);
+    const probs = await p.page.evaluate(() => client.request("predict", { pixels: new Float32Array(784).fill(0.5) }).then(Array.from));
+    assert.ok(probs.every(Number.isFinite), `restored weights give finite probabilities: ${probs}`);
+    // With a sensible learning rate, training goes on from there.
+    await p.page.evaluate(() => client.request("setLearningRate", { lr: 0.01 }));
+    const n = await p.page.evaluate(() => events.length);
+    await p.page.evaluate(() => client.request("train", { epochs: 1 }));
+    await p.page.waitForFunction((n) => events.slice(n).filter((e) => e.type === "progress").length >= 2, n);
+    await p.page.evaluate(() => client.request("pause"));
+    const after = await p.page.evaluate((n) => events.slice(n).filter((e) => e.type === "progress").at(-1), n);
+    assert.ok(Number.isFinite(after.loss) && after.step > diverged.restoredStep);
+    assert.ok(after.stepInEpoch <= after.stepsPerEpoch && after.stepInEpoch > 0);
+  } finally {
+    await p.close();
+  }
+});
+
 /** A data directory like www/data with one file replaced by `bytes`. */
 function brokenData(file, bytes) {
   const dir = tempDir();
