@@ -1163,7 +1163,7 @@ function updateStep(T, P, i) {
     const bu = B.update;
     blocks.push({
       kind: "table",
-      title: `The same for the bias ${tx(`b_{${bidx}}`)} and every weight of the unit`,
+      title: `The same for the bias ${tx(`b_{${bidx}}`)} and every weight of the ${ly.kind === "conv2d" ? "filter" : "unit"}`,
       columns: ["", tx("\\theta"), tx("g"), tx("m"), tx("v"), tx("\\hat m"), tx("\\hat v"), tx("\\Delta\\theta"), tx("\\theta'")],
       rows: () => {
         const rows = [[`b_${bidx}`, B.before[bidx], B.grad[bidx], bu.m[bidx], bu.v[bidx], bu.m_hat[bidx], bu.v_hat[bidx], bu.step[bidx], B.after[bidx]]];
@@ -1200,7 +1200,7 @@ function updateStep(T, P, i) {
     ].filter(Boolean) });
     blocks.push({
       kind: "table",
-      title: `The same for the bias ${tx(`b_{${bidx}}`)} and every weight of the unit`,
+      title: `The same for the bias ${tx(`b_{${bidx}}`)} and every weight of the ${ly.kind === "conv2d" ? "filter" : "unit"}`,
       columns: ["", tx("\\theta"), tx("g"), tx("v"), tx("\\Delta\\theta"), tx("\\theta'")],
       rows: () => {
         const rows = [[`b_${bidx}`, B.before[bidx], B.grad[bidx], B.update.velocity[bidx], B.update.step[bidx], B.after[bidx]]];
