@@ -58,6 +58,9 @@ impl Targets {
 #[derive(Debug, Clone)]
 pub struct LossOutput {
     pub loss: f32,
+    /// The same loss before rounding to f32: the gradient check differences two losses, and
+    /// rounding each to f32 first would cost it most of its digits.
+    pub loss_f64: f64,
     /// `∂L/∂out`, `(N, K)`.
     pub dout: Array2<f32>,
     /// `softmax(out)` for cross-entropy, else `None`.
@@ -109,6 +112,7 @@ impl Loss {
                 });
                 LossOutput {
                     loss: (sum / (n * k) as f64) as f32,
+                    loss_f64: sum / (n * k) as f64,
                     dout,
                     probs: None,
                 }
@@ -122,6 +126,7 @@ impl Loss {
                 });
                 LossOutput {
                     loss: (sum / n as f64) as f32,
+                    loss_f64: sum / n as f64,
                     dout,
                     probs: None,
                 }
@@ -167,6 +172,7 @@ fn softmax_cross_entropy(z: ArrayView2<'_, f32>, targets: &Targets) -> LossOutpu
     }
     LossOutput {
         loss: (total / n as f64) as f32,
+        loss_f64: total / n as f64,
         dout,
         probs: Some(probs),
     }

@@ -309,9 +309,10 @@ pub struct GradCheck {
     pub param: &'static str,
     pub index: usize,
     pub h: f32,
-    pub loss_plus: f32,
-    pub loss_minus: f32,
-    /// (L(θ + h) − L(θ − h)) / 2h
+    /// L(θ + h) and L(θ − h), before rounding to f32.
+    pub loss_plus: f64,
+    pub loss_minus: f64,
+    /// (L(θ + h) − L(θ − h)) / 2h, with 2h the step actually taken in f32.
     pub numeric: f32,
     pub analytic: f32,
     /// |analytic − numeric| / max(|analytic|, |numeric|, 1e-12)
@@ -352,13 +353,16 @@ pub fn gradient_check(
     let analytic = base.params()[k].grad[index];
     // f32: a step of 1e-3 balances truncation error (h²) against rounding (ε/h).
     let h = 1e-3f32;
-    let nudged = |delta: f32| {
+    let theta = base.params()[k].value[index];
+    let (up, down) = (theta + h, theta - h);
+    let loss_with = |value: f32| {
         let mut n = net.clone();
-        n.params()[k].value[index] += delta;
-        loss_at(&mut n).loss
+        n.params()[k].value[index] = value;
+        loss_at(&mut n).loss_f64
     };
-    let (loss_plus, loss_minus) = (nudged(h), nudged(-h));
-    let numeric = ((loss_plus as f64 - loss_minus as f64) / (2.0 * h as f64)) as f32;
+    let (loss_plus, loss_minus) = (loss_with(up), loss_with(down));
+    // θ ± h is rounded to f32, so divide by the difference really made, not by 2h.
+    let numeric = ((loss_plus - loss_minus) / (up as f64 - down as f64)) as f32;
     let relative_error = (analytic - numeric).abs() / analytic.abs().max(numeric.abs()).max(1e-12);
     Ok(GradCheck {
         layer,

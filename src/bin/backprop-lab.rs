@@ -435,7 +435,12 @@ fn trace_spec(path: &Path, steps: Option<usize>) -> Result<()> {
         )));
     }
     let traces = run_spec(&spec, steps);
-    print_json(&json!({"steps": steps, "traces": traces}))
+    print_json(&TraceReport {
+        steps,
+        index: None,
+        label: None,
+        traces: &traces,
+    })
 }
 
 fn trace_digit(model_file: &Path, data: Option<PathBuf>, index: usize) -> Result<()> {
@@ -456,7 +461,12 @@ fn trace_digit(model_file: &Path, data: Option<PathBuf>, index: usize) -> Result
         Loss::SoftmaxCrossEntropy,
         true,
     );
-    print_json(&json!({"steps": 1, "index": index, "label": label, "traces": [trace]}))
+    print_json(&TraceReport {
+        steps: 1,
+        index: Some(index),
+        label: Some(label),
+        traces: &[trace],
+    })
 }
 
 fn test_digit(test: &Dataset, index: usize) -> Result<(Vec<f32>, usize)> {
@@ -515,18 +525,41 @@ fn predict(
     }
     let probs = model.network.predict(&pixels).into_raw_vec_and_offset().0;
     let prediction = backprop_lab::train::argmax(&probs);
-    let mut out = json!({"prediction": prediction, "probabilities": probs});
-    if let Some(l) = label {
-        out["label"] = json!(l);
-    }
-    if let Some(p) = preprocessed {
-        out["bbox"] = json!(p.bbox);
-        out["center_of_mass"] = json!(p.center_of_mass);
-    }
-    print_json(&out)
+    print_json(&Prediction {
+        prediction,
+        probabilities: &probs,
+        label,
+        bbox: preprocessed.as_ref().map(|p| p.bbox),
+        center_of_mass: preprocessed.as_ref().map(|p| p.center_of_mass),
+    })
 }
 
-fn print_json(v: &serde_json::Value) -> Result<()> {
+// Results are written from typed structs, not through serde_json::Value, which would store each
+// f32 as an f64 and print it with f64 digits (0.1f32 as 0.10000000149011612).
+
+#[derive(serde::Serialize)]
+struct TraceReport<'a> {
+    steps: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<usize>,
+    traces: &'a [backprop_lab::trace::Trace],
+}
+
+#[derive(serde::Serialize)]
+struct Prediction<'a> {
+    prediction: usize,
+    probabilities: &'a [f32],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bbox: Option<(usize, usize, usize, usize)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    center_of_mass: Option<(f32, f32)>,
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
     serde_json::to_writer(&mut lock, v)
