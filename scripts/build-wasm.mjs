@@ -41,10 +41,16 @@ export function lockedVersion(name) {
   return pkg.version;
 }
 
+const versions = new Map();
+
+/** `cmd --version`, or null when it does not run (asked once per process). */
 export function toolVersion(cmd, args = ["--version"]) {
-  const r = spawnSync(cmd, args, { encoding: "utf8" });
-  if (r.error || r.status !== 0) return null;
-  return r.stdout.trim();
+  const key = [cmd, ...args].join(" ");
+  if (!versions.has(key)) {
+    const r = spawnSync(cmd, args, { encoding: "utf8" });
+    versions.set(key, r.error || r.status !== 0 ? null : r.stdout.trim());
+  }
+  return versions.get(key);
 }
 
 function filesUnder(dir, out = []) {
