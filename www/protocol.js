@@ -65,6 +65,8 @@ export const EVENTS = Object.freeze({
   dataProgress: "dataProgress",
   // At most ~10 per second while training:
   // {state, step, epoch, epochs, stepsPerEpoch, stepInEpoch, loss, accuracy, samplesPerSec, etaSeconds, losses: Float32Array}
+  // `epoch` counts completed epochs and `stepInEpoch` the steps of the one under way (at an epoch's
+  // last step: epoch already counts it, stepInEpoch === stepsPerEpoch).
   // `losses` holds every step's loss since the previous progress event (for the chart); `loss` is
   // their mean; `accuracy` is the running training accuracy of the current epoch; `etaSeconds` is
   // null until the speed is known.
