@@ -81,8 +81,9 @@ export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = f
     if (!mount) return send(404, "not found\n");
     const [prefix, dir] = mount;
     const rel = pathname.slice(prefix.replace(/\/$/, "").length);
-    let file = path.join(dir, rel);
-    if (!file.startsWith(path.resolve(dir))) return send(403, "forbidden\n");
+    const root = path.resolve(dir);
+    let file = path.join(root, rel);
+    if (file !== root && !file.startsWith(root + path.sep)) return send(403, "forbidden\n");
     try {
       let stat = await fs.promises.stat(file);
       if (stat.isDirectory()) {
