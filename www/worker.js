@@ -189,6 +189,11 @@ function newModel() {
   resetEpochCounters();
   run.epochStarts.clear();
   run.version++;
+  // Another model costs another time per step: size the first chunks from scratch again.
+  run.stepsPerChunk = 1;
+  run.msPerSample = 0;
+  run.evalSeconds = 0;
+  evaluation.msPerExample = 0;
 }
 
 function resetEpochCounters() {
