@@ -99,7 +99,7 @@ pub fn preprocess(ink: &[f32], width: usize, height: usize) -> Result<Option<Pre
     check_dimensions(ink.len(), width, height)?;
 
     // 1. crop. ink: (height, width) -> cropped: (y1 - y0, x1 - x0)
-    let peak = ink.iter().fold(0.0f32, |m, &v| m.max(clamp01(v)));
+    let peak = ink.iter().fold(0.0f32, |m, &v| larger(m, clamp01(v)));
     if peak < MIN_PEAK {
         return Ok(None);
     }
@@ -168,7 +168,7 @@ pub fn preprocess(ink: &[f32], width: usize, height: usize) -> Result<Option<Pre
             restroke(&scaled, target)
         }
     };
-    let top = stroked.pixels.iter().fold(0.0f32, |m, &v| m.max(v));
+    let top = stroked.pixels.iter().fold(0.0f32, |m, &v| larger(m, v));
     if top > 0.0 {
         stroked
             .pixels
@@ -221,11 +221,26 @@ pub fn preprocess(ink: &[f32], width: usize, height: usize) -> Result<Option<Pre
 }
 
 fn clamp01(v: f32) -> f32 {
-    // Written so NaN becomes 0.
+    // Comparisons only, so NaN becomes 0; and f32::min/max compile to library calls in wasm,
+    // which were a large share of a drawing's preprocessing time there.
     if v > 0.0 {
-        v.min(1.0)
+        if v < 1.0 {
+            v
+        } else {
+            1.0
+        }
     } else {
         0.0
+    }
+}
+
+/// The larger of two non-NaN numbers, as one comparison (see [`clamp01`] for why not f32::max).
+#[inline]
+fn larger(a: f32, b: f32) -> f32 {
+    if b > a {
+        b
+    } else {
+        a
     }
 }
 
@@ -415,14 +430,14 @@ fn local_max(s: &Stage, r: usize) -> Vec<f32> {
     for y in 0..h {
         for x in 0..w {
             let row = &s.pixels[y * w + x.saturating_sub(r)..y * w + (x + r + 1).min(w)];
-            rows[y * w + x] = row.iter().fold(0.0, |m, &v| m.max(v));
+            rows[y * w + x] = row.iter().fold(0.0, |m, &v| larger(m, v));
         }
     }
     let mut out = vec![0.0f32; w * h];
     for y in 0..h {
         for x in 0..w {
             out[y * w + x] = (y.saturating_sub(r)..(y + r + 1).min(h))
-                .fold(0.0, |m, yy| m.max(rows[yy * w + x]));
+                .fold(0.0, |m, yy| larger(m, rows[yy * w + x]));
         }
     }
     out
@@ -520,13 +535,14 @@ pub fn ink_from_rgba(rgba: &[u8], width: usize, height: usize) -> Vec<f32> {
     let luma =
         |p: &[u8]| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]);
     let bg = f32::from(median(&border(width, height, |i| {
-        luma(&rgba[4 * i..4 * i + 4]).round() as u8
+        // + 0.5 then truncate rounds these non-negative values without a library call in wasm.
+        (luma(&rgba[4 * i..4 * i + 4]) + 0.5) as u8
     })));
     let gray: Vec<u8> = rgba
         .chunks_exact(4)
         .map(|p| {
             let a = f32::from(p[3]) / 255.0;
-            (a * luma(p) + (1.0 - a) * bg).round() as u8
+            (a * luma(p) + (1.0 - a) * bg + 0.5) as u8
         })
         .collect();
     ink_from_gray(&gray, width, height)

@@ -25,7 +25,15 @@ pub enum ActivationKind {
 impl ActivationKind {
     pub fn apply(self, x: f32) -> f32 {
         match self {
-            ActivationKind::Relu => x.max(0.0),
+            // A comparison rather than x.max(0.0), which is a library call in wasm (a quarter of
+            // the CNN's training time there). NaN still becomes 0, as with max.
+            ActivationKind::Relu => {
+                if x > 0.0 {
+                    x
+                } else {
+                    0.0
+                }
+            }
             ActivationKind::Sigmoid => sigmoid(x),
             ActivationKind::Tanh => x.tanh(),
         }
@@ -89,8 +97,11 @@ impl Activation {
             self.kind
         );
         let kind = self.kind;
-        let mut dx = dout.clone();
-        dx.zip_mut_with(&self.y, |d, &y| *d *= kind.derivative_from_output(y));
+        let mut dx = dout.as_standard_layout().into_owned();
+        let y = self.y.as_slice().expect("the saved output is contiguous");
+        for (d, &y) in dx.as_slice_mut().expect("contiguous").iter_mut().zip(y) {
+            *d *= kind.derivative_from_output(y);
+        }
         dx
     }
 }
