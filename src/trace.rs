@@ -526,6 +526,40 @@ mod tests {
     }
 
     #[test]
+    fn the_optimizers_last_steps_are_the_steps_taken() {
+        for optimizer in [
+            r#"{"type": "adam", "lr": 0.01}"#,
+            r#"{"type": "sgd", "lr": 0.1, "momentum": 0.9}"#,
+        ] {
+            let doc = CNN_SPEC.replace(r#"{"type": "adam", "lr": 0.01}"#, optimizer);
+            let spec = crate::spec::parse(&doc).unwrap();
+            let (mut net, mut opt) = (spec.network.clone(), spec.optimizer.build());
+            assert!(opt.last_steps().is_empty(), "no step yet");
+            for _ in 0..2 {
+                let t = trace_step(
+                    &mut net,
+                    &mut opt,
+                    spec.inputs.clone(),
+                    &spec.targets,
+                    spec.loss,
+                    true,
+                );
+                let traced: Vec<Vec<f32>> = t
+                    .layers
+                    .iter()
+                    .flat_map(|l| l.params.iter())
+                    .map(|p| match &p.update {
+                        ParamUpdate::Adam { step, .. } | ParamUpdate::Sgd { step, .. } => {
+                            step.clone()
+                        }
+                    })
+                    .collect();
+                assert_eq!(opt.last_steps(), traced, "{optimizer}");
+            }
+        }
+    }
+
+    #[test]
     fn gradient_check_agrees_with_backprop() {
         let spec = crate::spec::parse(CNN_SPEC).unwrap();
         for (layer, param, index) in [

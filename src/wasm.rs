@@ -509,7 +509,7 @@ impl Playground {
     pub fn weight_summary(&mut self, bins: usize) -> Result<JsValue, JsError> {
         let bins = bins.clamp(2, 200);
         let names = self.trainer.net.param_names();
-        let steps = last_steps(&self.trainer.opt);
+        let steps = self.trainer.opt.last_steps();
         let mut out = Vec::new();
         let specs: Vec<_> = self.trainer.net.layers.iter().map(|l| l.spec()).collect();
         for (k, ((layer, name), p)) in names.iter().zip(self.trainer.net.params()).enumerate() {
@@ -602,32 +602,6 @@ fn from_file(
         trainer.opt = opt;
     }
     Ok((settings, trainer, model.info))
-}
-
-/// The step each weight took last, recomputed from the optimizer state with the optimizer's own
-/// update rule (Adam: −α m̂/(√v̂+ε) at the current t; SGD: −lr·velocity).
-fn last_steps(opt: &Optimizer) -> Vec<Vec<f32>> {
-    match opt {
-        Optimizer::Adam(a) if a.t > 0 => {
-            let bc = a.cfg.bias_correction(a.t);
-            let (lr, eps) = (a.cfg.lr as f32, a.cfg.eps as f32);
-            a.m.iter()
-                .zip(&a.v)
-                .map(|(m, v)| {
-                    m.iter()
-                        .zip(v)
-                        .map(|(&m, &v)| -lr * (m / bc.bc1) / ((v / bc.bc2).sqrt() + eps))
-                        .collect()
-                })
-                .collect()
-        }
-        Optimizer::Sgd(s) => s
-            .velocity
-            .iter()
-            .map(|v| v.iter().map(|&x| -(s.lr as f32) * x).collect())
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// A custom network from a spec, stepped one training step at a time.

@@ -84,14 +84,11 @@ impl AdamConfig {
     pub fn update(&self, bc: BiasCorrection, g: f32, m: f32, v: f32, theta: f32) -> AdamUpdate {
         // The settings are kept in f64 so that 1 − β and 1 − βᵗ are exact to f32 precision
         // (0.999 rounded to f32 first would put 1 − β2 off in its 5th digit).
-        let (lr, eps) = (self.lr as f32, self.eps as f32);
         let (beta1, one_minus_beta1) = (self.beta1 as f32, (1.0 - self.beta1) as f32);
         let (beta2, one_minus_beta2) = (self.beta2 as f32, (1.0 - self.beta2) as f32);
         let m = beta1 * m + one_minus_beta1 * g;
         let v = beta2 * v + one_minus_beta2 * g * g;
-        let m_hat = m / bc.bc1;
-        let v_hat = v / bc.bc2;
-        let step = -lr * m_hat / (v_hat.sqrt() + eps);
+        let (m_hat, v_hat, step) = self.corrected_step(bc, m, v);
         AdamUpdate {
             m,
             v,
@@ -103,7 +100,34 @@ impl AdamConfig {
     }
 }
 
+impl AdamConfig {
+    /// `m̂ = m / (1 − β1ᵗ)`, `v̂ = v / (1 − β2ᵗ)` and the step `−α m̂ / (√v̂ + ε)`, from the
+    /// moments after the update of step t.
+    #[inline]
+    pub fn corrected_step(&self, bc: BiasCorrection, m: f32, v: f32) -> (f32, f32, f32) {
+        let (lr, eps) = (self.lr as f32, self.eps as f32);
+        let m_hat = m / bc.bc1;
+        let v_hat = v / bc.bc2;
+        (m_hat, v_hat, -lr * m_hat / (v_hat.sqrt() + eps))
+    }
+}
+
 impl Adam {
+    /// The step each parameter element took at step t, from the moments it left behind (with
+    /// the current learning rate). Empty before the first step.
+    pub fn last_steps(&self) -> Vec<Vec<f32>> {
+        if self.t == 0 {
+            return Vec::new();
+        }
+        let bc = self.cfg.bias_correction(self.t);
+        let step = |(&m, &v): (&f32, &f32)| self.cfg.corrected_step(bc, m, v).2;
+        self.m
+            .iter()
+            .zip(&self.v)
+            .map(|(m, v)| m.iter().zip(v).map(step).collect())
+            .collect()
+    }
+
     pub fn new(cfg: AdamConfig) -> Self {
         Adam {
             cfg,

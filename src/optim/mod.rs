@@ -125,6 +125,15 @@ impl Optimizer {
         }
     }
 
+    /// The step each parameter element took last (what the weights view shows as "the last
+    /// update"), one vector per parameter tensor; empty before the first step.
+    pub fn last_steps(&self) -> Vec<Vec<f32>> {
+        match self {
+            Optimizer::Sgd(o) => o.last_steps(),
+            Optimizer::Adam(o) => o.last_steps(),
+        }
+    }
+
     /// The number of steps taken (Adam's t; SGD counts too, for the page).
     pub fn steps(&self) -> u64 {
         match self {

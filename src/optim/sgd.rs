@@ -40,12 +40,28 @@ impl Sgd {
     #[inline]
     pub fn update(lr: f32, momentum: f32, g: f32, velocity: f32, theta: f32) -> SgdUpdate {
         let velocity = momentum * velocity + g;
-        let step = -lr * velocity;
+        let step = Sgd::step_of(lr, velocity);
         SgdUpdate {
             velocity,
             step,
             new: theta + step,
         }
+    }
+
+    /// `−lr · v`
+    #[inline]
+    fn step_of(lr: f32, velocity: f32) -> f32 {
+        -lr * velocity
+    }
+
+    /// The step each parameter element took last, from its velocity (with the current learning
+    /// rate). Empty before the first step.
+    pub fn last_steps(&self) -> Vec<Vec<f32>> {
+        let lr = self.lr as f32;
+        self.velocity
+            .iter()
+            .map(|v| v.iter().map(|&x| Sgd::step_of(lr, x)).collect())
+            .collect()
     }
 
     pub fn step(&mut self, params: &mut [Param<'_>]) {
