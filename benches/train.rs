@@ -5,6 +5,9 @@
 //! A plain harness rather than criterion: what we want to compare (with the browser benchmark
 //! and with other libraries) is samples per second of a whole training step, which this reports
 //! directly. Pixel values do not change the work done, so random digits stand in for MNIST.
+//!
+//! To profile: `cargo bench --no-run`, then `perf record -g target/release/deps/train-*`
+//! (with `debug = 1` in the release profile for symbols).
 
 use std::time::Instant;
 

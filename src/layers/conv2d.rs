@@ -195,20 +195,7 @@ impl Conv2d {
     }
 
     pub fn params(&mut self) -> Vec<Param<'_>> {
-        vec![
-            Param {
-                name: "weight",
-                shape: self.w.shape().to_vec(),
-                value: self.w.as_slice_mut().expect("weights are contiguous"),
-                grad: self.dw.as_slice().expect("gradients are contiguous"),
-            },
-            Param {
-                name: "bias",
-                shape: self.b.shape().to_vec(),
-                value: self.b.as_slice_mut().expect("biases are contiguous"),
-                grad: self.db.as_slice().expect("gradients are contiguous"),
-            },
-        ]
+        super::weight_and_bias(&mut self.w, &self.dw, &mut self.b, &self.db)
     }
 
     pub fn zero_grad(&mut self) {

@@ -44,6 +44,29 @@ pub struct Param<'a> {
     pub grad: &'a [f32],
 }
 
+/// The two parameters of a dense or conv2d layer, `weight` then `bias`, as flat slices.
+fn weight_and_bias<'a, D: ndarray::Dimension>(
+    w: &'a mut ndarray::Array<f32, D>,
+    dw: &'a ndarray::Array<f32, D>,
+    b: &'a mut ndarray::Array1<f32>,
+    db: &'a ndarray::Array1<f32>,
+) -> Vec<Param<'a>> {
+    vec![
+        Param {
+            name: "weight",
+            shape: w.shape().to_vec(),
+            value: w.as_slice_mut().expect("weights are contiguous"),
+            grad: dw.as_slice().expect("gradients are contiguous"),
+        },
+        Param {
+            name: "bias",
+            shape: b.shape().to_vec(),
+            value: b.as_slice_mut().expect("biases are contiguous"),
+            grad: db.as_slice().expect("gradients are contiguous"),
+        },
+    ]
+}
+
 /// The shape of one layer, without its numbers: what a preset, a model file and the page need to
 /// rebuild it. Serialized as `{"type": "dense", "inputs": 784, "outputs": 128}` and so on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
