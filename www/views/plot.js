@@ -61,7 +61,6 @@ export class LineChart {
         ),
       ),
     );
-    this.details.addEventListener("toggle", () => this.details.open && this.fillTable());
     this.root = el("figure", { class: "chart" }, el("div", { class: "chart-box" }, this.canvas, this.tip), this.legend, this.details);
 
     this.canvas.addEventListener("pointermove", (e) => this.hoverAt(e.offsetX));
@@ -97,7 +96,9 @@ export class LineChart {
     requestAnimationFrame(() => {
       this.scheduled = false;
       this.draw();
-      if (this.details.open) this.fillTable();
+      // Filled even while closed (at most tableRows rows), so opening shows the numbers at once
+      // instead of an empty table until the toggle event.
+      this.fillTable();
       if (this.o.summary) this.canvas.setAttribute("aria-label", `${this.o.label}. ${this.o.summary(this.xs, this.ys)}`);
     });
   }
