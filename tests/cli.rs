@@ -120,7 +120,7 @@ fn bad_arguments_get_one_line_and_status_2() {
     assert_fails(
         &run(&["trace"]),
         1,
-        "give --spec FILE, or --model-file FILE with --index I",
+        "give --spec FILE, or --model-file FILE or --model NAME with --index I",
     );
 }
 
@@ -246,6 +246,48 @@ fn trains_saves_evaluates_and_predicts() {
         ]),
         1,
         "test digit 120 does not exist; there are 120",
+    );
+}
+
+#[test]
+fn traces_a_fresh_preset_from_a_seed() {
+    let data = synthetic_mnist("fresh", 120);
+    let dir = data.to_str().unwrap();
+    let trace = |model: &str, seed: &str| -> serde_json::Value {
+        let o = run(&[
+            "trace", "--model", model, "--seed", seed, "--data", dir, "--index", "5",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let t: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        t["traces"][0].clone()
+    };
+    let a = trace("mlp-64", "1");
+    assert_eq!(a["loss"]["labels"][0], 5);
+    // A fresh optimizer: the first step, from zero moments, with Adam's defaults.
+    assert_eq!(a["optimizer"]["t"], 1);
+    assert_eq!(a["optimizer"]["config"]["lr"], 0.001);
+    for layer in a["layers"].as_array().unwrap() {
+        for p in layer["params"].as_array().unwrap() {
+            for field in ["m_before", "v_before"] {
+                let zeros = p["update"][field].as_array().unwrap();
+                assert!(zeros.iter().all(|x| x.as_f64() == Some(0.0)), "{field}");
+            }
+        }
+    }
+    // The seed fixes every number: the same seed gives the same trace, another seed another one.
+    assert_eq!(a, trace("mlp-64", "1"));
+    assert_ne!(a["loss"]["value"], trace("mlp-64", "2")["loss"]["value"]);
+    assert_fails(
+        &run(&["trace", "--model", "resnet", "--data", dir, "--index", "0"]),
+        1,
+        "unknown model 'resnet'; choose one of mlp-64, mlp-128, cnn, mlp-512-dropout",
+    );
+    assert_fails(
+        &run(&[
+            "trace", "--model", "mlp-64", "--seed", "1.5", "--index", "0",
+        ]),
+        2,
+        "invalid value '1.5' for '--seed <SEED>'",
     );
 }
 

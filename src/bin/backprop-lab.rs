@@ -5,6 +5,7 @@
 //! backprop-lab eval    --model-file model.safetensors --data DIR
 //! backprop-lab trace   --spec spec.json [--steps N]
 //! backprop-lab trace   --model-file model.safetensors --data DIR --index I
+//! backprop-lab trace   --model mlp-64 --seed 1 --data DIR --index I
 //! backprop-lab predict --model-file model.safetensors --image digit.png
 //! backprop-lab predict --model-file model.safetensors --data DIR --test-index I
 //! ```
@@ -25,7 +26,7 @@ use backprop_lab::error::{Error, Result};
 use backprop_lab::loss::{Loss, Targets};
 use backprop_lab::model_file;
 use backprop_lab::network::Network;
-use backprop_lab::optim::{AdamConfig, OptimizerConfig};
+use backprop_lab::optim::{AdamConfig, Optimizer, OptimizerConfig};
 use backprop_lab::presets;
 use backprop_lab::spec;
 use backprop_lab::trace::{run_spec, trace_step};
@@ -91,20 +92,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The worked trace of training steps, as JSON: of a spec file, or of a model on one test digit.
+    /// The worked trace of training steps, as JSON: of a spec file, or of a model (from a file, or
+    /// a fresh preset from a seed) on one test digit.
     Trace {
         /// A network spec (JSON); see README "The network spec"
-        #[arg(long, conflicts_with_all = ["model_file", "index"])]
+        #[arg(long, conflicts_with_all = ["model_file", "model", "index"])]
         spec: Option<PathBuf>,
         /// Steps to trace (default: the spec's `steps`, or 1)
         #[arg(long)]
         steps: Option<usize>,
-        #[arg(long, requires = "index")]
+        #[arg(long, requires = "index", conflicts_with = "model")]
         model_file: Option<PathBuf>,
+        /// A fresh preset instead of a model file (mlp-64, mlp-128, cnn or mlp-512-dropout):
+        /// the weights of --seed and a fresh Adam optimizer with its defaults
+        #[arg(long, requires = "index")]
+        model: Option<String>,
+        /// The seed of the fresh --model's weights
+        #[arg(long, requires = "model", default_value_t = 1)]
+        seed: u64,
         #[arg(long)]
         data: Option<PathBuf>,
         /// Index of a test digit
-        #[arg(long, requires = "model_file")]
+        #[arg(long)]
         index: Option<usize>,
     },
     /// Class probabilities for a picture of a digit (any size; preprocessed like MNIST) or a test digit.
@@ -185,13 +194,16 @@ fn run(command: Command) -> Result<()> {
             spec,
             steps,
             model_file,
+            model,
+            seed,
             data,
             index,
-        } => match (spec, model_file, index) {
-            (Some(spec), _, _) => trace_spec(&spec, steps),
-            (None, Some(model_file), Some(index)) => trace_digit(&model_file, data, index),
+        } => match (spec, model_file, model, index) {
+            (Some(spec), _, _, _) => trace_spec(&spec, steps),
+            (None, Some(model_file), _, Some(index)) => trace_digit(&model_file, data, index),
+            (None, None, Some(model), Some(index)) => trace_fresh_digit(&model, seed, data, index),
             _ => Err(Error::new(
-                "give --spec FILE, or --model-file FILE with --index I (and --data DIR)",
+                "give --spec FILE, or --model-file FILE or --model NAME with --index I (and --data DIR)",
             )),
         },
         Command::Predict {
@@ -446,12 +458,27 @@ fn trace_spec(path: &Path, steps: Option<usize>) -> Result<()> {
 fn trace_digit(model_file: &Path, data: Option<PathBuf>, index: usize) -> Result<()> {
     let model = load_model(model_file)?;
     check_digit_model(&model.network)?;
-    let (_, test) = load_dir(&data_dir(data)?)?;
-    let (pixels, label) = test_digit(&test, index)?;
-    let mut net = model.network;
-    let mut opt = model
+    let opt = model
         .optimizer
         .unwrap_or_else(|| OptimizerConfig::default().build());
+    trace_one_digit(model.network, opt, data, index)
+}
+
+/// The first training step of a fresh preset: t = 1, m = v = 0 (what the step-through view shows
+/// for "a fresh network from a seed").
+fn trace_fresh_digit(model: &str, seed: u64, data: Option<PathBuf>, index: usize) -> Result<()> {
+    let net = presets::network(model, seed)?;
+    trace_one_digit(net, OptimizerConfig::default().build(), data, index)
+}
+
+fn trace_one_digit(
+    mut net: Network,
+    mut opt: Optimizer,
+    data: Option<PathBuf>,
+    index: usize,
+) -> Result<()> {
+    let (_, test) = load_dir(&data_dir(data)?)?;
+    let (pixels, label) = test_digit(&test, index)?;
     let x = net.batch_from_flat(pixels, 1);
     let trace = trace_step(
         &mut net,
