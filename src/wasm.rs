@@ -1,10 +1,11 @@
 //! The browser's view of the core: the only file with `#[wasm_bindgen]`.
 //!
 //! The worker (www/worker.js) owns one [`Playground`] (an MNIST model, its optimizer and the
-//! data) and any number of [`SpecLab`]s (custom tiny networks of the step-through view). They are
-//! opaque handles: JavaScript calls methods, settings come in through serde-wasm-bindgen, and
-//! everything goes back out as owned copies (`Vec<f32>` becomes a fresh `Float32Array`), never a
-//! view into wasm memory that the next allocation could move. Large structured results (a worked
+//! data) and any number of [`SpecLab`]s (custom tiny networks of the step-through view);
+//! [`trace_fresh`] and [`gradient_check_fresh`] trace a fresh preset from a seed instead of the
+//! current model. The handles are opaque: JavaScript calls methods, settings come in through
+//! serde-wasm-bindgen, and everything goes back out as owned copies (`Vec<f32>` becomes a fresh
+//! `Float32Array`), never a view into wasm memory that the next allocation could move. Large structured results (a worked
 //! trace holds hundreds of thousands of numbers) cross as JSON text, which `JSON.parse` reads far
 //! faster than a value-by-value conversion.
 //!
@@ -434,15 +435,8 @@ impl Playground {
     /// The worked trace (JSON text) of one training step on one image with its label, computed
     /// on a copy: looking does not change the model.
     pub fn trace(&self, pixels: &[f32], label: usize) -> Result<String, JsError> {
-        let (mut net, mut opt, x, targets) = self.one_example(pixels, label)?;
-        Ok(to_json(&trace::trace_step(
-            &mut net,
-            &mut opt,
-            x,
-            &targets,
-            Loss::SoftmaxCrossEntropy,
-            true,
-        )))
+        let (net, opt) = (self.trainer.net.clone(), self.trainer.opt.clone());
+        trace_one(net, opt, pixels, label)
     }
 
     /// Central-difference check of one parameter element's gradient on one image.
@@ -455,19 +449,7 @@ impl Playground {
         param: &str,
         index: usize,
     ) -> Result<JsValue, JsError> {
-        let (net, _, x, targets) = self.one_example(pixels, label)?;
-        to_js(
-            &trace::gradient_check(
-                &net,
-                &x,
-                &targets,
-                Loss::SoftmaxCrossEntropy,
-                layer,
-                param,
-                index,
-            )
-            .map_err(js_err)?,
-        )
+        check_one(&self.trainer.net, pixels, label, layer, param, index)
     }
 
     /// Every layer's output for one image (eval mode): `[{shape, values}]`, for feature maps and
@@ -532,32 +514,118 @@ impl Playground {
     }
 }
 
-impl Playground {
-    fn one_example(
-        &self,
-        pixels: &[f32],
-        label: usize,
-    ) -> Result<(Network, Optimizer, crate::layers::Tensor, Targets), JsError> {
-        if pixels.len() != 784 {
-            return Err(JsError::new(&format!(
-                "expected 784 pixels (28x28), found {}",
-                pixels.len()
-            )));
-        }
-        if label > 9 {
-            return Err(JsError::new(&format!(
-                "expected a label from 0 to 9, found {label}"
-            )));
-        }
-        let net = self.trainer.net.clone();
-        let x = net.batch_from_flat(pixels.to_vec(), 1);
-        Ok((
-            net,
-            self.trainer.opt.clone(),
-            x,
-            Targets::Labels(vec![label]),
-        ))
+/// A fresh network for the step-through view, instead of the current model: `{model, seed,
+/// optimizer?}`, a preset with the weights of `seed` and a fresh optimizer (t = 0, m = v = 0;
+/// default: Adam with its defaults).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FreshNetwork {
+    model: String,
+    /// A JavaScript number, checked by [`presets::seed_from_number`] (serde's own message for
+    /// 1.5 or −1 would not name the field).
+    seed: f64,
+    #[serde(default)]
+    optimizer: OptimizerConfig,
+}
+
+/// Builds the fresh network and optimizer that `fresh` describes; bad settings give a message
+/// naming the field.
+fn fresh_network(fresh: JsValue) -> Result<(Network, Optimizer), JsError> {
+    let f: FreshNetwork = serde_wasm_bindgen::from_value(fresh)
+        .map_err(|e| JsError::new(&format!("fresh network: {e}")))?;
+    let build = || -> Result<(Network, Optimizer), Error> {
+        let seed = presets::seed_from_number(f.seed)?;
+        f.optimizer.validate("optimizer")?;
+        Ok((presets::network(&f.model, seed)?, f.optimizer.build()))
+    };
+    build().map_err(|e| js_err(e.context("fresh network")))
+}
+
+/// The worked trace (JSON text) of one training step of a fresh network (see
+/// [`FreshNetwork`]) on one image with its label: the first step, t = 1, from m = v = 0.
+#[wasm_bindgen(js_name = traceFresh)]
+pub fn trace_fresh(fresh: JsValue, pixels: &[f32], label: usize) -> Result<String, JsError> {
+    let (net, opt) = fresh_network(fresh)?;
+    trace_one(net, opt, pixels, label)
+}
+
+/// The gradient check of [`Playground::gradient_check`], on the fresh network that
+/// [`trace_fresh`] traces for the same `fresh` settings.
+#[wasm_bindgen(js_name = gradientCheckFresh)]
+pub fn gradient_check_fresh(
+    fresh: JsValue,
+    pixels: &[f32],
+    label: usize,
+    layer: usize,
+    param: &str,
+    index: usize,
+) -> Result<JsValue, JsError> {
+    let (net, _) = fresh_network(fresh)?;
+    check_one(&net, pixels, label, layer, param, index)
+}
+
+/// One 28x28 image with its label as a batch of one.
+fn one_example(
+    net: &Network,
+    pixels: &[f32],
+    label: usize,
+) -> Result<(crate::layers::Tensor, Targets), JsError> {
+    if pixels.len() != 784 {
+        return Err(JsError::new(&format!(
+            "expected 784 pixels (28x28), found {}",
+            pixels.len()
+        )));
     }
+    if label > 9 {
+        return Err(JsError::new(&format!(
+            "expected a label from 0 to 9, found {label}"
+        )));
+    }
+    Ok((
+        net.batch_from_flat(pixels.to_vec(), 1),
+        Targets::Labels(vec![label]),
+    ))
+}
+
+/// One training step of `net` with `opt` on one image, traced (they are the caller's copies).
+fn trace_one(
+    mut net: Network,
+    mut opt: Optimizer,
+    pixels: &[f32],
+    label: usize,
+) -> Result<String, JsError> {
+    let (x, targets) = one_example(&net, pixels, label)?;
+    Ok(to_json(&trace::trace_step(
+        &mut net,
+        &mut opt,
+        x,
+        &targets,
+        Loss::SoftmaxCrossEntropy,
+        true,
+    )))
+}
+
+fn check_one(
+    net: &Network,
+    pixels: &[f32],
+    label: usize,
+    layer: usize,
+    param: &str,
+    index: usize,
+) -> Result<JsValue, JsError> {
+    let (x, targets) = one_example(net, pixels, label)?;
+    to_js(
+        &trace::gradient_check(
+            net,
+            &x,
+            &targets,
+            Loss::SoftmaxCrossEntropy,
+            layer,
+            param,
+            index,
+        )
+        .map_err(js_err)?,
+    )
 }
 
 fn read_settings(settings: JsValue) -> Result<Settings, JsError> {
@@ -566,7 +634,7 @@ fn read_settings(settings: JsValue) -> Result<Settings, JsError> {
 
 fn fresh(settings: Settings) -> Result<(Settings, Trainer), Error> {
     settings.validate()?;
-    let net = Network::from_arch(&presets::arch(&settings.model)?, settings.seed)?;
+    let net = presets::network(&settings.model, settings.seed)?;
     let trainer = Trainer::new(net, settings.optimizer, settings.batch, settings.seed);
     Ok((settings, trainer))
 }

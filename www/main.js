@@ -196,6 +196,9 @@ function mountStepThrough() {
         onOpenTestDigit: (fn) => openTestDigitHandlers.push(fn),
         onOpenUnit: (fn) => openUnitHandlers.push(fn),
         pauseTraining: () => app.pause(),
+        getModel: () => app.model,
+        // A fresh network in the step-through takes the training view's optimizer settings.
+        getOptimizer: () => workerSettings(app.settings).optimizer,
       };
       await mountStepThrough(root, app.client, hooks);
     } catch (e) {

@@ -37,10 +37,15 @@ export const REQUESTS = Object.freeze({
   predictDrawing: "predictDrawing",
   predict: "predict", // {pixels: Float32Array(784)} -> Float32Array(10)
   testImage: "testImage", // {index} -> {pixels: Uint8Array(784), label}
-  // One forward+backward+optimizer step on one example, on a copy of the model.
-  // {pixels: Float32Array(784), label} -> trace (parsed object, see README "The worked trace")
+  // One forward+backward+optimizer step on one example, on a copy of the current model; or, with
+  // `fresh: {model, seed, optimizer?}`, on a fresh preset (mlp-64, mlp-128, cnn, mlp-512-dropout)
+  // with the weights of `seed` (a whole number from 0 to 2^53 - 1) and a fresh optimizer (t = 1,
+  // m = v = 0; `optimizer` as in `settings`, default Adam with its defaults). Bad `fresh` settings
+  // reject with a message naming the field.
+  // {pixels: Float32Array(784), label, fresh?} -> trace (parsed object, see README "The worked trace")
   trace: "trace",
-  // {pixels, label, layer, param, index} -> {analytic, numeric, relative_error, h, loss_plus, loss_minus, ...}
+  // The gradient check of one parameter element, on the network `trace` uses for the same `fresh`.
+  // {pixels, label, layer, param, index, fresh?} -> {analytic, numeric, relative_error, h, loss_plus, loss_minus, ...}
   gradientCheck: "gradientCheck",
   activations: "activations", // {pixels} -> [{shape, values}] per layer
   weights: "weights", // {layer} -> Float32Array (transferred)

@@ -507,8 +507,10 @@ const handlers = {
     const pixels = Uint8Array.from(r.pixels);
     return transfer({ pixels, label: r.label }, [pixels.buffer]);
   },
-  [REQUESTS.trace]: ({ pixels, label }) => JSON.parse(call(() => pg.trace(f32(pixels), label))),
-  [REQUESTS.gradientCheck]: ({ pixels, label, layer, param, index }) => call(() => pg.gradientCheck(f32(pixels), label, layer, param, index)),
+  [REQUESTS.trace]: ({ pixels, label, fresh }) =>
+    JSON.parse(call(() => (fresh == null ? pg.trace(f32(pixels), label) : wasm.traceFresh(fresh, f32(pixels), label)))),
+  [REQUESTS.gradientCheck]: ({ pixels, label, layer, param, index, fresh }) =>
+    call(() => (fresh == null ? pg.gradientCheck(f32(pixels), label, layer, param, index) : wasm.gradientCheckFresh(fresh, f32(pixels), label, layer, param, index))),
   [REQUESTS.activations]: ({ pixels }) => {
     const layers = call(() => pg.activations(f32(pixels))).map((a) => ({ shape: a.shape, values: Float32Array.from(a.values) }));
     return transfer(layers, layers.map((a) => a.values.buffer));

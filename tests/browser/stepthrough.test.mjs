@@ -2,7 +2,8 @@
 // mode shows exactly what `backprop-lab trace --spec` computes (loss, gradients, every Adam
 // quantity, the new weight), before and after taking a step; on a real test digit the page agrees
 // with itself (the loss is −ln of the shown probability, the Adam step is −α·m̂/(√v̂+ε) of the
-// shown values); every step can be walked with the keyboard; a bad spec shows the core's error
+// shown values); a fresh preset from a seed shows its first step, the numbers of `backprop-lab
+// trace --model --seed`, the same for the same seed; every step can be walked with the keyboard; a bad spec shows the core's error
 // naming the field; the walk-through exports as Markdown. Screenshots at 1280 and 375 px wide go
 // to target/screenshots/.
 //
@@ -43,6 +44,14 @@ function cliTraces(specFile, steps) {
   const out = JSON.parse(r.stdout);
   assert.equal(out.traces.length, steps);
   return out.traces;
+}
+
+/** `backprop-lab trace --model M --seed S --index I`: a fresh preset's first step, natively, on the page's data. */
+function cliFreshTrace(model, seed, index) {
+  const args = ["trace", "--model", model, "--seed", String(seed), "--data", path.join(ROOT, "www/data"), "--index", String(index)];
+  const r = spawnSync(CLI, args, { encoding: "utf8", maxBuffer: 1 << 28 });
+  assert.equal(r.status, 0, `backprop-lab trace failed: ${r.stderr}`);
+  return JSON.parse(r.stdout).traces[0];
 }
 
 /** The f32 a number stands for: the page and the CLI write the shortest decimal that reads back as it. */
@@ -313,6 +322,132 @@ test("on a real test digit the page agrees with itself: loss = −ln p_y, Adam s
     }
     await page.keyboard.press("End");
     await shot(page, "stepthrough-digit-adam-1280");
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await close();
+  }
+});
+
+/** Waits until no trace is being computed. */
+const settled = (page) => page.waitForFunction(() => !document.querySelector(".st").classList.contains("st-busy"), null, { timeout: 30_000 });
+
+/** Waits until the walk-through's numbers come from a fresh `model` from `seed`. */
+async function showsFresh(page, model, seed) {
+  await page.waitForSelector(`.st-which[data-network="fresh"][data-model="${model}"][data-seed="${seed}"]`, { timeout: 30_000 });
+  await settled(page);
+}
+
+/** Chooses "a fresh `model` from seed `seed`" in the view's network choice. */
+async function chooseFresh(page, model, seed) {
+  await page.selectOption("#st-fresh-model", model);
+  await page.fill("#st-fresh-seed", String(seed));
+  await page.press("#st-fresh-seed", "Enter");
+  await showsFresh(page, model, seed);
+  // ← → Home End step through the walk once the focus has left the field.
+  await page.evaluate(() => document.activeElement?.blur());
+}
+
+/** The numbers of the loss step and the last update step, as the page tags them. */
+async function someNumbers(page) {
+  await goToStep(page, "loss");
+  const loss = await shown(page);
+  await page.keyboard.press("End");
+  const update = await shown(page);
+  return { loss, update, step: (await stepInfo(page)).stepId };
+}
+
+test("a fresh network from a seed: its first step (t = 1, m = v = 0), the numbers of `backprop-lab trace --model --seed`, the same again for the same seed", async () => {
+  const { page, consoleErrors, close } = await open();
+  try {
+    await page.waitForFunction(() => window.backpropLab?.data, null, { timeout: 60_000 });
+    await page.fill("#st-index", "42");
+    await page.click('.st-panel[data-panel="digit"] .btn-primary');
+    await page.waitForFunction(() => /^Test digit 42/.test(document.querySelector(".st-status").textContent), null, { timeout: 30_000 });
+    assert.equal(await page.$eval(".st-which", (e) => e.dataset.network), "current");
+    assert.match(await page.locator(".st-which").innerText(), /^Network: a copy of the current model \(cnn\)/);
+
+    // By keyboard: the arrow key picks "a fresh …", by default the current model's preset from seed 1.
+    await page.focus("#st-network-current");
+    await page.keyboard.press("ArrowDown");
+    assert.equal(await page.isChecked("#st-network-fresh"), true);
+    await showsFresh(page, "cnn", 1);
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "st-fresh-model");
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "st-fresh-seed");
+
+    await chooseFresh(page, "mlp-64", 1);
+    assert.match(
+      await page.locator(".st-which").innerText(),
+      /^Network: a fresh mlp-64 with the random weights of seed 1 and a fresh Adam \(α = 0\.001\) optimizer: its first step, t = 1, from m = v = 0\.$/,
+    );
+    assert.match(await page.locator(".st-title").innerText(), /^Test digit 42/);
+    await goToStep(page, "input");
+    assert.equal((await shown(page))["steps-before"], 0, "no steps before the first");
+    // The numbers of the same fresh network, natively; the gradient check's analytic gradient is
+    // the trace's, so it checked the same fresh network.
+    const cli = cliFreshTrace("mlp-64", 1, 42);
+    assert.equal(cli.optimizer.t, 1);
+    await checkAgainstTrace(page, cli);
+    for (const id of await page.$$eval('.st-toc-btn[data-step-id^="upd-"]', (bs) => bs.map((b) => b.dataset.stepId))) {
+      await goToStep(page, id);
+      const a = await shown(page);
+      assert.equal(a.t, 1, `${id}: t`);
+      assert.equal(a["m-prev"], 0, `${id}: m before`);
+      assert.equal(a["v-prev"], 0, `${id}: v before`);
+    }
+    const first = await someNumbers(page);
+    const expected = -Math.log(first.loss["prob-true"]);
+    assert.ok(Math.abs(first.loss["loss-example"] - expected) <= 1e-6 * Math.max(1, expected), `loss ${first.loss["loss-example"]} vs −ln p_y ${expected}`);
+    await shot(page, "stepthrough-fresh-1280");
+
+    // Another seed, other numbers; the same seed again, the same numbers.
+    await chooseFresh(page, "mlp-64", 2);
+    const other = await someNumbers(page);
+    assert.notEqual(other.loss.loss, first.loss.loss, "seed 2 gives another loss");
+    assert.notEqual(other.update.before, first.update.before, "and other weights");
+    await chooseFresh(page, "mlp-64", 1);
+    assert.deepEqual(await someNumbers(page), first, "seed 1 again gives the same numbers");
+
+    // The choice stays when the digit changes.
+    await page.fill("#st-index", "7");
+    await page.press("#st-index", "Enter");
+    await page.waitForFunction(() => /^Test digit 7/.test(document.querySelector(".st-status").textContent), null, { timeout: 30_000 });
+    await showsFresh(page, "mlp-64", 1);
+    await goToStep(page, "loss");
+    sameF32((await shown(page)).loss, cliFreshTrace("mlp-64", 1, 7).loss.value, "loss of test digit 7");
+
+    // A bad seed gets the core's message and changes nothing; so do bad requests.
+    await page.fill("#st-fresh-seed", "1.5");
+    await page.press("#st-fresh-seed", "Enter");
+    await page.waitForFunction(() => /seed/.test(document.querySelector(".st-error").textContent), null, { timeout: 10_000 });
+    assert.match(await page.locator(".st-error").innerText(), /seed: expected a whole number from 0 to 9007199254740991, found 1\.5/);
+    assert.equal(await page.$eval(".st-which", (e) => e.dataset.seed), "1");
+    const errors = await page.evaluate(async () => {
+      const fail = (p) => p.then(() => "no error", (e) => e.message);
+      const pixels = new Float32Array(784);
+      const client = window.backpropLab.client;
+      return {
+        model: await fail(client.request("trace", { pixels, label: 3, fresh: { model: "resnet", seed: 1 } })),
+        seed: await fail(client.request("gradientCheck", { pixels, label: 3, layer: 0, param: "weight", index: 0, fresh: { model: "mlp-64", seed: -1 } })),
+        lr: await fail(client.request("trace", { pixels, label: 3, fresh: { model: "mlp-64", seed: 1, optimizer: { type: "adam", lr: 0 } } })),
+        field: await fail(client.request("trace", { pixels, label: 3, fresh: { model: "mlp-64" } })),
+      };
+    });
+    assert.match(errors.model, /unknown model 'resnet'; choose one of mlp-64, mlp-128, cnn, mlp-512-dropout/);
+    assert.match(errors.seed, /seed: expected a whole number from 0 to 9007199254740991, found -1/);
+    assert.match(errors.lr, /optimizer\.lr: expected a positive number, found 0/);
+    assert.match(errors.field, /missing field `seed`/);
+
+    // At 375 px the choice fits on the screen.
+    await page.fill("#st-fresh-seed", "1");
+    await page.press("#st-fresh-seed", "Enter");
+    await settled(page);
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 375, `the page is ${wide} px wide`);
+    await page.locator(".st-source").screenshot({ path: path.join(SHOTS, "stepthrough-fresh-375.png") });
     assert.deepEqual(consoleErrors, []);
   } finally {
     await close();

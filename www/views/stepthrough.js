@@ -9,7 +9,12 @@
 //   mountStepThrough(root, client, hooks)
 //     root    an empty element for the view
 //     client  the WorkerClient (www/protocol.js)
-//     hooks   {getDrawing(): Float32Array|null, onOpenTestDigit(fn), onOpenUnit?(fn), pauseTraining(): Promise}
+//     hooks   {getDrawing(): Float32Array|null, onOpenTestDigit(fn), onOpenUnit?(fn), pauseTraining(): Promise,
+//              getModel?(): the worker's describe of the current model,
+//              getOptimizer?(): the training view's optimizer settings (for a fresh network)}
+//
+// A test digit or a drawing is traced with the current model (on a copy) or with a fresh preset
+// from a seed (the `fresh` field of the worker's trace and gradientCheck requests).
 
 import { EVENTS } from "../protocol.js";
 import { h, num, fmt, full, tex, loadKatex, renderTex, typesetPending } from "./step-format.js";
@@ -18,6 +23,7 @@ import { drawNetwork, drawable } from "./step-diagram.js";
 import { toMarkdown } from "./step-markdown.js";
 import { renderForm, formProblem } from "./step-spec-form.js";
 import { paintGrey, paintDiverging, divergingCss, absMax } from "./pixels.js";
+import { PRESETS as MODEL_PRESETS } from "./settings.js";
 
 const LAB = "stepthrough";
 const PRESETS = [
@@ -74,7 +80,7 @@ class StepThrough {
     this.steps = [];
     this.at = 0;
     this.meta = {};
-    this.example = null; // {pixels: Float32Array, label, index?, kind}
+    this.example = null; // {pixels: Float32Array, label, index?, kind, fresh}; fresh: null (the current model) or {model, seed, optimizer?}
     this.seq = 0; // counts loads; a load's result is shown only if no newer one started
     this.checks = new Map();
     this.misclassified = [];
@@ -122,6 +128,7 @@ class StepThrough {
     this.digitPanel = this.buildDigitPanel();
     this.drawingPanel = this.buildDrawingPanel();
     this.customPanel = this.buildCustomPanel();
+    this.networkBox = this.buildNetworkChoice();
     this.status = h("p", { class: "st-status", role: "status", "aria-live": "polite" });
     this.error = h("p", { class: "st-error error-text", role: "alert" });
     this.source = h(
@@ -130,6 +137,7 @@ class StepThrough {
       h("div", { class: "st-modes", role: "group", "aria-label": "Example" }, this.modeButtons),
       this.digitPanel,
       this.drawingPanel,
+      this.networkBox,
       this.customPanel,
       this.status,
       this.error,
@@ -139,6 +147,7 @@ class StepThrough {
     this.prevBtn = h("button", { type: "button", class: "btn", onclick: () => this.go(this.at - 1), "aria-keyshortcuts": "ArrowLeft" }, "← Back");
     this.nextBtn = h("button", { type: "button", class: "btn btn-primary", onclick: () => this.go(this.at + 1), "aria-keyshortcuts": "ArrowRight" }, "Next →");
     this.toc = h("ol", { class: "st-toc", "aria-label": "All steps" });
+    this.which = h("p", { class: "st-which", hidden: true });
     this.stepEl = h("article", { class: "st-step", tabindex: "-1" });
     this.bar = h("div", { class: "st-bar" }, h("div", { class: "st-bar-fill" }));
     this.exportBox = h(
@@ -154,6 +163,7 @@ class StepThrough {
       { class: "card st-walk", hidden: true, "aria-label": "The walk-through" },
       h("div", { class: "st-nav" }, this.prevBtn, this.progress, this.nextBtn),
       this.bar,
+      this.which,
       h("details", { class: "st-toc-box" }, h("summary", {}, "All steps"), this.toc),
       this.stepEl,
       h("div", { class: "st-nav st-nav-bottom" }, h("button", { type: "button", class: "btn", onclick: () => this.go(this.at - 1) }, "← Back"), h("span", { class: "hint" }, "Keys: ← and → step, Home and End jump."), h("button", { type: "button", class: "btn btn-primary", onclick: () => this.go(this.at + 1) }, "Next →")),
@@ -170,7 +180,7 @@ class StepThrough {
     return h(
       "div",
       { class: "st-panel", dataset: { panel: "digit" } },
-      h("p", { class: "hint" }, "A digit from the test set, with the current model. Training pauses while you look; the step is computed on a copy, so the model does not change."),
+      h("p", { class: "hint" }, "A digit from the test set, with its label."),
       h(
         "div",
         { class: "buttons" },
@@ -198,6 +208,113 @@ class StepThrough {
         h("button", { type: "button", class: "btn", onclick: () => this.loadDrawing(null) }, "Use the network's guess as the label"),
       ),
     );
+  }
+
+  /** Which network steps through the digit or drawing: the current model, or a fresh preset from a seed. */
+  buildNetworkChoice() {
+    const radio = (id, value, checked) => h("input", { type: "radio", name: "st-network", id, value, checked });
+    this.netCurrent = radio("st-network-current", "current", true);
+    this.netFresh = radio("st-network-fresh", "fresh", false);
+    this.freshModel = h("select", { id: "st-fresh-model", "aria-label": "Preset of the fresh network" }, MODEL_PRESETS.map((m) => h("option", { value: m }, m)));
+    this.freshModel.value = this.currentPreset();
+    this.freshSeed = h("input", { type: "number", id: "st-fresh-seed", class: "st-seed", min: 0, step: 1, value: "1", inputmode: "numeric" });
+    this.netHint = h("p", { class: "hint st-network-hint" });
+    for (const r of [this.netCurrent, this.netFresh]) r.addEventListener("change", () => this.networkChanged());
+    this.freshModel.addEventListener("change", () => {
+      this.freshModelPicked = true;
+      this.netFresh.checked = true;
+      this.networkChanged();
+    });
+    this.freshSeed.addEventListener("change", () => {
+      this.netFresh.checked = true;
+      this.networkChanged();
+    });
+    this.freshSeed.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter") return;
+      this.netFresh.checked = true;
+      this.networkChanged();
+    });
+    const box = h(
+      "fieldset",
+      { class: "st-network" },
+      h("legend", {}, "Network"),
+      h("div", { class: "st-network-option" }, this.netCurrent, h("label", { for: "st-network-current" }, "The current model")),
+      h(
+        "div",
+        { class: "st-network-option" },
+        this.netFresh,
+        h("label", { for: "st-network-fresh" }, "A fresh"),
+        this.freshModel,
+        h("label", { for: "st-fresh-seed" }, "from seed"),
+        this.freshSeed,
+      ),
+      this.netHint,
+    );
+    this.updateNetworkHint();
+    return box;
+  }
+
+  /** The current model's preset (a model file may name none), the default of a fresh network. */
+  currentPreset() {
+    const m = this.hooks.getModel?.()?.settings?.model;
+    return MODEL_PRESETS.includes(m) ? m : "mlp-128";
+  }
+
+  /**
+   * The `fresh` field of the trace and gradientCheck requests: null for the current model, else
+   * the preset, the seed as typed (the core checks it and names what is wrong) and the training
+   * view's optimizer settings.
+   */
+  freshChoice() {
+    if (!this.netFresh.checked) return null;
+    const typed = this.freshSeed.value.trim();
+    const fresh = { model: this.freshModel.value, seed: typed === "" ? NaN : Number(typed) };
+    const optimizer = this.hooks.getOptimizer?.();
+    if (optimizer) fresh.optimizer = optimizer;
+    return fresh;
+  }
+
+  updateNetworkHint() {
+    this.netHint.textContent = this.netFresh.checked
+      ? "A fresh network has the random weights training starts from and a fresh optimizer (the training view's settings), so you see its very first step: t = 1, m = v = 0. Training, if it is running, goes on."
+      : "Training pauses while you look; the step is computed on a copy, so the model does not change.";
+  }
+
+  /** The choice of network changed: the same digit or drawing again, with the network now chosen. */
+  networkChanged() {
+    if (this.netFresh.checked && !this.freshModelPicked) this.freshModel.value = this.currentPreset();
+    this.updateNetworkHint();
+    // Nothing to do when the chosen network is the one on show or on its way (Enter and then
+    // leaving the seed field both report the same choice).
+    const choice = JSON.stringify(this.freshChoice());
+    const ex = this.example;
+    if (!this.lastError && choice === (this.busy ? this.requested : JSON.stringify(ex?.fresh ?? null))) return;
+    if (this.mode === "digit" && ex?.kind === "digit") this.loadTestDigit(ex.index);
+    else if (this.mode === "drawing" && ex?.kind === "drawing") this.loadDrawing(ex.label);
+    else if (this.mode === "digit") this.autoLoad(0);
+  }
+
+  /** In words, for the caption: which network the numbers of `trace` come from. */
+  networkText(fresh, trace) {
+    const c = trace.optimizer.config;
+    const opt = c.type === "adam" ? `Adam (α = ${c.lr})` : `SGD (learning rate ${c.lr}${c.momentum ? `, momentum ${c.momentum}` : ""})`;
+    if (fresh) return `a fresh ${fresh.model} with the random weights of seed ${fresh.seed} and a fresh ${opt} optimizer: its first step, t = 1, from m = v = 0`;
+    const m = this.hooks.getModel?.()?.settings?.model;
+    const before = trace.optimizer.t - 1;
+    return `a copy of the current model${m ? ` (${m})` : ""}, after ${before.toLocaleString("en-US")} training step${before === 1 ? "" : "s"}, with its ${opt} optimizer`;
+  }
+
+  /** Shows which network the walk-through's numbers come from (MNIST examples only). */
+  updateWhich() {
+    const ex = this.example;
+    const show = !!ex && ex.kind !== "custom" && !!this.trace;
+    this.which.hidden = !show;
+    if (!show) return;
+    const fresh = ex.fresh;
+    this.which.dataset.network = fresh ? "fresh" : "current";
+    if (fresh) Object.assign(this.which.dataset, { model: fresh.model, seed: String(fresh.seed) });
+    else for (const k of ["model", "seed"]) delete this.which.dataset[k];
+    this.which.replaceChildren(h("strong", {}, "Network: "), `${this.networkText(fresh, this.trace)}.`);
   }
 
   buildCustomPanel() {
@@ -298,6 +415,7 @@ class StepThrough {
 
   showPanels() {
     for (const p of [this.digitPanel, this.drawingPanel, this.customPanel]) p.hidden = p.dataset.panel !== this.mode;
+    this.networkBox.hidden = this.mode === "custom";
   }
 
   setEditTab(t) {
@@ -356,16 +474,19 @@ class StepThrough {
     }
     if (this.mode !== "digit") this.setMode("digit");
     this.indexInput.value = String(index);
-    return this.run(`Computing one training step on test digit ${index}…`, async (current) => {
-      await this.pause();
+    const fresh = this.freshChoice();
+    this.requested = JSON.stringify(fresh);
+    const network = fresh ? `a fresh ${fresh.model}` : "the current model";
+    return this.run(`Computing one training step of ${network} on test digit ${index}…`, async (current) => {
+      if (!fresh) await this.pause();
       const img = await this.client.request("testImage", { index });
       const pixels = Float32Array.from(img.pixels, (b) => b / 255);
-      const trace = await this.client.request("trace", { pixels, label: img.label });
+      const trace = await this.client.request("trace", { pixels, label: img.label, fresh });
       if (!current()) return;
-      this.example = { kind: "digit", pixels, label: img.label, index };
+      this.example = { kind: "digit", pixels, label: img.label, index, fresh };
       this.meta = {
         title: `Test digit ${index} (a ${img.label})`,
-        subtitle: `One training step of the current model on test digit ${index}, whose label is ${img.label}.`,
+        subtitle: `One training step on test digit ${index}, whose label is ${img.label}, of ${this.networkText(fresh, trace)}.`,
       };
       this.setTrace(trace);
       this.digit = { example: this.example, meta: this.meta, trace, picks: this.P };
@@ -398,7 +519,10 @@ class StepThrough {
   }
 
   async openUnit({ layer, unit }) {
-    if (this.mode === "custom" || !this.trace) {
+    // The unit is one of the current model's (the weights view shows that model).
+    this.netCurrent.checked = true;
+    this.updateNetworkHint();
+    if (this.mode === "custom" || !this.trace || this.example?.fresh) {
       this.setMode("digit");
       if (this.hooks.getDrawing?.()) await this.loadDrawing(null);
       else await this.loadTestDigit(Number(this.indexInput.value) || 0);
@@ -440,18 +564,23 @@ class StepThrough {
       this.setError("There is no drawing yet: draw a digit in the Draw view first, then come back.");
       return;
     }
-    return this.run("Computing one training step on your drawing…", async (current) => {
-      await this.pause();
+    const fresh = this.freshChoice();
+    this.requested = JSON.stringify(fresh);
+    return this.run(`Computing one training step of ${fresh ? `a fresh ${fresh.model}` : "the current model"} on your drawing…`, async (current) => {
+      if (!fresh) await this.pause();
       let y = label;
       if (y === null) {
-        const probs = await this.client.request("predict", { pixels: new Float32Array(pixels) });
+        // The guess of the network being traced; a trace's probabilities do not depend on the label.
+        const probs = fresh
+          ? (await this.client.request("trace", { pixels: new Float32Array(pixels), label: 0, fresh })).loss.probs
+          : await this.client.request("predict", { pixels: new Float32Array(pixels) });
         y = Array.from(probs).indexOf(Math.max(...probs));
         this.labelSelect.value = String(y);
       }
-      const trace = await this.client.request("trace", { pixels: new Float32Array(pixels), label: y });
+      const trace = await this.client.request("trace", { pixels: new Float32Array(pixels), label: y, fresh });
       if (!current()) return;
-      this.example = { kind: "drawing", pixels: new Float32Array(pixels), label: y };
-      this.meta = { title: `Your drawing, taken to be a ${y}`, subtitle: `One training step of the current model on a drawn digit, with label ${y}.` };
+      this.example = { kind: "drawing", pixels: new Float32Array(pixels), label: y, fresh };
+      this.meta = { title: `Your drawing, taken to be a ${y}`, subtitle: `One training step on a drawn digit, with label ${y}, of ${this.networkText(fresh, trace)}.` };
       this.setTrace(trace);
       this.digit = { example: this.example, meta: this.meta, trace, picks: this.P };
       this.status.textContent = `Your drawing, labelled ${y}. The network says ${this.predicted()}.`;
@@ -604,6 +733,7 @@ class StepThrough {
       this.updateCustomInfo();
     } else this.previousT = null;
     this.rebuild(stepId || (keepStep ? oldId : null));
+    this.updateWhich();
     this.walk.hidden = false;
   }
 
@@ -904,7 +1034,7 @@ class StepThrough {
     const req =
       this.example?.kind === "custom"
         ? this.client.request("specGradientCheck", { lab: LAB, layer: b.layer, param: b.param, index: b.index })
-        : this.client.request("gradientCheck", { pixels: this.example.pixels, label: this.example.label, layer: b.layer, param: b.param, index: b.index });
+        : this.client.request("gradientCheck", { pixels: this.example.pixels, label: this.example.label, layer: b.layer, param: b.param, index: b.index, fresh: this.example.fresh });
     req.then(
       (r) => {
         if (this.trace !== traceNow) return;
