@@ -88,7 +88,17 @@ async function cargoTool(crate, bin, version) {
   const have = output(bin, ["--version"]);
   if (have && have.split(/\s+/)[1] === version) return log(`${crate} ${version}: present`);
   log(`${crate} ${version}: installing with cargo (${have ? `found ${have}` : "not found"}); this takes a few minutes`);
-  await step(`installing ${crate}`, () => run("cargo", ["install", crate, "--version", `=${version}`, "--locked"]));
+  await step(`installing ${crate}`, () => {
+    try {
+      run("cargo", ["install", crate, "--version", `=${version}`, "--locked"]);
+    } catch (e) {
+      // A published lock file can pin a crate that has since been yanked (wasm-bindgen-cli
+      // 0.2.130's pins webpki-roots 1.0.11), and then --locked cannot resolve at all: install
+      // with freshly resolved dependencies instead.
+      log(`${crate}: the locked install failed (${e.message}); trying again without --locked`);
+      run("cargo", ["install", crate, "--version", `=${version}`]);
+    }
+  });
 }
 
 function chromium() {
