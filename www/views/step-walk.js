@@ -299,14 +299,14 @@ export function buildSteps(T, P, meta = {}) {
   const steps = [];
   steps.push(inputStep(T, P, meta));
   for (let i = 0; i < T.L; i++) {
-    const s = forwardStep(T, P, i);
+    const s = layerStep(T, P, i, "forward");
     if (s) steps.push(s);
   }
   if (T.loss.kind === "softmax_cross_entropy") steps.push(softmaxStep(T, P));
   steps.push(lossStep(T, P));
   steps.push(outputGradStep(T, P));
   for (let i = T.L - 1; i >= 0; i--) {
-    const s = backwardStep(T, P, i);
+    const s = layerStep(T, P, i, "backward");
     if (s) steps.push(s);
   }
   for (let i = T.L - 1; i >= 0; i--) if (T.layers[i].raw.params.length) steps.push(updateStep(T, P, i));
@@ -395,26 +395,22 @@ function imageOf(T, t, values, idx) {
   return { values, h: Math.ceil(n / w), w, highlight: idx, offset: 0, note: "" };
 }
 
-function forwardStep(T, P, i) {
-  const ly = T.layers[i];
-  switch (ly.kind) {
-    case "dense":
-      return denseForward(T, P, i);
-    case "conv2d":
-      return convForward(T, P, i);
-    case "relu":
-    case "sigmoid":
-    case "tanh":
-      return activationForward(T, P, i);
-    case "maxpool2d":
-      return poolForward(T, P, i);
-    case "flatten":
-      return flattenStep(T, P, i, "forward");
-    case "dropout":
-      return dropoutStep(T, P, i, "forward");
-    default:
-      return null;
-  }
+// The forward and the backward step of each kind of layer.
+const LAYER_STEPS = {
+  dense: { forward: denseForward, backward: denseBackward },
+  conv2d: { forward: convForward, backward: convBackward },
+  relu: { forward: activationForward, backward: activationBackward },
+  sigmoid: { forward: activationForward, backward: activationBackward },
+  tanh: { forward: activationForward, backward: activationBackward },
+  maxpool2d: { forward: poolForward, backward: poolBackward },
+  flatten: { forward: (T, P, i) => flattenStep(T, P, i, "forward"), backward: (T, P, i) => flattenStep(T, P, i, "backward") },
+  dropout: { forward: (T, P, i) => dropoutStep(T, P, i, "forward"), backward: (T, P, i) => dropoutStep(T, P, i, "backward") },
+};
+
+/** The walk-through step of layer i in `phase` ("forward" or "backward"), or null. */
+function layerStep(T, P, i, phase) {
+  const steps = LAYER_STEPS[T.layers[i].kind];
+  return steps ? steps[phase](T, P, i) : null;
 }
 
 function denseForward(T, P, i) {
@@ -855,28 +851,6 @@ function outputGradStep(T, P) {
   if (K <= 64) blocks.push({ kind: "bars", title: "The gradient for every output", values: g, mark: j, signed: true });
   blocks.push({ kind: "table", title: "Every output's gradient", columns, rows, highlightRow: j, count: K, open: true });
   return { id: "dout", phase: "backward", short: T.loss.kind === "softmax_cross_entropy" ? "p − y" : "o − t", title: "Backward starts: the gradient at the output", caption, blocks };
-}
-
-function backwardStep(T, P, i) {
-  const ly = T.layers[i];
-  switch (ly.kind) {
-    case "dense":
-      return denseBackward(T, P, i);
-    case "conv2d":
-      return convBackward(T, P, i);
-    case "relu":
-    case "sigmoid":
-    case "tanh":
-      return activationBackward(T, P, i);
-    case "maxpool2d":
-      return poolBackward(T, P, i);
-    case "flatten":
-      return flattenStep(T, P, i, "backward");
-    case "dropout":
-      return dropoutStep(T, P, i, "backward");
-    default:
-      return null;
-  }
 }
 
 function activationBackward(T, P, i) {
