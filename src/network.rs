@@ -148,6 +148,17 @@ impl Network {
             .expect("a built network has a valid architecture")
     }
 
+    /// Whether this network reads 28x28 digits into 10 classes, as the CLI and the page need.
+    pub fn check_digit_classifier(&self) -> Result<()> {
+        let arch = self.arch();
+        if arch.input_shape.iter().product::<usize>() != 784 || arch.outputs().ok() != Some(10) {
+            return Err(Error::new(
+                "this model does not take 28x28 digits to 10 classes",
+            ));
+        }
+        Ok(())
+    }
+
     /// Reshapes a flat batch `(N, features)` to `(N, input_shape...)`.
     pub fn batch_from_flat(&self, flat: Vec<f32>, n: usize) -> Tensor {
         let mut shape = vec![n];

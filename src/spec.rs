@@ -61,6 +61,9 @@ const TOP_FIELDS: [&str; 13] = [
     "name",
 ];
 
+/// The most steps one spec (or `trace --steps`) may ask for: each step's trace is kept.
+pub const MAX_STEPS: usize = 10_000;
+
 /// Parses a spec from JSON text.
 pub fn parse(text: &str) -> Result<Spec> {
     let doc: Value =
@@ -83,10 +86,10 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
         None => 1,
         Some(v) => count(v, "steps", 1)?,
     };
-    if steps > 10_000 {
+    if steps > MAX_STEPS {
         return Err(Error::at(
             "steps",
-            format!("expected at most 10000 steps, found {steps}"),
+            format!("expected at most {MAX_STEPS} steps, found {steps}"),
         ));
     }
 

@@ -161,20 +161,30 @@ pub struct Playground {
     info: serde_json::Value,
 }
 
+impl Playground {
+    fn without_data(settings: Settings, trainer: Trainer, info: serde_json::Value) -> Playground {
+        Playground {
+            settings,
+            trainer,
+            train: None,
+            test: None,
+            evaluator: None,
+            info,
+        }
+    }
+}
+
 #[wasm_bindgen]
 impl Playground {
     /// A fresh model from `settings` (`{model, optimizer, batch, seed}`).
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<Playground, JsError> {
         let (settings, trainer) = fresh(read_settings(settings)?).map_err(js_err)?;
-        Ok(Playground {
+        Ok(Playground::without_data(
             settings,
             trainer,
-            train: None,
-            test: None,
-            evaluator: None,
-            info: serde_json::Value::Null,
-        })
+            serde_json::Value::Null,
+        ))
     }
 
     /// A model from model-file bytes; `settings` only supplies batch and seed for further
@@ -183,14 +193,7 @@ impl Playground {
     pub fn from_model_file(bytes: &[u8], settings: JsValue) -> Result<Playground, JsError> {
         let (settings, trainer, info) =
             from_file(bytes, read_settings(settings)?).map_err(js_err)?;
-        Ok(Playground {
-            settings,
-            trainer,
-            train: None,
-            test: None,
-            evaluator: None,
-            info,
-        })
+        Ok(Playground::without_data(settings, trainer, info))
     }
 
     /// Replaces the model with a fresh one from `settings` ("train from scratch"), keeping the
@@ -644,12 +647,7 @@ fn from_file(
     mut settings: Settings,
 ) -> Result<(Settings, Trainer, serde_json::Value), Error> {
     let model = model_file::load(bytes)?;
-    let arch = model.network.arch();
-    if arch.input_shape.iter().product::<usize>() != 784 || arch.outputs().ok() != Some(10) {
-        return Err(Error::new(
-            "this model does not take 28x28 digits to 10 classes, so it cannot be used here",
-        ));
-    }
+    model.network.check_digit_classifier()?;
     settings.model = model
         .info
         .get("model")

@@ -390,7 +390,7 @@ fn describe_opt(opt: &OptimizerConfig) -> String {
 
 fn eval(model_file: &Path, data: Option<PathBuf>, as_json: bool) -> Result<()> {
     let mut model = load_model(model_file)?;
-    check_digit_model(&model.network)?;
+    model.network.check_digit_classifier()?;
     let (_, test) = load_dir(&data_dir(data)?)?;
     let ev = evaluate(&mut model.network, &test, 500);
     if as_json {
@@ -426,24 +426,15 @@ fn eval(model_file: &Path, data: Option<PathBuf>, as_json: bool) -> Result<()> {
     Ok(())
 }
 
-fn check_digit_model(net: &Network) -> Result<()> {
-    let arch = net.arch();
-    if arch.input_shape.iter().product::<usize>() != 784 || arch.outputs().ok() != Some(10) {
-        return Err(Error::new(
-            "this model does not take 28x28 digits to 10 classes",
-        ));
-    }
-    Ok(())
-}
-
 fn trace_spec(path: &Path, steps: Option<usize>) -> Result<()> {
     let text = String::from_utf8(read_file(path)?)
         .map_err(|_| Error::new(format!("{}: not UTF-8 text", path.display())))?;
     let spec = spec::parse(&text).map_err(|e| e.context(path.display()))?;
     let steps = steps.unwrap_or(spec.steps);
-    if steps == 0 || steps > 10_000 {
+    if steps == 0 || steps > spec::MAX_STEPS {
         return Err(Error::new(format!(
-            "--steps must be from 1 to 10000, found {steps}"
+            "--steps must be from 1 to {}, found {steps}",
+            spec::MAX_STEPS
         )));
     }
     let traces = run_spec(&spec, steps);
@@ -457,7 +448,7 @@ fn trace_spec(path: &Path, steps: Option<usize>) -> Result<()> {
 
 fn trace_digit(model_file: &Path, data: Option<PathBuf>, index: usize) -> Result<()> {
     let model = load_model(model_file)?;
-    check_digit_model(&model.network)?;
+    model.network.check_digit_classifier()?;
     let opt = model
         .optimizer
         .unwrap_or_else(|| OptimizerConfig::default().build());
@@ -518,7 +509,7 @@ fn predict(
     save_input: Option<PathBuf>,
 ) -> Result<()> {
     let mut model = load_model(model_file)?;
-    check_digit_model(&model.network)?;
+    model.network.check_digit_classifier()?;
     let (pixels, label, preprocessed) = match (image, test_index) {
         (Some(path), _) => {
             let img = image::open(&path).map_err(|e| {
