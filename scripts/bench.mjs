@@ -56,7 +56,10 @@ async function browserRun(browser, server, variant) {
   const { page, consoleErrors, close } = await openPage(browser, `${server.url}/__test__/runtime.html`);
   try {
     await page.waitForFunction(() => window.client);
-    const init = await page.evaluate(([s, v]) => client.request("init", { settings: { model: "mlp-128", ...s }, wasm: v }), [SETTINGS, variant]);
+    const init = await page.evaluate(
+      ([s, v]) => client.request("init", { settings: { model: "mlp-128", ...s }, wasm: v }),
+      [SETTINGS, variant],
+    );
     const data = await page.evaluate(() => client.request("loadData", { base: "/data" }));
     const rows = [];
     for (const { model, epochs: fullEpochs } of MODELS) {
@@ -173,7 +176,12 @@ for (const row of rows) {
 }
 const result = {
   date: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.arch()}` },
+  machine: {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    memory_gb: round(os.totalmem() / 2 ** 30, 1),
+    platform: `${os.platform()} ${os.arch()}`,
+  },
   browser: browserVersion,
   data: runs[0]?.data.description,
   heap_mb_with_data: round(runs[0]?.data.heapBytes / 2 ** 20, 1),
@@ -192,7 +200,9 @@ fs.writeFileSync(path.join(ROOT, "bench-results", "browser.json"), JSON.stringif
 
 const pad = (s, n) => String(s).padStart(n);
 console.log(`\n${result.browser}, ${result.machine.cpus} CPUs (${result.machine.cpu}); data: ${result.data}`);
-console.log(`${"variant".padEnd(8)} ${"model".padEnd(8)} ${pad("samples/s", 10)} ${pad("s/epoch", 8)} ${pad("native/s", 9)} ${pad("ratio", 6)} ${pad("predict ms", 11)} ${pad("drawing ms", 11)} ${pad("native ms", 10)} ${pad("heap MB", 8)}`);
+console.log(
+  `${"variant".padEnd(8)} ${"model".padEnd(8)} ${pad("samples/s", 10)} ${pad("s/epoch", 8)} ${pad("native/s", 9)} ${pad("ratio", 6)} ${pad("predict ms", 11)} ${pad("drawing ms", 11)} ${pad("native ms", 10)} ${pad("heap MB", 8)}`,
+);
 for (const r of rows) {
   console.log(
     `${r.variant.padEnd(8)} ${r.model.padEnd(8)} ${pad(r.train_samples_per_s, 10)} ${pad(r.epoch_seconds, 8)} ${pad(r.native_train_samples_per_s ?? "-", 9)} ${pad(r.wasm_native_training_ratio ?? "-", 6)} ${pad(r.predict_ms, 11)} ${pad(r.predict_drawing_ms, 11)} ${pad(r.native_inference_ms ?? "-", 10)} ${pad(r.heap_mb, 8)}`,

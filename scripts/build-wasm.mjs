@@ -21,8 +21,8 @@ export function readConfig(file = path.join(ROOT, "wasm-pack.toml")) {
   const need = (cond, what) => {
     if (!cond) throw new Error(`wasm-pack.toml: ${what}`);
   };
-  need(typeof cfg.tools?.["wasm-pack"] === "string", "[tools] wasm-pack = \"<version>\" is missing");
-  need(typeof cfg.tools?.["wasm-opt"] === "string", "[tools] wasm-opt = \"<path>\" is missing");
+  need(typeof cfg.tools?.["wasm-pack"] === "string", '[tools] wasm-pack = "<version>" is missing');
+  need(typeof cfg.tools?.["wasm-opt"] === "string", '[tools] wasm-opt = "<path>" is missing');
   for (const k of ["target", "profile", "out-name"]) need(typeof cfg.build?.[k] === "string", `[build] ${k} is missing`);
   need(Array.isArray(cfg.variant) && cfg.variant.length > 0, "no [[variant]]");
   for (const v of cfg.variant) {
@@ -101,8 +101,21 @@ export function buildVariant(cfg, variant, { force = false } = {}) {
   const profileArgs = profile === "release" ? ["--release"] : profile === "dev" ? ["--dev"] : ["--profile", profile];
   run(
     "wasm-pack",
-    ["build", "--mode", "no-install", "--target", cfg.build.target, ...profileArgs, "--no-opt", "--no-pack",
-      "--out-dir", outDir, "--out-name", cfg.build["out-name"], ROOT],
+    [
+      "build",
+      "--mode",
+      "no-install",
+      "--target",
+      cfg.build.target,
+      ...profileArgs,
+      "--no-opt",
+      "--no-pack",
+      "--out-dir",
+      outDir,
+      "--out-name",
+      cfg.build["out-name"],
+      ROOT,
+    ],
     {
       // An empty RUSTFLAGS would still override the user's; it is what the variant asks for.
       RUSTFLAGS: variant.rustflags.join(" "),

@@ -81,7 +81,14 @@ function write(buffers, source, counts, origin) {
     fs.writeFileSync(path.join(OUT, name), buffers[key]);
     files[key] = { path: name, bytes: buffers[key].length, sha256: crypto.createHash("sha256").update(buffers[key]).digest("hex") };
   }
-  const manifest = { source, description: describe(source, counts.train, counts.test), origin, train: counts.train, test: counts.test, files };
+  const manifest = {
+    source,
+    description: describe(source, counts.train, counts.test),
+    origin,
+    train: counts.train,
+    test: counts.test,
+    files,
+  };
   // The manifest last: its presence means the set is complete.
   fs.writeFileSync(path.join(OUT, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   return manifest;
@@ -199,7 +206,13 @@ function sameAsDir(manifest, dir) {
  * Prepares www/data and returns its manifest.
  * @param {{mnistDir?: string, offline?: boolean, force?: boolean, timeoutMs?: number, log?: (s: string) => void}} o
  */
-export async function prepareData({ mnistDir = process.env.MNIST_DIR, offline = false, force = false, timeoutMs = 5000, log = console.log } = {}) {
+export async function prepareData({
+  mnistDir = process.env.MNIST_DIR,
+  offline = false,
+  force = false,
+  timeoutMs = 5000,
+  log = console.log,
+} = {}) {
   const have = force ? null : current();
   if (mnistDir) {
     const dir = path.resolve(mnistDir);

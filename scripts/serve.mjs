@@ -77,7 +77,9 @@ export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = f
     } catch {
       return send(400, "bad URL\n");
     }
-    const mount = mounts.find(([prefix]) => pathname === prefix.replace(/\/$/, "") || pathname.startsWith(prefix.endsWith("/") ? prefix : prefix + "/"));
+    const mount = mounts.find(
+      ([prefix]) => pathname === prefix.replace(/\/$/, "") || pathname.startsWith(prefix.endsWith("/") ? prefix : prefix + "/"),
+    );
     if (!mount) return send(404, "not found\n");
     const [prefix, dir] = mount;
     const rel = pathname.slice(prefix.replace(/\/$/, "").length);
@@ -103,7 +105,9 @@ export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = f
       });
       if (log) console.log(`200 ${req.method} ${req.url}`);
       if (req.method === "HEAD") return res.end();
-      fs.createReadStream(file).on("error", () => res.destroy()).pipe(res);
+      fs.createReadStream(file)
+        .on("error", () => res.destroy())
+        .pipe(res);
     } catch {
       send(404, `not found: ${pathname}\n`);
     }

@@ -110,7 +110,9 @@ function chromium() {
     run("apt-get", ["install", "-y", "chromium"], { env: { DEBIAN_FRONTEND: "noninteractive" } });
     return;
   }
-  throw new SetupError(`the browser tests need Chromium at ${exe} (Debian/Ubuntu: sudo apt-get install chromium), or set CHROMIUM=/path/to/chromium`);
+  throw new SetupError(
+    `the browser tests need Chromium at ${exe} (Debian/Ubuntu: sudo apt-get install chromium), or set CHROMIUM=/path/to/chromium`,
+  );
 }
 
 // --- builds ---------------------------------------------------------------------------------------
@@ -176,8 +178,23 @@ async function defaultModel(manifest) {
   log(`default model: training ${a.model}, ${epochs} epoch${epochs > 1 ? "s" : ""} on ${manifest.description} (seed ${a.seed})`);
   fs.mkdirSync(path.dirname(DEFAULT_MODEL), { recursive: true });
   const tmp = DEFAULT_MODEL + ".partial";
-  const args = ["train", "--model", a.model, "--epochs", String(epochs), "--batch", String(a.batch), "--lr", String(a.lr), "--seed", String(a.seed),
-    "--data", path.join(ROOT, "www", "data"), "--out", tmp];
+  const args = [
+    "train",
+    "--model",
+    a.model,
+    "--epochs",
+    String(epochs),
+    "--batch",
+    String(a.batch),
+    "--lr",
+    String(a.lr),
+    "--seed",
+    String(a.seed),
+    "--data",
+    path.join(ROOT, "www", "data"),
+    "--out",
+    tmp,
+  ];
   await step("training the default model", () => run(CLI, args));
   fs.renameSync(tmp, DEFAULT_MODEL);
   fs.writeFileSync(stamp, JSON.stringify(recipe));

@@ -1,18 +1,18 @@
 // The page: starts the worker, keeps the settings in the URL, loads the model and the data
 // lazily (the shell is usable at once), keeps the model safe in IndexedDB, and mounts the views:
-//   views/train.js    settings, charts, progress, epoch results, model files
-//   views/draw.js     the drawing canvas and live prediction
-//   views/weights.js  weights as pictures, histograms, one unit up close
-//   views/stepthrough.js  one training step with every number (loaded when first opened)
+//   views/train/      settings, charts, progress, epoch results, model files
+//   views/draw/       the drawing canvas and live prediction
+//   views/weights/    weights as pictures, histograms, one unit up close
+//   views/stepthrough/  one training step with every number (loaded when first opened)
 // Every number shown comes from the worker (www/worker.js), which runs the Rust core.
 
 import { WorkerClient } from "./protocol.js";
-import { el, setChildren, pct, int, bytes } from "./views/ui.js";
-import { loadCurrent, saveCurrent } from "./views/modelstore.js";
-import { readSettings, settingsQuery, workerSettings } from "./views/settings.js";
-import { mountTrain } from "./views/train.js";
-import { mountDraw } from "./views/draw.js";
-import { mountWeights } from "./views/weights.js";
+import { el, setChildren, pct, int, bytes } from "./lib/ui.js";
+import { loadCurrent, saveCurrent } from "./lib/modelstore.js";
+import { readSettings, settingsQuery, workerSettings } from "./lib/settings.js";
+import { mountTrain } from "./views/train/train.js";
+import { mountDraw } from "./views/draw/draw.js";
+import { mountWeights } from "./views/weights/weights.js";
 
 /** The pretrained model the set-up step trains, and the data directory (both under www/). */
 const PRETRAINED_URL = "model/default.safetensors";
@@ -98,7 +98,11 @@ class App extends EventTarget {
       { class: `alert alert-${kind}` },
       el("p", {}, message),
       actions.map(([label, fn]) => el("button", { type: "button", class: "btn btn-small", onclick: () => (close(), fn()) }, label)),
-      el("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => close(), "aria-label": "Dismiss this message" }, "Dismiss"),
+      el(
+        "button",
+        { type: "button", class: "btn btn-quiet btn-small", onclick: () => close(), "aria-label": "Dismiss this message" },
+        "Dismiss",
+      ),
     );
     const close = () => box.remove();
     document.getElementById("alerts").append(box);
@@ -188,7 +192,7 @@ function mountStepThrough() {
   const root = document.querySelector("#view-step .view-body");
   stepThrough = (async () => {
     try {
-      const { mountStepThrough } = await import("./views/stepthrough.js");
+      const { mountStepThrough } = await import("./views/stepthrough/stepthrough.js");
       root.replaceChildren();
       await app.ready;
       const hooks = {
@@ -305,7 +309,9 @@ function mountAll() {
   window.addEventListener("hashchange", showView);
   showView();
   if (app.invalidSettings.length) {
-    app.alert(`Some settings in the link were not understood (${app.invalidSettings.join(", ")}), so their defaults are used.`, { kind: "info" });
+    app.alert(`Some settings in the link were not understood (${app.invalidSettings.join(", ")}), so their defaults are used.`, {
+      kind: "info",
+    });
   }
   // Canonical URL: every setting present, so copying the address reproduces the run.
   history.replaceState(null, "", `?${settingsQuery(app.settings)}${location.hash}`);

@@ -98,7 +98,8 @@ async function readManifest(base) {
     throw new Error(`the data manifest (${url}) is not valid JSON; prepare the data again`);
   }
   for (const k of DATA_FILES) {
-    if (typeof m?.files?.[k]?.path !== "string") throw new Error(`the data manifest (${url}) lacks files.${k}.path; prepare the data again`);
+    if (typeof m?.files?.[k]?.path !== "string")
+      throw new Error(`the data manifest (${url}) lacks files.${k}.path; prepare the data again`);
   }
   return { url, manifest: m };
 }
@@ -346,7 +347,8 @@ async function trainLoop(generation) {
 
 function startTraining({ epochs }) {
   if (!pg.hasData()) throw new Error("the training data is not loaded yet");
-  if (!(Number.isInteger(epochs) && epochs >= 1 && epochs <= 1000)) throw new Error(`epochs: expected a whole number from 1 to 1000, found ${epochs}`);
+  if (!(Number.isInteger(epochs) && epochs >= 1 && epochs <= 1000))
+    throw new Error(`epochs: expected a whole number from 1 to 1000, found ${epochs}`);
   run.targetEpochs = epochs;
   const current = pg.describe().epoch;
   if (current >= epochs && !run.pendingEval) {
@@ -444,7 +446,10 @@ async function init({ settings = DEFAULT_SETTINGS, modelUrl, wasm: variant = "au
       }
     } catch (e) {
       if (crashed) throw e;
-      model = { source: "fresh", warning: `the pretrained model ${modelUrl} could not be used (${e.message}); starting from random weights` };
+      model = {
+        source: "fresh",
+        warning: `the pretrained model ${modelUrl} could not be used (${e.message}); starting from random weights`,
+      };
     }
   }
   if (!next) next = call(() => new wasm.Playground(settings));
@@ -497,7 +502,8 @@ const handlers = {
   [REQUESTS.train]: startTraining,
   [REQUESTS.pause]: pause,
   [REQUESTS.setLearningRate]: ({ lr }) => call(() => pg.setLearningRate(lr)) ?? null,
-  [REQUESTS.predictDrawing]: ({ rgba, width, height }) => call(() => pg.predictDrawing(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height)),
+  [REQUESTS.predictDrawing]: ({ rgba, width, height }) =>
+    call(() => pg.predictDrawing(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height)),
   [REQUESTS.predict]: ({ pixels }) => {
     const p = call(() => pg.predict(f32(pixels)));
     return transfer(p, [p.buffer]);
@@ -510,10 +516,17 @@ const handlers = {
   [REQUESTS.trace]: ({ pixels, label, fresh }) =>
     JSON.parse(call(() => (fresh == null ? pg.trace(f32(pixels), label) : wasm.traceFresh(fresh, f32(pixels), label)))),
   [REQUESTS.gradientCheck]: ({ pixels, label, layer, param, index, fresh }) =>
-    call(() => (fresh == null ? pg.gradientCheck(f32(pixels), label, layer, param, index) : wasm.gradientCheckFresh(fresh, f32(pixels), label, layer, param, index))),
+    call(() =>
+      fresh == null
+        ? pg.gradientCheck(f32(pixels), label, layer, param, index)
+        : wasm.gradientCheckFresh(fresh, f32(pixels), label, layer, param, index),
+    ),
   [REQUESTS.activations]: ({ pixels }) => {
     const layers = call(() => pg.activations(f32(pixels))).map((a) => ({ shape: a.shape, values: Float32Array.from(a.values) }));
-    return transfer(layers, layers.map((a) => a.values.buffer));
+    return transfer(
+      layers,
+      layers.map((a) => a.values.buffer),
+    );
   },
   [REQUESTS.weights]: ({ layer }) => {
     const w = call(() => pg.layerWeights(layer));

@@ -87,9 +87,21 @@ const circle = (cx, cy, rx, ry, n = 32) =>
   Array.from({ length: n + 1 }, (_, i) => [cx + rx * Math.sin((2 * Math.PI * i) / n), cy - ry * Math.cos((2 * Math.PI * i) / n)]);
 
 const DIGITS = {
-  1: [[[0.52, 0.18], [0.5, 0.5], [0.48, 0.82]]],
+  1: [
+    [
+      [0.52, 0.18],
+      [0.5, 0.5],
+      [0.48, 0.82],
+    ],
+  ],
   0: [circle(0.5, 0.5, 0.2, 0.3)],
-  7: [[[0.28, 0.22], [0.72, 0.22], [0.46, 0.82]]],
+  7: [
+    [
+      [0.28, 0.22],
+      [0.72, 0.22],
+      [0.46, 0.82],
+    ],
+  ],
 };
 
 test("the shell is interactive at once, before the wasm, the model and the data", async () => {
@@ -161,7 +173,11 @@ test("settings round-trip through the URL, and a link with bad settings says so"
   const a = await open(query, { data: false });
   try {
     const form = () =>
-      a.page.evaluate(() => Object.fromEntries(["model", "opt", "lr", "momentum", "batch", "epochs", "seed"].map((n) => [n, document.querySelector(`[name=${n}]`).value])));
+      a.page.evaluate(() =>
+        Object.fromEntries(
+          ["model", "opt", "lr", "momentum", "batch", "epochs", "seed"].map((n) => [n, document.querySelector(`[name=${n}]`).value]),
+        ),
+      );
     assert.deepEqual(await form(), { model: "cnn", opt: "sgd", lr: "0.02", momentum: "0.8", batch: "32", epochs: "2", seed: "7" });
     await a.page.fill("[name=lr]", "0.005");
     await a.page.press("[name=lr]", "Tab");
@@ -174,7 +190,11 @@ test("settings round-trip through the URL, and a link with bad settings says so"
     const b = await open(url.search.slice(1), { data: false });
     try {
       assert.deepEqual(
-        await b.page.evaluate(() => Object.fromEntries(["model", "opt", "lr", "momentum", "batch", "epochs", "seed"].map((n) => [n, document.querySelector(`[name=${n}]`).value]))),
+        await b.page.evaluate(() =>
+          Object.fromEntries(
+            ["model", "opt", "lr", "momentum", "batch", "epochs", "seed"].map((n) => [n, document.querySelector(`[name=${n}]`).value]),
+          ),
+        ),
         { model: "cnn", opt: "sgd", lr: "0.005", momentum: "0.8", batch: "32", epochs: "2", seed: "9" },
       );
     } finally {
@@ -220,10 +240,16 @@ test("training a few hundred steps draws the loss, then the accuracy, the confus
     const ev = await page.evaluate(() => window.backpropLab.lastEvaluation);
     assert.equal(ev.count, DATA.test);
     assert.ok(ev.accuracy > 0.85, `test accuracy ${ev.accuracy}`);
-    assert.match(await page.locator(".results-summary").innerText(), new RegExp(`${(100 * ev.accuracy).toFixed(2)}% of ${int(DATA.test)} test digits`));
+    assert.match(
+      await page.locator(".results-summary").innerText(),
+      new RegExp(`${(100 * ev.accuracy).toFixed(2)}% of ${int(DATA.test)} test digits`),
+    );
     const accChart = page.locator(".chart").nth(1);
     await accChart.locator(".data-table summary").click();
-    await accChart.locator("tbody tr").nth(EPOCHS - 1).waitFor({ timeout: 5_000 });
+    await accChart
+      .locator("tbody tr")
+      .nth(EPOCHS - 1)
+      .waitFor({ timeout: 5_000 });
     assert.equal(await accChart.locator("tbody tr").count(), EPOCHS);
     assert.match(await accChart.locator("tbody tr").first().innerText(), /^1\s+\d+\.\d\d%\s+\d+\.\d\d%$/);
     assert.equal(await page.locator("table.confusion tbody tr").count(), 10);
@@ -270,7 +296,13 @@ test("digits drawn with the mouse are read by the pretrained model, live, with e
     assert.match(await page.locator(".stages").innerText(), /1\. Crop[\s\S]*2\. Fit[\s\S]*3\. Stroke[\s\S]*4\. Centre/);
     // A small, off-centre digit is still read right.
     await clearPad(page);
-    await draw(page, [[[0.72, 0.1], [0.86, 0.1], [0.77, 0.32]]]);
+    await draw(page, [
+      [
+        [0.72, 0.1],
+        [0.86, 0.1],
+        [0.77, 0.32],
+      ],
+    ]);
     assert.equal(await prediction(page), "7", "a small 7 in the corner");
     // And one as large as the canvas.
     await clearPad(page);
@@ -280,7 +312,12 @@ test("digits drawn with the mouse are read by the pretrained model, live, with e
     // Undo by keyboard; the drawing survives a reload; the Clear button empties it.
     await clearPad(page);
     await draw(page, DIGITS[7]);
-    await draw(page, [[[0.3, 0.9], [0.35, 0.95]]]);
+    await draw(page, [
+      [
+        [0.3, 0.9],
+        [0.35, 0.95],
+      ],
+    ]);
     await page.locator(".pad").focus();
     await page.keyboard.press("Control+z");
     assert.equal(await prediction(page), "7");
@@ -319,7 +356,11 @@ test("a garbage model file gets a clear error and changes nothing", async () => 
     const bars = await page.locator(".prob-bars").first().innerText();
     const model = await page.evaluate(() => JSON.stringify(window.backpropLab.model));
     const text = await page.locator(".model-text").innerText();
-    await page.setInputFiles(".model-card input[type=file]", { name: "not-a-model.safetensors", mimeType: "application/octet-stream", buffer: Buffer.from("this is not a model file at all") });
+    await page.setInputFiles(".model-card input[type=file]", {
+      name: "not-a-model.safetensors",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from("this is not a model file at all"),
+    });
     await page.waitForSelector(".model-msg.error-text");
     const msg = await page.locator(".model-msg").innerText();
     assert.match(msg, /“not-a-model\.safetensors” could not be loaded: .+\. Your current model is unchanged\./);
@@ -422,8 +463,26 @@ test("every control is reachable with the keyboard, with a visible focus", async
       seen.push(f);
     }
     const names = seen.map((f) => f.what);
-    for (const want of ["Train", "Weights", "Step through", "model", "opt", "lr", "batch", "epochs", "seed", "Start training", "Copy link to these settings", "Download model", "Load a model file…", "Drawing area. Draw "]) {
-      assert.ok(names.some((n) => n.startsWith(want)), `${want} is not reachable by Tab (reached: ${names.join(" | ")})`);
+    for (const want of [
+      "Train",
+      "Weights",
+      "Step through",
+      "model",
+      "opt",
+      "lr",
+      "batch",
+      "epochs",
+      "seed",
+      "Start training",
+      "Copy link to these settings",
+      "Download model",
+      "Load a model file…",
+      "Drawing area. Draw ",
+    ]) {
+      assert.ok(
+        names.some((n) => n.startsWith(want)),
+        `${want} is not reachable by Tab (reached: ${names.join(" | ")})`,
+      );
     }
     for (const f of seen) assert.ok(f.visible || f.tag === "BODY", `no visible focus on ${f.tag} ${f.what}`);
   } finally {

@@ -35,14 +35,20 @@ after(async () => {
 async function fixture({ settings = SETTINGS, modelUrl, data = true, wasm } = {}) {
   const p = await openPage(browser, `${server.url}/__test__/runtime.html`);
   await p.page.waitForFunction(() => window.client);
-  p.init = await p.page.evaluate(([settings, modelUrl, wasm]) => client.request("init", { settings, modelUrl, wasm }), [settings, modelUrl, wasm]);
+  p.init = await p.page.evaluate(
+    ([settings, modelUrl, wasm]) => client.request("init", { settings, modelUrl, wasm }),
+    [settings, modelUrl, wasm],
+  );
   if (data) p.data = await p.page.evaluate(() => client.request("loadData", { base: "/data" }));
   return p;
 }
 
 /** Resolves once the worker has sent `count` more events of `type` (after `since` events in total). */
 function waitForEvents(page, type, count = 1, timeout = 120_000) {
-  return page.waitForFunction(([type, count]) => window.events.filter((e) => e.type === type).length >= count, [type, count], { timeout, polling: 50 });
+  return page.waitForFunction(([type, count]) => window.events.filter((e) => e.type === type).length >= count, [type, count], {
+    timeout,
+    polling: 50,
+  });
 }
 
 test("the page loads and says which data it uses, with no console errors and no request outside 127.0.0.1", async () => {
@@ -89,11 +95,17 @@ test("training in the worker lowers the loss, with progress events at most ~10 p
   try {
     const t0 = await p.page.evaluate(() => performance.now());
     await p.page.evaluate(() => client.request("train", { epochs: 10 })); // the small data set's epochs are short
-    await p.page.waitForFunction(() => events.filter((e) => e.type === "progress").reduce((n, e) => n + e.losses.length, 0) >= 300, null, { timeout: 120_000, polling: 100 });
+    await p.page.waitForFunction(() => events.filter((e) => e.type === "progress").reduce((n, e) => n + e.losses.length, 0) >= 300, null, {
+      timeout: 120_000,
+      polling: 100,
+    });
     await p.page.evaluate(() => client.request("pause"));
     const { losses, progress } = await p.page.evaluate(() => {
       const prog = events.filter((e) => e.type === "progress");
-      return { losses: prog.flatMap((e) => Array.from(e.losses)), progress: prog.map((e) => ({ at: e.at, step: e.step, sps: e.samplesPerSec, eta: e.etaSeconds })) };
+      return {
+        losses: prog.flatMap((e) => Array.from(e.losses)),
+        progress: prog.map((e) => ({ at: e.at, step: e.step, sps: e.samplesPerSec, eta: e.etaSeconds })),
+      };
     });
     const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
     const first = mean(losses.slice(0, 20));
@@ -136,7 +148,9 @@ test("while the CNN trains, frames keep coming and predictions and pauses are an
       if (w.maxGap <= 100 && w.result[4] <= 50) break;
     }
     console.log(`frame gaps and predict times during CNN training: ${JSON.stringify(windows)}`);
-    const best = windows.reduce((a, b) => (Math.max(a.maxGap / 100, a.predictMedian / 50) <= Math.max(b.maxGap / 100, b.predictMedian / 50) ? a : b));
+    const best = windows.reduce((a, b) =>
+      Math.max(a.maxGap / 100, a.predictMedian / 50) <= Math.max(b.maxGap / 100, b.predictMedian / 50) ? a : b,
+    );
     assert.ok(best.frames > 30, `frames were drawn (${best.frames})`);
     assert.ok(best.maxGap <= 100, `longest frame gap ${best.maxGap.toFixed(0)} ms`);
     assert.ok(best.predictMedian <= 50, `predict answered in ${best.predictMedian.toFixed(1)} ms (median)`);
@@ -218,7 +232,10 @@ test("an epoch ends with a chunked evaluation and an epoch event", async () => {
     await p.page.evaluate(() => client.request("train", { epochs: 1 }));
     await waitForEvents(p.page, "epoch", 1);
     await p.page.waitForFunction(() => events.some((e) => e.type === "state" && e.state === "done"));
-    const { epoch, states } = await p.page.evaluate(() => ({ epoch: events.find((e) => e.type === "epoch"), states: events.filter((e) => e.type === "state").map((e) => e.state) }));
+    const { epoch, states } = await p.page.evaluate(() => ({
+      epoch: events.find((e) => e.type === "epoch"),
+      states: events.filter((e) => e.type === "state").map((e) => e.state),
+    }));
     assert.equal(epoch.epoch, 1);
     assert.equal(epoch.evaluation.count, MANIFEST.test);
     assert.ok(epoch.evaluation.accuracy > 0.5, `test accuracy after one small epoch: ${epoch.evaluation.accuracy}`);
@@ -246,7 +263,11 @@ test("wasm (SIMD and fallback) and the native CLI give the same probabilities fo
           for (let i = 0; i < 784; i++) x[i] = pixels[i] / 255;
           return Array.from(await client.request("predict", { pixels: x }));
         }, index);
-        const cli = spawnSync(CLI, ["predict", "--model-file", model, "--data", path.join(ROOT, "www/data"), "--test-index", String(index)], { encoding: "utf8" });
+        const cli = spawnSync(
+          CLI,
+          ["predict", "--model-file", model, "--data", path.join(ROOT, "www/data"), "--test-index", String(index)],
+          { encoding: "utf8" },
+        );
         assert.equal(cli.status, 0, cli.stderr);
         const native = JSON.parse(cli.stdout).probabilities;
         assert.equal(native.length, 10);
@@ -265,7 +286,10 @@ test("divergence pauses training, restores the last good weights and says so", a
   try {
     await p.page.evaluate(() => client.request("train", { epochs: 1 }));
     await waitForEvents(p.page, "diverged", 1, 60_000);
-    const { diverged, state } = await p.page.evaluate(() => ({ diverged: events.find((e) => e.type === "diverged"), state: events.filter((e) => e.type === "state").at(-1).state }));
+    const { diverged, state } = await p.page.evaluate(() => ({
+      diverged: events.find((e) => e.type === "diverged"),
+      state: events.filter((e) => e.type === "state").at(-1).state,
+    }));
     assert.equal(state, "paused");
     assert.match(diverged.message, /smaller learning rate/);
     assert.ok(diverged.restoredStep < diverged.step);
@@ -279,7 +303,14 @@ test("divergence pauses training, restores the last good weights and says so", a
     await p.page.evaluate(() => client.request("train", { epochs: 1 }));
     await p.page.waitForFunction((n) => events.slice(n).filter((e) => e.type === "progress").length >= 2, n);
     await p.page.evaluate(() => client.request("pause"));
-    const after = await p.page.evaluate((n) => events.slice(n).filter((e) => e.type === "progress").at(-1), n);
+    const after = await p.page.evaluate(
+      (n) =>
+        events
+          .slice(n)
+          .filter((e) => e.type === "progress")
+          .at(-1),
+      n,
+    );
     assert.ok(Number.isFinite(after.loss) && after.step > diverged.restoredStep);
     assert.ok(after.stepInEpoch <= after.stepsPerEpoch && after.stepInEpoch > 0);
   } finally {
@@ -310,7 +341,12 @@ test("a broken data file is reported by name, and the worker stays usable", asyn
     try {
       await p.page.waitForFunction(() => window.client);
       await p.page.evaluate((st) => client.request("init", { settings: st }), SETTINGS);
-      const err = await p.page.evaluate(() => client.request("loadData", { base: "/broken" }).then(() => null, (e) => e.message));
+      const err = await p.page.evaluate(() =>
+        client.request("loadData", { base: "/broken" }).then(
+          () => null,
+          (e) => e.message,
+        ),
+      );
       assert.ok(err, `${what}: loadData must fail`);
       assert.match(err, pattern, `${what}: ${err}`);
       if (!/test data/.test(err)) assert.ok(err.includes(name), `${what}: the message names the file: ${err}`);
@@ -325,7 +361,12 @@ test("a broken data file is reported by name, and the worker stays usable", asyn
   // A missing manifest says what to do.
   const p = await fixture({ data: false });
   try {
-    const err = await p.page.evaluate(() => client.request("loadData", { base: "/no-such-data" }).then(() => null, (e) => e.message));
+    const err = await p.page.evaluate(() =>
+      client.request("loadData", { base: "/no-such-data" }).then(
+        () => null,
+        (e) => e.message,
+      ),
+    );
     assert.match(err, /manifest.*404/);
   } finally {
     await p.close();
@@ -350,13 +391,19 @@ test("bad requests are rejected with a message, and a restarted worker works", a
   const p = await fixture({ data: false });
   try {
     const errors = await p.page.evaluate(async () => {
-      const fail = (promise) => promise.then(() => "no error", (e) => e.message);
+      const fail = (promise) =>
+        promise.then(
+          () => "no error",
+          (e) => e.message,
+        );
       return {
-        settings: await fail(client.request("configure", { settings: { model: "mlp-9000", optimizer: { type: "adam", lr: 0.001 }, batch: 64, seed: 1 } })),
+        settings: await fail(
+          client.request("configure", { settings: { model: "mlp-9000", optimizer: { type: "adam", lr: 0.001 }, batch: 64, seed: 1 } }),
+        ),
         trainWithoutData: await fail(client.request("train", { epochs: 1 })),
         model: await fail(client.request("loadModel", { bytes: new Uint8Array([1, 2, 3]) })),
         pixels: await fail(client.request("predict", { pixels: new Float32Array(5) })),
-        spec: await fail(client.request("specCreate", { lab: "a", json: "{\"layers\": 3}" })),
+        spec: await fail(client.request("specCreate", { lab: "a", json: '{"layers": 3}' })),
         unknown: await fail(client.request("nonsense")),
       };
     });
@@ -370,11 +417,14 @@ test("bad requests are rejected with a message, and a restarted worker works", a
     const d = await p.page.evaluate(() => client.request("describe"));
     assert.equal(d.settings.model, "mlp-64");
 
-    const after = await p.page.evaluate(async (s) => {
-      client.restart();
-      const init = await client.request("init", { settings: s });
-      return init.describe.settings.model;
-    }, { ...SETTINGS, model: "mlp-128" });
+    const after = await p.page.evaluate(
+      async (s) => {
+        client.restart();
+        const init = await client.request("init", { settings: s });
+        return init.describe.settings.model;
+      },
+      { ...SETTINGS, model: "mlp-128" },
+    );
     assert.equal(after, "mlp-128");
     assert.deepEqual(p.consoleErrors, []);
   } finally {

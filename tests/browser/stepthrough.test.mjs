@@ -117,7 +117,10 @@ async function checkAgainstTrace(page, tr) {
   // Agreement up to 1%, or up to what the f32 rounding of the two losses allows (tiny gradients).
   const ulp = 2 ** (Math.floor(Math.log2(Math.max(gc["gc-loss-plus"], gc["gc-loss-minus"]))) - 23);
   const allowed = 1e-2 * Math.abs(gc["gc-analytic"]) + ulp / gc["gc-h"];
-  assert.ok(Math.abs(gc["gc-analytic"] - gc["gc-numeric"]) <= allowed, `gradient check: analytic ${gc["gc-analytic"]}, numeric ${gc["gc-numeric"]}`);
+  assert.ok(
+    Math.abs(gc["gc-analytic"] - gc["gc-numeric"]) <= allowed,
+    `gradient check: analytic ${gc["gc-analytic"]}, numeric ${gc["gc-numeric"]}`,
+  );
   assert.equal(gc["gc-ok"], 1, "the page says they agree");
   sameF32(gc["gc-analytic"], grads["grad-w"], "the gradient check's analytic gradient is the trace's");
 
@@ -134,7 +137,15 @@ async function checkAgainstTrace(page, tr) {
   sameF32(v.after, P.after[i], "weight after");
   sameF32(v.step, P.update.step[i], "step");
   if (cfg.type === "adam") {
-    for (const [key, field] of [["m-prev", "m_before"], ["v-prev", "v_before"], ["m", "m"], ["v", "v"], ["m-hat", "m_hat"], ["v-hat", "v_hat"]]) sameF32(v[key], P.update[field][i], key);
+    for (const [key, field] of [
+      ["m-prev", "m_before"],
+      ["v-prev", "v_before"],
+      ["m", "m"],
+      ["v", "v"],
+      ["m-hat", "m_hat"],
+      ["v-hat", "v_hat"],
+    ])
+      sameF32(v[key], P.update[field][i], key);
     sameF32(v.bc1, tr.optimizer.bias_correction.bc1, "1 − β1ᵗ");
     sameF32(v.bc2, tr.optimizer.bias_correction.bc2, "1 − β2ᵗ");
     assert.equal(v.t, tr.optimizer.t);
@@ -329,7 +340,8 @@ test("on a real test digit the page agrees with itself: loss = −ln p_y, Adam s
 });
 
 /** Waits until no trace is being computed. */
-const settled = (page) => page.waitForFunction(() => !document.querySelector(".st").classList.contains("st-busy"), null, { timeout: 30_000 });
+const settled = (page) =>
+  page.waitForFunction(() => !document.querySelector(".st").classList.contains("st-busy"), null, { timeout: 30_000 });
 
 /** Waits until the walk-through's numbers come from a fresh `model` from `seed`. */
 async function showsFresh(page, model, seed) {
@@ -398,7 +410,10 @@ test("a fresh network from a seed: its first step (t = 1, m = v = 0), the number
     }
     const first = await someNumbers(page);
     const expected = -Math.log(first.loss["prob-true"]);
-    assert.ok(Math.abs(first.loss["loss-example"] - expected) <= 1e-6 * Math.max(1, expected), `loss ${first.loss["loss-example"]} vs −ln p_y ${expected}`);
+    assert.ok(
+      Math.abs(first.loss["loss-example"] - expected) <= 1e-6 * Math.max(1, expected),
+      `loss ${first.loss["loss-example"]} vs −ln p_y ${expected}`,
+    );
     await shot(page, "stepthrough-fresh-1280");
 
     // Another seed, other numbers; the same seed again, the same numbers.
@@ -424,13 +439,21 @@ test("a fresh network from a seed: its first step (t = 1, m = v = 0), the number
     assert.match(await page.locator(".st-error").innerText(), /seed: expected a whole number from 0 to 9007199254740991, found 1\.5/);
     assert.equal(await page.$eval(".st-which", (e) => e.dataset.seed), "1");
     const errors = await page.evaluate(async () => {
-      const fail = (p) => p.then(() => "no error", (e) => e.message);
+      const fail = (p) =>
+        p.then(
+          () => "no error",
+          (e) => e.message,
+        );
       const pixels = new Float32Array(784);
       const client = window.backpropLab.client;
       return {
         model: await fail(client.request("trace", { pixels, label: 3, fresh: { model: "resnet", seed: 1 } })),
-        seed: await fail(client.request("gradientCheck", { pixels, label: 3, layer: 0, param: "weight", index: 0, fresh: { model: "mlp-64", seed: -1 } })),
-        lr: await fail(client.request("trace", { pixels, label: 3, fresh: { model: "mlp-64", seed: 1, optimizer: { type: "adam", lr: 0 } } })),
+        seed: await fail(
+          client.request("gradientCheck", { pixels, label: 3, layer: 0, param: "weight", index: 0, fresh: { model: "mlp-64", seed: -1 } }),
+        ),
+        lr: await fail(
+          client.request("trace", { pixels, label: 3, fresh: { model: "mlp-64", seed: 1, optimizer: { type: "adam", lr: 0 } } }),
+        ),
         field: await fail(client.request("trace", { pixels, label: 3, fresh: { model: "mlp-64" } })),
       };
     });
@@ -464,7 +487,11 @@ test("a drawn digit and a digit handed over by the training view open in the ste
     const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
     await page.mouse.move(...at([0.28, 0.22]));
     await page.mouse.down();
-    for (const q of [[0.72, 0.22], [0.46, 0.82]]) await page.mouse.move(...at(q), { steps: 8 });
+    for (const q of [
+      [0.72, 0.22],
+      [0.46, 0.82],
+    ])
+      await page.mouse.move(...at(q), { steps: 8 });
     await page.mouse.up();
     await page.waitForFunction(() => window.backpropLab.drawing, null, { timeout: 10_000 });
     await page.click('.tab[data-view="step"]');
@@ -472,11 +499,16 @@ test("a drawn digit and a digit handed over by the training view open in the ste
     await page.click('.st-mode[data-mode="drawing"]');
     await page.selectOption("#st-label", "7");
     await page.click('.st-panel[data-panel="drawing"] .btn-primary');
-    await page.waitForFunction(() => /^Your drawing, taken to be a 7/.test(document.querySelector(".st-title")?.textContent || ""), null, { timeout: 30_000 });
+    await page.waitForFunction(() => /^Your drawing, taken to be a 7/.test(document.querySelector(".st-title")?.textContent || ""), null, {
+      timeout: 30_000,
+    });
     assert.equal((await shown(page)).label, 7);
     // The input the network saw is the drawing, preprocessed like MNIST (28 × 28, ink in [0, 1]).
     const drawn = await page.evaluate(() => Array.from(window.backpropLab.drawing));
-    assert.ok(drawn.some((v) => v > 0.5), "there is ink");
+    assert.ok(
+      drawn.some((v) => v > 0.5),
+      "there is ink",
+    );
     await page.click(".st-step details.st-table > summary");
     await page.waitForSelector(".st-step .st-table tbody tr");
     const seen = await page.$$eval(".st-step .st-table tbody tr td:last-child .num", (els) => els.map((e) => Number(e.dataset.value)));
@@ -507,9 +539,16 @@ test("a bad spec shows the core's error, naming the field; the walk-through expo
     assert.match(message, /layers\[2\]\.weights/);
     assert.match(message, /found a row of 3/);
 
-    await page.fill("#st-spec", '{"input": [1], "layers": [{"type": "dense", "weights": [[1]], "bias": [0]}], "target": [1], "loss": "hinge"}');
+    await page.fill(
+      "#st-spec",
+      '{"input": [1], "layers": [{"type": "dense", "weights": [[1]], "bias": [0]}], "target": [1], "loss": "hinge"}',
+    );
     await page.click('.st-json button:has-text("Use this spec")');
-    await page.waitForFunction(() => /loss/.test(document.querySelector(".st-spec-error").textContent) && /hinge/.test(document.querySelector(".st-spec-error").textContent));
+    await page.waitForFunction(
+      () =>
+        /loss/.test(document.querySelector(".st-spec-error").textContent) &&
+        /hinge/.test(document.querySelector(".st-spec-error").textContent),
+    );
 
     // Markdown with the formulas.
     const [download] = await Promise.all([page.waitForEvent("download"), page.click('.st-export button:has-text("Markdown")')]);

@@ -56,7 +56,16 @@ export class LineChart {
           "table",
           {},
           el("caption", { class: "visually-hidden" }, o.label),
-          el("thead", {}, el("tr", {}, el("th", { scope: "col" }, o.xName), o.series.map((s) => el("th", { scope: "col" }, s.name)))),
+          el(
+            "thead",
+            {},
+            el(
+              "tr",
+              {},
+              el("th", { scope: "col" }, o.xName),
+              o.series.map((s) => el("th", { scope: "col" }, s.name)),
+            ),
+          ),
           this.tbody,
         ),
       ),
@@ -86,7 +95,10 @@ export class LineChart {
   }
 
   clear() {
-    this.set([], this.o.series.map(() => []));
+    this.set(
+      [],
+      this.o.series.map(() => []),
+    );
   }
 
   changed() {
@@ -111,7 +123,14 @@ export class LineChart {
     if (n && rows[rows.length - 1] !== n - 1) rows.push(n - 1);
     setChildren(
       this.tbody,
-      rows.map((i) => el("tr", {}, el("th", { scope: "row" }, String(this.xs[i])), this.ys.map((s) => el("td", {}, this.o.format(s[i]))))),
+      rows.map((i) =>
+        el(
+          "tr",
+          {},
+          el("th", { scope: "row" }, String(this.xs[i])),
+          this.ys.map((s) => el("td", {}, this.o.format(s[i]))),
+        ),
+      ),
     );
   }
 
@@ -122,12 +141,13 @@ export class LineChart {
     let x0 = n ? this.xs[0] : 0;
     let x1 = n > 1 ? this.xs[n - 1] : x0 + 1;
     if (this.o.xDomain) [x0, x1] = this.o.xDomain(x0, x1);
-    let lo = Infinity, hi = -Infinity;
-    for (const s of this.ys) for (const v of s) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const s of this.ys) for (const v of s) if (Number.isFinite(v)) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
     const [b0, b1] = this.o.yBounds || [-Infinity, Infinity];
-    if (!Number.isFinite(lo)) (lo = Math.max(0, b0)), (hi = Math.min(1, b1));
+    if (!Number.isFinite(lo)) ((lo = Math.max(0, b0)), (hi = Math.min(1, b1)));
     if (!this.o.yBounds) lo = Math.min(0, lo);
-    if (hi - lo < 1e-9) (lo -= 0.05), (hi += 0.05);
+    if (hi - lo < 1e-9) ((lo -= 0.05), (hi += 0.05));
     const step = niceStep(hi - lo, 4);
     const y0 = Math.max(b0, Math.floor(lo / step + 1e-9) * step);
     const y1 = Math.min(b1, Math.ceil(hi / step - 1e-9) * step);
@@ -231,19 +251,21 @@ export class LineChart {
     let started = false;
     const clampY = (v) => g.py(Math.min(g.y1 * 4, Math.max(g.y0, v)));
     if (perPx > 2) {
-      let col = -1, lo = Infinity, hi = -Infinity;
+      let col = -1,
+        lo = Infinity,
+        hi = -Infinity;
       const flush = () => {
         if (col < 0 || lo > hi) return;
         const x = PAD.left + col;
-        if (!started) ctx.moveTo(x, clampY(hi)), (started = true);
+        if (!started) (ctx.moveTo(x, clampY(hi)), (started = true));
         else ctx.lineTo(x, clampY(hi));
         ctx.lineTo(x, clampY(lo));
       };
       for (let i = 0; i < n; i++) {
         const c = Math.floor(g.px(this.xs[i]) - PAD.left);
-        if (c !== col) flush(), (col = c), (lo = Infinity), (hi = -Infinity);
+        if (c !== col) (flush(), (col = c), (lo = Infinity), (hi = -Infinity));
         const v = ys[i];
-        if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+        if (Number.isFinite(v)) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
       }
       flush();
     } else {
@@ -254,7 +276,7 @@ export class LineChart {
           continue;
         }
         const x = g.px(this.xs[i]);
-        if (!started) ctx.moveTo(x, clampY(v)), (started = true);
+        if (!started) (ctx.moveTo(x, clampY(v)), (started = true));
         else ctx.lineTo(x, clampY(v));
       }
     }
@@ -277,7 +299,8 @@ export class LineChart {
     const g = this.geometry();
     const x = g.x0 + ((offsetX - PAD.left) / g.pw) * (g.x1 - g.x0);
     // xs are increasing: binary search for the nearest.
-    let lo = 0, hi = n - 1;
+    let lo = 0,
+      hi = n - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (this.xs[mid] < x) lo = mid + 1;

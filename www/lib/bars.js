@@ -11,7 +11,13 @@ export function probabilityBars(label = "Probability of each digit") {
     Array.from({ length: 10 }, (_, d) => {
       const fill = el("span", { class: "prob-fill" });
       const value = el("span", { class: "prob-value" }, "–");
-      const li = el("li", { class: "prob-row" }, el("span", { class: "prob-digit" }, String(d)), el("span", { class: "prob-track" }, fill), value);
+      const li = el(
+        "li",
+        { class: "prob-row" },
+        el("span", { class: "prob-digit" }, String(d)),
+        el("span", { class: "prob-track" }, fill),
+        value,
+      );
       rows.push({ li, fill, value });
       return li;
     }),

@@ -4,7 +4,7 @@
 // Numbers come from the trace (the state before the step it records).
 
 import { fmt, full } from "./step-format.js";
-import { divergingCss } from "./pixels.js";
+import { divergingCss } from "../../lib/pixels.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const BOX_W = 150;
@@ -48,7 +48,8 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
   const maxRows = Math.max(...cols.map((c) => c.size));
   // The more lines between two columns, the wider the gap, so that their labels fit.
   const xs = [PAD];
-  for (let c = 1; c < cols.length; c++) xs.push(xs[c - 1] + BOX_W + Math.min(440, Math.max(170, 40 + 26 * cols[c - 1].size * cols[c].size)));
+  for (let c = 1; c < cols.length; c++)
+    xs.push(xs[c - 1] + BOX_W + Math.min(440, Math.max(170, 40 + 26 * cols[c - 1].size * cols[c].size)));
   const width = xs[xs.length - 1] + BOX_W + 130 + PAD;
   const height = PAD * 2 + (maxRows - 1) * PITCH_Y + BOX_H + 30;
   const svg = s("svg", {
@@ -100,28 +101,51 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
         const w = W.before[idx];
         const picked = P.el[i + 1] === j && P.el[i] === k;
         const changed = prevW && prevW.before[idx] !== w;
-        const title = `W[${ly.l}]${j},${k} = ${full(w)}\n∂L/∂W = ${full(W.grad[idx])}\nafter this step: ${full(W.after[idx])}` + (changed ? `\nbefore the last step: ${full(prevW.before[idx])}` : "");
+        const title =
+          `W[${ly.l}]${j},${k} = ${full(w)}\n∂L/∂W = ${full(W.grad[idx])}\nafter this step: ${full(W.after[idx])}` +
+          (changed ? `\nbefore the last step: ${full(prevW.before[idx])}` : "");
         const line = s(
           "line",
           {
-            x1, y1, x2, y2,
+            x1,
+            y1,
+            x2,
+            y2,
             // Even the smallest weight gets a visible tint of its sign's colour.
             stroke: divergingCss(Math.sign(w) * Math.max(0.3, Math.min(1, Math.abs(w) / scale))),
-            "stroke-width": (1 + 5 * Math.abs(w) / scale).toFixed(2),
+            "stroke-width": (1 + (5 * Math.abs(w)) / scale).toFixed(2),
             class: `st-net-edge${picked ? " picked" : ""}${changed ? " changed" : ""}`,
             "data-layer": i,
             "data-index": idx,
           },
           s("title", {}, title),
         );
-        const hit = s("line", { x1, y1, x2, y2, class: "st-net-hit", tabindex: 0, role: "button", "aria-label": `weight ${j},${k} of layer ${ly.l}: ${fmt(w)}` }, s("title", {}, title));
+        const hit = s(
+          "line",
+          {
+            x1,
+            y1,
+            x2,
+            y2,
+            class: "st-net-hit",
+            tabindex: 0,
+            role: "button",
+            "aria-label": `weight ${j},${k} of layer ${ly.l}: ${fmt(w)}`,
+          },
+          s("title", {}, title),
+        );
         const pick = () => onPickWeight && onPickWeight(i, j, k);
         hit.addEventListener("click", pick);
         hit.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), pick()));
         edges.append(line, hit);
         // Each label goes to the first point along its line where it overlaps no label placed before.
         const at = (f) => [x1 + f * (x2 - x1), y1 + f * (y2 - y1)];
-        const overlap = ([x, y]) => placed.reduce((sum, [px, py, pw = LABEL_W, ph = LABEL_H]) => sum + Math.max(0, (LABEL_W + pw) / 2 - Math.abs(px - x)) * Math.max(0, (LABEL_H + ph) / 2 - Math.abs(py - y)), 0);
+        const overlap = ([x, y]) =>
+          placed.reduce(
+            (sum, [px, py, pw = LABEL_W, ph = LABEL_H]) =>
+              sum + Math.max(0, (LABEL_W + pw) / 2 - Math.abs(px - x)) * Math.max(0, (LABEL_H + ph) / 2 - Math.abs(py - y)),
+            0,
+          );
         let best = at(0.5);
         let bestCost = Infinity;
         for (const f of SPOTS) {
@@ -173,7 +197,12 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
         title += `\nδ = ∂L/∂z = ${full(d)}\nbias b = ${full(b)}, ∂L/∂b = ${full(ly.params.bias.grad[r])}`;
         picked = P.el[i + 1] === r;
       }
-      const g = s("g", { class: `st-net-node${picked ? " picked" : ""}`, transform: `translate(${x},${y})`, tabindex: col.kind === "dense" ? 0 : null, role: col.kind === "dense" ? "button" : null });
+      const g = s("g", {
+        class: `st-net-node${picked ? " picked" : ""}`,
+        transform: `translate(${x},${y})`,
+        tabindex: col.kind === "dense" ? 0 : null,
+        role: col.kind === "dense" ? "button" : null,
+      });
       g.append(s("title", {}, title), s("rect", { width: BOX_W, height: col.kind === "input" ? 56 : BOX_H, rx: 10 }));
       lines.forEach(([cls, text], li) => g.append(s("text", { x: 10, y: 20 + li * 18, class: cls }, text)));
       if (col.kind === "input") g.setAttribute("transform", `translate(${x},${y + (BOX_H - 56) / 2})`);
@@ -198,7 +227,11 @@ export function drawNetwork(T, P, { onPickUnit, onPickWeight, previous } = {}) {
     g.append(s("text", { y: probs ? 18 : 9 }, `${T.loss.labels ? "y" : "t"} ${fmt(t[r], 4)}`));
     nodes.append(g);
   }
-  const lossText = s("text", { x: width - PAD, y: height - 10, "text-anchor": "end", class: "st-net-loss" }, `loss ${fmt(T.loss.value, 6)}`);
+  const lossText = s(
+    "text",
+    { x: width - PAD, y: height - 10, "text-anchor": "end", class: "st-net-loss" },
+    `loss ${fmt(T.loss.value, 6)}`,
+  );
   svg.append(lossText);
   return svg;
 }

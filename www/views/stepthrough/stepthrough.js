@@ -16,14 +16,14 @@
 // A test digit or a drawing is traced with the current model (on a copy) or with a fresh preset
 // from a seed (the `fresh` field of the worker's trace and gradientCheck requests).
 
-import { EVENTS } from "../protocol.js";
+import { EVENTS } from "../../protocol.js";
 import { h, num, fmt, full, tex, loadKatex, renderTex, typesetPending } from "./step-format.js";
 import { analyse, defaultPicks, buildSteps, pickUnit, pickInput, pickKernel, lossName, unflat } from "./step-walk.js";
 import { drawNetwork, drawable } from "./step-diagram.js";
 import { toMarkdown } from "./step-markdown.js";
 import { renderForm, formProblem } from "./step-spec-form.js";
-import { paintGrey, paintDiverging, divergingCss, absMax } from "./pixels.js";
-import { PRESETS as MODEL_PRESETS } from "./settings.js";
+import { paintGrey, paintDiverging, divergingCss, absMax } from "../../lib/pixels.js";
+import { PRESETS as MODEL_PRESETS } from "../../lib/settings.js";
 
 const LAB = "stepthrough";
 const PRESETS = [
@@ -53,7 +53,8 @@ function rich(text, tag = "span", attrs = {}) {
   String(text)
     .split(/(\$[^$]+\$)/)
     .forEach((part) => {
-      if (part.startsWith("$") && part.endsWith("$") && part.length > 2) el.append(renderTex(h("span", { class: "tex-inline" }), part.slice(1, -1), { inline: true }));
+      if (part.startsWith("$") && part.endsWith("$") && part.length > 2)
+        el.append(renderTex(h("span", { class: "tex-inline" }), part.slice(1, -1), { inline: true }));
       else if (part) el.append(part);
     });
   return el;
@@ -123,7 +124,11 @@ class StepThrough {
       ["custom", "A tiny network"],
     ];
     this.modeButtons = modes.map(([m, label]) =>
-      h("button", { type: "button", class: "st-mode", "aria-pressed": String(m === this.mode), dataset: { mode: m }, onclick: () => this.setMode(m) }, label),
+      h(
+        "button",
+        { type: "button", class: "st-mode", "aria-pressed": String(m === this.mode), dataset: { mode: m }, onclick: () => this.setMode(m) },
+        label,
+      ),
     );
     this.digitPanel = this.buildDigitPanel();
     this.drawingPanel = this.buildDrawingPanel();
@@ -144,8 +149,16 @@ class StepThrough {
     );
     this.diagram = h("section", { class: "card st-diagram", hidden: true, "aria-label": "The network" });
     this.progress = h("p", { class: "st-progress", "aria-live": "polite" });
-    this.prevBtn = h("button", { type: "button", class: "btn", onclick: () => this.go(this.at - 1), "aria-keyshortcuts": "ArrowLeft" }, "← Back");
-    this.nextBtn = h("button", { type: "button", class: "btn btn-primary", onclick: () => this.go(this.at + 1), "aria-keyshortcuts": "ArrowRight" }, "Next →");
+    this.prevBtn = h(
+      "button",
+      { type: "button", class: "btn", onclick: () => this.go(this.at - 1), "aria-keyshortcuts": "ArrowLeft" },
+      "← Back",
+    );
+    this.nextBtn = h(
+      "button",
+      { type: "button", class: "btn btn-primary", onclick: () => this.go(this.at + 1), "aria-keyshortcuts": "ArrowRight" },
+      "Next →",
+    );
     this.toc = h("ol", { class: "st-toc", "aria-label": "All steps" });
     this.which = h("p", { class: "st-which", hidden: true });
     this.stepEl = h("article", { class: "st-step", tabindex: "-1" });
@@ -166,7 +179,13 @@ class StepThrough {
       this.which,
       h("details", { class: "st-toc-box" }, h("summary", {}, "All steps"), this.toc),
       this.stepEl,
-      h("div", { class: "st-nav st-nav-bottom" }, h("button", { type: "button", class: "btn", onclick: () => this.go(this.at - 1) }, "← Back"), h("span", { class: "hint" }, "Keys: ← and → step, Home and End jump."), h("button", { type: "button", class: "btn btn-primary", onclick: () => this.go(this.at + 1) }, "Next →")),
+      h(
+        "div",
+        { class: "st-nav st-nav-bottom" },
+        h("button", { type: "button", class: "btn", onclick: () => this.go(this.at - 1) }, "← Back"),
+        h("span", { class: "hint" }, "Keys: ← and → step, Home and End jump."),
+        h("button", { type: "button", class: "btn btn-primary", onclick: () => this.go(this.at + 1) }, "Next →"),
+      ),
       this.exportBox,
     );
     this.root.replaceChildren(h("div", { class: "st" }, this.source, this.diagram, this.walk));
@@ -186,7 +205,11 @@ class StepThrough {
         { class: "buttons" },
         h("label", { for: "st-index" }, "Test digit number"),
         this.indexInput,
-        h("button", { type: "button", class: "btn btn-primary", onclick: () => this.loadTestDigit(Number(this.indexInput.value)) }, "Step through it"),
+        h(
+          "button",
+          { type: "button", class: "btn btn-primary", onclick: () => this.loadTestDigit(Number(this.indexInput.value)) },
+          "Step through it",
+        ),
         h("button", { type: "button", class: "btn", onclick: () => this.randomDigit() }, "A random one"),
         this.missBtn,
       ),
@@ -194,17 +217,29 @@ class StepThrough {
   }
 
   buildDrawingPanel() {
-    this.labelSelect = h("select", { id: "st-label" }, Array.from({ length: 10 }, (_, k) => h("option", { value: k }, String(k))));
+    this.labelSelect = h(
+      "select",
+      { id: "st-label" },
+      Array.from({ length: 10 }, (_, k) => h("option", { value: k }, String(k))),
+    );
     return h(
       "div",
       { class: "st-panel", dataset: { panel: "drawing" } },
-      h("p", { class: "hint" }, "The digit you drew in the Draw view, as the network sees it (28×28). Tell the network which digit it is meant to be: the loss and every gradient depend on it."),
+      h(
+        "p",
+        { class: "hint" },
+        "The digit you drew in the Draw view, as the network sees it (28×28). Tell the network which digit it is meant to be: the loss and every gradient depend on it.",
+      ),
       h(
         "div",
         { class: "buttons" },
         h("label", { for: "st-label" }, "It is a"),
         this.labelSelect,
-        h("button", { type: "button", class: "btn btn-primary", onclick: () => this.loadDrawing(Number(this.labelSelect.value)) }, "Step through my drawing"),
+        h(
+          "button",
+          { type: "button", class: "btn btn-primary", onclick: () => this.loadDrawing(Number(this.labelSelect.value)) },
+          "Step through my drawing",
+        ),
         h("button", { type: "button", class: "btn", onclick: () => this.loadDrawing(null) }, "Use the network's guess as the label"),
       ),
     );
@@ -215,9 +250,21 @@ class StepThrough {
     const radio = (id, value, checked) => h("input", { type: "radio", name: "st-network", id, value, checked });
     this.netCurrent = radio("st-network-current", "current", true);
     this.netFresh = radio("st-network-fresh", "fresh", false);
-    this.freshModel = h("select", { id: "st-fresh-model", "aria-label": "Preset of the fresh network" }, MODEL_PRESETS.map((m) => h("option", { value: m }, m)));
+    this.freshModel = h(
+      "select",
+      { id: "st-fresh-model", "aria-label": "Preset of the fresh network" },
+      MODEL_PRESETS.map((m) => h("option", { value: m }, m)),
+    );
     this.freshModel.value = this.currentPreset();
-    this.freshSeed = h("input", { type: "number", id: "st-fresh-seed", class: "st-seed", min: 0, step: 1, value: "1", inputmode: "numeric" });
+    this.freshSeed = h("input", {
+      type: "number",
+      id: "st-fresh-seed",
+      class: "st-seed",
+      min: 0,
+      step: 1,
+      value: "1",
+      inputmode: "numeric",
+    });
     this.netHint = h("p", { class: "hint st-network-hint" });
     for (const r of [this.netCurrent, this.netFresh]) r.addEventListener("change", () => this.networkChanged());
     this.freshModel.addEventListener("change", () => {
@@ -298,7 +345,8 @@ class StepThrough {
   networkText(fresh, trace) {
     const c = trace.optimizer.config;
     const opt = c.type === "adam" ? `Adam (α = ${c.lr})` : `SGD (learning rate ${c.lr}${c.momentum ? `, momentum ${c.momentum}` : ""})`;
-    if (fresh) return `a fresh ${fresh.model} with the random weights of seed ${fresh.seed} and a fresh ${opt} optimizer: its first step, t = 1, from m = v = 0`;
+    if (fresh)
+      return `a fresh ${fresh.model} with the random weights of seed ${fresh.seed} and a fresh ${opt} optimizer: its first step, t = 1, from m = v = 0`;
     const m = this.hooks.getModel?.()?.settings?.model;
     const before = trace.optimizer.t - 1;
     return `a copy of the current model${m ? ` (${m})` : ""}, after ${before.toLocaleString("en-US")} training step${before === 1 ? "" : "s"}, with its ${opt} optimizer`;
@@ -318,36 +366,76 @@ class StepThrough {
   }
 
   buildCustomPanel() {
-    this.presetSelect = h("select", { id: "st-preset" }, PRESETS.map(([v, t]) => h("option", { value: v }, t)));
+    this.presetSelect = h(
+      "select",
+      { id: "st-preset" },
+      PRESETS.map(([v, t]) => h("option", { value: v }, t)),
+    );
     this.presetSelect.addEventListener("change", () => this.loadPreset(this.presetSelect.value));
-    this.specText = h("textarea", { class: "st-spec-text", id: "st-spec", rows: 16, spellcheck: "false", "aria-describedby": "st-spec-hint" });
+    this.specText = h("textarea", {
+      class: "st-spec-text",
+      id: "st-spec",
+      rows: 16,
+      spellcheck: "false",
+      "aria-describedby": "st-spec-hint",
+    });
     this.specError = h("p", { class: "form-error st-spec-error", role: "alert" });
     this.formRoot = h("div", { class: "st-form" });
     this.fileInput = h("input", { type: "file", accept: ".json,application/json", class: "visually-hidden", id: "st-file" });
     this.fileInput.addEventListener("change", () => this.importFile());
     this.editTabs = ["form", "json"].map((t) =>
-      h("button", { type: "button", class: "st-mode st-mode-small", "aria-pressed": String(t === "form"), dataset: { edit: t }, onclick: () => this.setEditTab(t) }, t === "form" ? "Form" : "Spec JSON"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "st-mode st-mode-small",
+          "aria-pressed": String(t === "form"),
+          dataset: { edit: t },
+          onclick: () => this.setEditTab(t),
+        },
+        t === "form" ? "Form" : "Spec JSON",
+      ),
     );
     this.jsonBox = h(
       "div",
       { class: "st-json", hidden: true },
       h("label", { for: "st-spec" }, "The network spec (JSON)"),
-      h("p", { class: "hint", id: "st-spec-hint" }, "Fields: input, target or label, layers (dense with weights and bias, relu, sigmoid, tanh, conv2d, maxpool2d, flatten), loss (half_sse, mse, softmax_cross_entropy), optimizer (sgd with lr and momentum, or adam with lr, beta1, beta2, eps)."),
+      h(
+        "p",
+        { class: "hint", id: "st-spec-hint" },
+        "Fields: input, target or label, layers (dense with weights and bias, relu, sigmoid, tanh, conv2d, maxpool2d, flatten), loss (half_sse, mse, softmax_cross_entropy), optimizer (sgd with lr and momentum, or adam with lr, beta1, beta2, eps).",
+      ),
       this.specText,
-      h("div", { class: "buttons" }, h("button", { type: "button", class: "btn btn-primary", onclick: () => this.loadSpec(this.specText.value, { fromJson: true }) }, "Use this spec")),
+      h(
+        "div",
+        { class: "buttons" },
+        h(
+          "button",
+          { type: "button", class: "btn btn-primary", onclick: () => this.loadSpec(this.specText.value, { fromJson: true }) },
+          "Use this spec",
+        ),
+      ),
     );
     this.stepInfo = h("p", { class: "st-step-info" });
     this.lossSpark = h("div", { class: "st-spark" });
     return h(
       "div",
       { class: "st-panel", dataset: { panel: "custom" } },
-      h("p", { class: "hint" }, "A network small enough to see whole: change any weight, the input, the target, the loss or the optimizer, then take steps and watch every number change."),
+      h(
+        "p",
+        { class: "hint" },
+        "A network small enough to see whole: change any weight, the input, the target, the loss or the optimizer, then take steps and watch every number change.",
+      ),
       h(
         "div",
         { class: "buttons" },
         h("label", { for: "st-preset" }, "Start from"),
         this.presetSelect,
-        h("button", { type: "button", class: "btn", dataset: { action: "load-preset" }, onclick: () => this.loadPreset(this.presetSelect.value) }, "Load"),
+        h(
+          "button",
+          { type: "button", class: "btn", dataset: { action: "load-preset" }, onclick: () => this.loadPreset(this.presetSelect.value) },
+          "Load",
+        ),
         h("label", { class: "btn btn-small", for: "st-file" }, "Import a spec file"),
         this.fileInput,
         h("button", { type: "button", class: "btn btn-small", onclick: () => this.exportSpec() }, "Export the spec"),
@@ -364,7 +452,11 @@ class StepThrough {
       h(
         "div",
         { class: "buttons st-stepper" },
-        h("button", { type: "button", class: "btn btn-primary", dataset: { action: "take-step" }, onclick: () => this.takeSteps(1) }, "Take this step"),
+        h(
+          "button",
+          { type: "button", class: "btn btn-primary", dataset: { action: "take-step" }, onclick: () => this.takeSteps(1) },
+          "Take this step",
+        ),
         h("button", { type: "button", class: "btn", onclick: () => this.takeSteps(10) }, "Take 10 steps"),
         h("button", { type: "button", class: "btn btn-quiet", onclick: () => this.resetLab() }, "Back to the start"),
         this.stepInfo,
@@ -566,31 +658,37 @@ class StepThrough {
     }
     const fresh = this.freshChoice();
     this.requested = JSON.stringify(fresh);
-    return this.run(`Computing one training step of ${fresh ? `a fresh ${fresh.model}` : "the current model"} on your drawing…`, async (current) => {
-      if (!fresh) await this.pause();
-      let y = label;
-      if (y === null) {
-        // The guess of the network being traced; a trace's probabilities do not depend on the label.
-        const probs = fresh
-          ? (await this.client.request("trace", { pixels: new Float32Array(pixels), label: 0, fresh })).loss.probs
-          : await this.client.request("predict", { pixels: new Float32Array(pixels) });
-        y = Array.from(probs).indexOf(Math.max(...probs));
-        this.labelSelect.value = String(y);
-      }
-      const trace = await this.client.request("trace", { pixels: new Float32Array(pixels), label: y, fresh });
-      if (!current()) return;
-      this.example = { kind: "drawing", pixels: new Float32Array(pixels), label: y, fresh };
-      this.meta = { title: `Your drawing, taken to be a ${y}`, subtitle: `One training step on a drawn digit, with label ${y}, of ${this.networkText(fresh, trace)}.` };
-      this.setTrace(trace);
-      this.digit = { example: this.example, meta: this.meta, trace, picks: this.P };
-      this.status.textContent = `Your drawing, labelled ${y}. The network says ${this.predicted()}.`;
-    });
+    return this.run(
+      `Computing one training step of ${fresh ? `a fresh ${fresh.model}` : "the current model"} on your drawing…`,
+      async (current) => {
+        if (!fresh) await this.pause();
+        let y = label;
+        if (y === null) {
+          // The guess of the network being traced; a trace's probabilities do not depend on the label.
+          const probs = fresh
+            ? (await this.client.request("trace", { pixels: new Float32Array(pixels), label: 0, fresh })).loss.probs
+            : await this.client.request("predict", { pixels: new Float32Array(pixels) });
+          y = Array.from(probs).indexOf(Math.max(...probs));
+          this.labelSelect.value = String(y);
+        }
+        const trace = await this.client.request("trace", { pixels: new Float32Array(pixels), label: y, fresh });
+        if (!current()) return;
+        this.example = { kind: "drawing", pixels: new Float32Array(pixels), label: y, fresh };
+        this.meta = {
+          title: `Your drawing, taken to be a ${y}`,
+          subtitle: `One training step on a drawn digit, with label ${y}, of ${this.networkText(fresh, trace)}.`,
+        };
+        this.setTrace(trace);
+        this.digit = { example: this.example, meta: this.meta, trace, picks: this.P };
+        this.status.textContent = `Your drawing, labelled ${y}. The network says ${this.predicted()}.`;
+      },
+    );
   }
 
   // ---- custom networks -----------------------------------------------------------------------
 
   async loadPreset(name) {
-    const res = await fetch(new URL(`../presets/${name}.json`, import.meta.url));
+    const res = await fetch(new URL(`../../presets/${name}.json`, import.meta.url));
     if (!res.ok) {
       this.specError.textContent = `The preset ${name} could not be loaded (${res.status}).`;
       return;
@@ -703,7 +801,17 @@ class StepThrough {
     this.lossSpark.replaceChildren();
     if (c.losses.length) {
       const all = [...c.losses, this.trace.loss.value];
-      this.lossSpark.append(sparkline(all), h("span", { class: "hint" }, `Loss at each step: ${all.slice(-6).map((v) => fmt(v, 5)).join(", ")}${all.length > 6 ? " (the last six)" : ""}`));
+      this.lossSpark.append(
+        sparkline(all),
+        h(
+          "span",
+          { class: "hint" },
+          `Loss at each step: ${all
+            .slice(-6)
+            .map((v) => fmt(v, 5))
+            .join(", ")}${all.length > 6 ? " (the last six)" : ""}`,
+        ),
+      );
     }
   }
 
@@ -716,7 +824,11 @@ class StepThrough {
   setTrace(trace, { keepStep = false, picks = null, stepId = null } = {}) {
     const oldId = this.steps[this.at]?.id;
     const oldPicks = this.P;
-    const sameShape = this.trace && this.T && JSON.stringify(this.trace.layers.map((l) => l.output_shape)) === JSON.stringify(trace.layers.map((l) => l.output_shape)) && this.trace.input_shape.join() === trace.input_shape.join();
+    const sameShape =
+      this.trace &&
+      this.T &&
+      JSON.stringify(this.trace.layers.map((l) => l.output_shape)) === JSON.stringify(trace.layers.map((l) => l.output_shape)) &&
+      this.trace.input_shape.join() === trace.input_shape.join();
     this.trace = trace;
     this.T = analyse(trace);
     if (picks) this.P = picks;
@@ -726,7 +838,11 @@ class StepThrough {
       const prev = this.custom.previous ? analyse(this.custom.previous) : null;
       this.meta = {
         title: `Worked example: ${this.specName() || "a tiny network"}, step ${trace.optimizer.t}`,
-        subtitle: `A ${this.T.layers.filter((l) => l.kind === "dense").map((l) => l.inSize).concat(this.T.K).join("-")} network, ${lossName(trace.loss.kind)}, ${trace.optimizer.config.type === "adam" ? "Adam" : "SGD"}.`,
+        subtitle: `A ${this.T.layers
+          .filter((l) => l.kind === "dense")
+          .map((l) => l.inSize)
+          .concat(this.T.K)
+          .join("-")} network, ${lossName(trace.loss.kind)}, ${trace.optimizer.config.type === "adam" ? "Adam" : "SGD"}.`,
         lead: null,
       };
       this.previousT = prev;
@@ -780,7 +896,12 @@ class StepThrough {
         h(
           "li",
           { class: `st-toc-item phase-${s.phase}` },
-          h("button", { type: "button", class: "st-toc-btn", dataset: { stepId: s.id }, onclick: () => this.go(k) }, h("span", { class: "st-toc-n" }, String(k + 1)), ` ${s.short}`),
+          h(
+            "button",
+            { type: "button", class: "st-toc-btn", dataset: { stepId: s.id }, onclick: () => this.go(k) },
+            h("span", { class: "st-toc-n" }, String(k + 1)),
+            ` ${s.short}`,
+          ),
         ),
       ),
     );
@@ -800,7 +921,8 @@ class StepThrough {
     this.bar.dataset.phase = s.phase;
     this.prevBtn.disabled = this.at === 0;
     this.nextBtn.disabled = this.at === this.steps.length - 1;
-    for (const b of this.walk.querySelectorAll(".st-nav-bottom .btn")) b.disabled = b.textContent.startsWith("←") ? this.at === 0 : this.at === this.steps.length - 1;
+    for (const b of this.walk.querySelectorAll(".st-nav-bottom .btn"))
+      b.disabled = b.textContent.startsWith("←") ? this.at === 0 : this.at === this.steps.length - 1;
   }
 
   renderStep() {
@@ -812,11 +934,11 @@ class StepThrough {
     else for (const k of ["layer", "param", "index"]) delete el.dataset[k];
     el.replaceChildren(
       ...[
-      h("p", { class: `st-phase phase-${s.phase}` }, PHASES[s.phase]),
-      rich(s.title, "h3", { class: "st-title" }),
-      rich(s.caption, "p", { class: "st-caption" }),
-      s.hint ? h("p", { class: "hint st-hint" }, s.hint) : null,
-      ...s.blocks.map((b) => this.renderBlock(b)),
+        h("p", { class: `st-phase phase-${s.phase}` }, PHASES[s.phase]),
+        rich(s.title, "h3", { class: "st-title" }),
+        rich(s.caption, "p", { class: "st-caption" }),
+        s.hint ? h("p", { class: "hint st-hint" }, s.hint) : null,
+        ...s.blocks.map((b) => this.renderBlock(b)),
       ].filter(Boolean),
     );
     this.updateToc();
@@ -831,8 +953,18 @@ class StepThrough {
           "div",
           { class: "st-eq" },
           b.caption ? rich(b.caption, "p", { class: "hint" }) : null,
-          h("div", { class: "st-eq-row" }, h("span", { class: "st-eq-tag" }, "formula"), renderTex(h("div", { class: "st-eq-tex" }), b.symbolic)),
-          h("div", { class: "st-eq-row st-eq-numbers" }, h("span", { class: "st-eq-tag" }, "numbers"), renderTex(h("div", { class: "st-eq-tex" }), b.numeric)),
+          h(
+            "div",
+            { class: "st-eq-row" },
+            h("span", { class: "st-eq-tag" }, "formula"),
+            renderTex(h("div", { class: "st-eq-tex" }), b.symbolic),
+          ),
+          h(
+            "div",
+            { class: "st-eq-row st-eq-numbers" },
+            h("span", { class: "st-eq-tag" }, "numbers"),
+            renderTex(h("div", { class: "st-eq-tex" }), b.numeric),
+          ),
         );
       case "values":
         return h(
@@ -843,12 +975,24 @@ class StepThrough {
               "div",
               { class: `st-value${it.big ? " big" : ""}` },
               rich(it.label, "dt"),
-              h("dd", {}, it.plain ? h("span", { class: "num", dataset: { key: it.key, value: String(it.value) } }, String(it.value)) : num(it.value, it.key)),
+              h(
+                "dd",
+                {},
+                it.plain
+                  ? h("span", { class: "num", dataset: { key: it.key, value: String(it.value) } }, String(it.value))
+                  : num(it.value, it.key),
+              ),
             ),
           ),
         );
       case "check":
-        return h("p", { class: `st-check ${b.ok ? "ok" : "bad"}` }, h("span", { "aria-hidden": "true" }, b.ok ? "✓ " : "✗ "), h("span", { class: "visually-hidden" }, b.ok ? "Checked: " : "Mismatch: "), b.text);
+        return h(
+          "p",
+          { class: `st-check ${b.ok ? "ok" : "bad"}` },
+          h("span", { "aria-hidden": "true" }, b.ok ? "✓ " : "✗ "),
+          h("span", { class: "visually-hidden" }, b.ok ? "Checked: " : "Mismatch: "),
+          b.text,
+        );
       case "table":
         return this.renderTable(b);
       case "grid":
@@ -864,7 +1008,16 @@ class StepThrough {
           "div",
           { class: "st-units", role: "group", "aria-label": "Which example of the batch to follow" },
           Array.from({ length: b.count }, (_, n) =>
-            h("button", { type: "button", class: `st-unit${n === b.picked ? " picked" : ""}`, "aria-pressed": String(n === b.picked), onclick: () => ((this.P = defaultPicks(this.T, n)), this.rebuild()) }, `example ${n}`),
+            h(
+              "button",
+              {
+                type: "button",
+                class: `st-unit${n === b.picked ? " picked" : ""}`,
+                "aria-pressed": String(n === b.picked),
+                onclick: () => ((this.P = defaultPicks(this.T, n)), this.rebuild()),
+              },
+              `example ${n}`,
+            ),
           ),
         );
       default:
@@ -889,13 +1042,36 @@ class StepThrough {
           else content = rich(String(c));
           // The row's index picks that input or unit: a keyboard path to every pick.
           if (ci === 0 && b.pickRow && k !== b.highlightRow) {
-            content = h("button", { type: "button", class: "st-row-pick", title: "Pick this one", onclick: () => this.applyPick(b.pickRow, k) }, content);
+            content = h(
+              "button",
+              { type: "button", class: "st-row-pick", title: "Pick this one", onclick: () => this.applyPick(b.pickRow, k) },
+              content,
+            );
           }
           tr.append(h(ci === 0 ? "th" : "td", ci === 0 ? { scope: "row" } : {}, content));
         });
         body.append(tr);
       });
-      box.append(h("div", { class: "st-table-scroll" }, h("table", {}, h("thead", {}, h("tr", {}, b.columns.map((c) => h("th", { scope: "col" }, rich(c))))), body)));
+      box.append(
+        h(
+          "div",
+          { class: "st-table-scroll" },
+          h(
+            "table",
+            {},
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                b.columns.map((c) => h("th", { scope: "col" }, rich(c))),
+              ),
+            ),
+            body,
+          ),
+        ),
+      );
       box.querySelector("tr.picked")?.scrollIntoView?.({ block: "nearest" });
     };
     if (b.open) fill();
@@ -914,8 +1090,20 @@ class StepThrough {
       const grid = h("div", { class: `st-grid ${b.pick ? "pickable" : ""}`, role: b.pick ? "group" : null, "aria-label": b.label });
       grid.style.gridTemplateColumns = `repeat(${b.w}, minmax(3.2rem, max-content))`;
       b.values.forEach((v, idx) => {
-        const cell = h(b.pick ? "button" : "span", { type: b.pick ? "button" : null, class: `st-cell${idx === b.highlight ? " picked" : ""}`, title: full(v), dataset: { value: String(v) } }, fmt(v, 4));
-        cell.style.background = b.palette === "gray" ? `rgba(23, 32, 51, ${Math.max(0, Math.min(1, v)) * 0.85})` : divergingCss(Math.max(-1, Math.min(1, v / scale)));
+        const cell = h(
+          b.pick ? "button" : "span",
+          {
+            type: b.pick ? "button" : null,
+            class: `st-cell${idx === b.highlight ? " picked" : ""}`,
+            title: full(v),
+            dataset: { value: String(v) },
+          },
+          fmt(v, 4),
+        );
+        cell.style.background =
+          b.palette === "gray"
+            ? `rgba(23, 32, 51, ${Math.max(0, Math.min(1, v)) * 0.85})`
+            : divergingCss(Math.max(-1, Math.min(1, v / scale)));
         if (b.palette === "gray" ? v > 0.5 : Math.abs(v / scale) > 0.7) cell.classList.add("dark");
         if (b.pick) cell.addEventListener("click", () => pick(idx));
         grid.append(cell);
@@ -932,7 +1120,12 @@ class StepThrough {
       const mark = h("div", { class: "st-canvas-mark" });
       const r = Math.floor(b.highlight / b.w);
       const c = b.highlight % b.w;
-      Object.assign(mark.style, { left: `${(c / b.w) * 100}%`, top: `${(r / b.h) * 100}%`, width: `${100 / b.w}%`, height: `${100 / b.h}%` });
+      Object.assign(mark.style, {
+        left: `${(c / b.w) * 100}%`,
+        top: `${(r / b.h) * 100}%`,
+        width: `${100 / b.w}%`,
+        height: `${100 / b.h}%`,
+      });
       wrap.append(mark);
     }
     if (b.pick) {
@@ -957,12 +1150,33 @@ class StepThrough {
     fig.append(rich(b.title, "figcaption"));
     if (b.values.length > 64) {
       const w = Math.ceil(Math.sqrt(b.values.length));
-      return this.renderGrid({ kind: "grid", title: b.title, values: b.values, h: Math.ceil(b.values.length / w), w, palette: "diverging", highlight: b.picked, label: b.title, name: b.role, pick: { type: b.role === "filter" ? "filter" : "unit", layer: b.layer, offset: 0 } });
+      return this.renderGrid({
+        kind: "grid",
+        title: b.title,
+        values: b.values,
+        h: Math.ceil(b.values.length / w),
+        w,
+        palette: "diverging",
+        highlight: b.picked,
+        label: b.title,
+        name: b.role,
+        pick: { type: b.role === "filter" ? "filter" : "unit", layer: b.layer, offset: 0 },
+      });
     }
     const scale = absMax(b.values) || 1;
     const list = h("div", { class: "st-units", role: "group", "aria-label": b.title.replace(/\$/g, "") });
     b.values.forEach((v, j) => {
-      const chip = h("button", { type: "button", class: `st-unit${j === b.picked ? " picked" : ""}`, title: `${b.role} ${j}: ${full(v)}`, "aria-pressed": String(j === b.picked) }, h("span", { class: "st-unit-n" }, String(j)), h("span", { class: "st-unit-v" }, fmt(v, 3)));
+      const chip = h(
+        "button",
+        {
+          type: "button",
+          class: `st-unit${j === b.picked ? " picked" : ""}`,
+          title: `${b.role} ${j}: ${full(v)}`,
+          "aria-pressed": String(j === b.picked),
+        },
+        h("span", { class: "st-unit-n" }, String(j)),
+        h("span", { class: "st-unit-v" }, fmt(v, 3)),
+      );
       const sw = h("span", { class: "st-unit-swatch" });
       sw.style.background = divergingCss(Math.max(-1, Math.min(1, v / scale)));
       chip.prepend(sw);
@@ -992,7 +1206,12 @@ class StepThrough {
   renderGradCheck(b) {
     const key = `${b.layer}/${b.param}/${b.index}`;
     const box = h("div", { class: "st-gradcheck", "aria-live": "polite" });
-    const head = h("p", { class: "st-gc-head" }, h("strong", {}, "Gradient check: "), rich(`nudge the weight by ±h and watch the loss, $\\frac{L(\\theta+h) - L(\\theta-h)}{2h}$.`));
+    const head = h(
+      "p",
+      { class: "st-gc-head" },
+      h("strong", {}, "Gradient check: "),
+      rich(`nudge the weight by ±h and watch the loss, $\\frac{L(\\theta+h) - L(\\theta-h)}{2h}$.`),
+    );
     const body = h("div", { class: "st-gc-body" }, "Checking…");
     box.append(head, body);
     const show = (r) => {
@@ -1008,21 +1227,32 @@ class StepThrough {
       ];
       body.replaceChildren(
         ...[
-        h("dl", { class: "st-values" }, rows.map(([l, v]) => h("div", { class: "st-value" }, h("dt", {}, l), h("dd", {}, v)))),
-        renderTex(h("div", { class: "st-eq-tex" }), `\\frac{${tex(r.loss_plus, 9)} - ${tex(r.loss_minus, 9)}}{2 \\cdot ${tex(r.h)}} = ${tex(r.numeric)}`),
-        h("span", { hidden: true, dataset: { key: "gc-loss-plus", value: String(r.loss_plus) } }),
-        h("span", { hidden: true, dataset: { key: "gc-loss-minus", value: String(r.loss_minus) } }),
-        h("span", { hidden: true, dataset: { key: "gc-h", value: String(r.h) } }),
-        h(
-          "p",
-          { class: `st-check ${ok ? "ok" : "bad"}`, dataset: { key: "gc-ok", value: ok ? "1" : "0" } },
-          ok
-            ? `✓ They agree. (The estimate can only be as exact as the two losses: in f32 each is rounded to about ±${fmt(noise * r.h / 2, 2)}, which makes the estimate uncertain by about ±${fmt(noise, 2)}.)`
-            : `✗ They differ by ${fmt(diff, 3)}, more than rounding explains (±${fmt(noise, 2)}).`,
-        ),
-        r.analytic !== b.analytic && Math.abs(r.analytic - b.analytic) > 1e-6 * Math.abs(b.analytic)
-          ? h("p", { class: "hint" }, `The check runs the network in evaluation mode (no dropout, which would draw new masks for every loss), so its gradient differs from this step's.`)
-          : null,
+          h(
+            "dl",
+            { class: "st-values" },
+            rows.map(([l, v]) => h("div", { class: "st-value" }, h("dt", {}, l), h("dd", {}, v))),
+          ),
+          renderTex(
+            h("div", { class: "st-eq-tex" }),
+            `\\frac{${tex(r.loss_plus, 9)} - ${tex(r.loss_minus, 9)}}{2 \\cdot ${tex(r.h)}} = ${tex(r.numeric)}`,
+          ),
+          h("span", { hidden: true, dataset: { key: "gc-loss-plus", value: String(r.loss_plus) } }),
+          h("span", { hidden: true, dataset: { key: "gc-loss-minus", value: String(r.loss_minus) } }),
+          h("span", { hidden: true, dataset: { key: "gc-h", value: String(r.h) } }),
+          h(
+            "p",
+            { class: `st-check ${ok ? "ok" : "bad"}`, dataset: { key: "gc-ok", value: ok ? "1" : "0" } },
+            ok
+              ? `✓ They agree. (The estimate can only be as exact as the two losses: in f32 each is rounded to about ±${fmt((noise * r.h) / 2, 2)}, which makes the estimate uncertain by about ±${fmt(noise, 2)}.)`
+              : `✗ They differ by ${fmt(diff, 3)}, more than rounding explains (±${fmt(noise, 2)}).`,
+          ),
+          r.analytic !== b.analytic && Math.abs(r.analytic - b.analytic) > 1e-6 * Math.abs(b.analytic)
+            ? h(
+                "p",
+                { class: "hint" },
+                `The check runs the network in evaluation mode (no dropout, which would draw new masks for every loss), so its gradient differs from this step's.`,
+              )
+            : null,
         ].filter(Boolean),
       );
     };
@@ -1034,7 +1264,14 @@ class StepThrough {
     const req =
       this.example?.kind === "custom"
         ? this.client.request("specGradientCheck", { lab: LAB, layer: b.layer, param: b.param, index: b.index })
-        : this.client.request("gradientCheck", { pixels: this.example.pixels, label: this.example.label, layer: b.layer, param: b.param, index: b.index, fresh: this.example.fresh });
+        : this.client.request("gradientCheck", {
+            pixels: this.example.pixels,
+            label: this.example.label,
+            layer: b.layer,
+            param: b.param,
+            index: b.index,
+            fresh: this.example.fresh,
+          });
     req.then(
       (r) => {
         if (this.trace !== traceNow) return;
@@ -1064,10 +1301,22 @@ class StepThrough {
     });
     this.diagram.replaceChildren(
       ...[
-      h("h3", {}, "The whole network, before this step"),
-      h("p", { class: "hint" }, "Line colour and thickness: the weight (orange positive, blue negative). On each line: the weight and, below, its gradient ∂. In each unit: its activation a, weighted sum z, gradient δ = ∂L/∂z and bias b. Click a line or a unit to pick it; hover for every digit."),
-      svg ? h("p", { class: "hint st-narrow-only" }, "Scroll the drawing sideways to see all of it.") : null,
-      svg ? h("div", { class: "st-net-wrap", tabindex: "0", "aria-label": "The network drawing (scrolls sideways)" }, svg) : h("p", { class: "hint" }, drawable(this.T) ? "" : "This network is too big (or has layers other than dense and activations) to draw; the walk-through below shows all of it."),
+        h("h3", {}, "The whole network, before this step"),
+        h(
+          "p",
+          { class: "hint" },
+          "Line colour and thickness: the weight (orange positive, blue negative). On each line: the weight and, below, its gradient ∂. In each unit: its activation a, weighted sum z, gradient δ = ∂L/∂z and bias b. Click a line or a unit to pick it; hover for every digit.",
+        ),
+        svg ? h("p", { class: "hint st-narrow-only" }, "Scroll the drawing sideways to see all of it.") : null,
+        svg
+          ? h("div", { class: "st-net-wrap", tabindex: "0", "aria-label": "The network drawing (scrolls sideways)" }, svg)
+          : h(
+              "p",
+              { class: "hint" },
+              drawable(this.T)
+                ? ""
+                : "This network is too big (or has layers other than dense and activations) to draw; the walk-through below shows all of it.",
+            ),
       ].filter(Boolean),
     );
   }
@@ -1132,7 +1381,9 @@ function sparkline(values) {
   const max = Math.max(...values);
   const min = Math.min(...values);
   const span = max - min || 1;
-  const pts = values.map((v, i) => `${((i / Math.max(1, values.length - 1)) * (w - 8) + 4).toFixed(1)},${(hgt - 4 - ((v - min) / span) * (hgt - 8)).toFixed(1)}`);
+  const pts = values.map(
+    (v, i) => `${((i / Math.max(1, values.length - 1)) * (w - 8) + 4).toFixed(1)},${(hgt - 4 - ((v - min) / span) * (hgt - 8)).toFixed(1)}`,
+  );
   const NS = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(NS, "svg");
   svg.setAttribute("viewBox", `0 0 ${w} ${hgt}`);

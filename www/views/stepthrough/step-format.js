@@ -79,7 +79,7 @@ let katexLoading = null;
 /** Loads the vendored KaTeX (module build, else the UMD build) and its stylesheet. */
 export function loadKatex() {
   if (katexLoading) return katexLoading;
-  const base = new URL("../vendor/katex/", import.meta.url);
+  const base = new URL("../../vendor/katex/", import.meta.url);
   if (!document.querySelector("link[data-katex]")) {
     const link = document.createElement("link");
     link.rel = "stylesheet";
@@ -149,9 +149,5 @@ function append(el, children) {
  * data-value (the tests read these). `key` names it for tests and the Markdown export.
  */
 export function num(x, key, { sig = 6, cls = "" } = {}) {
-  return h(
-    "span",
-    { class: `num ${cls}`.trim(), title: full(x), dataset: { value: String(x), ...(key ? { key } : {}) } },
-    fmt(x, sig),
-  );
+  return h("span", { class: `num ${cls}`.trim(), title: full(x), dataset: { value: String(x), ...(key ? { key } : {}) } }, fmt(x, sig));
 }

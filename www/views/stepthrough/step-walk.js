@@ -50,14 +50,15 @@ export function analyse(trace) {
       else if (kind === "maxpool2d") names.push(`h^{[${l}]}`);
       else if (kind === "dropout") names.push(`\\tilde{a}^{[${l}]}`);
       else names.push(names[i]); // flatten: the same numbers, one index instead of three
-      info.title = {
-        relu: "ReLU",
-        sigmoid: "Sigmoid",
-        tanh: "tanh",
-        maxpool2d: "Max-pooling",
-        flatten: "Flatten",
-        dropout: "Dropout",
-      }[kind] || kind;
+      info.title =
+        {
+          relu: "ReLU",
+          sigmoid: "Sigmoid",
+          tanh: "tanh",
+          maxpool2d: "Max-pooling",
+          flatten: "Flatten",
+          dropout: "Dropout",
+        }[kind] || kind;
     }
     layers.push(info);
   });
@@ -266,7 +267,11 @@ function restTerm(t) {
 function sumTex(lhs, parts, rhs) {
   if (parts.length <= 4) return `${lhs} = ${parts.join(" + ")} = ${rhs}`;
   // Lines of about the same width: three products, or ten short numbers.
-  const width = (t) => t.replace(/_\{\\text\{[^}]*\}\}/g, "").replace(/\\[a-zA-Z]+/g, "x").replace(/[{}]/g, "").length + 3;
+  const width = (t) =>
+    t
+      .replace(/_\{\\text\{[^}]*\}\}/g, "")
+      .replace(/\\[a-zA-Z]+/g, "x")
+      .replace(/[{}]/g, "").length + 3;
   const lines = [];
   let line = [];
   let used = 0;
@@ -281,7 +286,10 @@ function sumTex(lhs, parts, rhs) {
   }
   lines.push(line.join(" + "));
   if (lines.length === 1) return `${lhs} = ${lines[0]} = ${rhs}`;
-  return `\\begin{aligned} ${lhs} &= ${lines[0]} \\\\ ${lines.slice(1).map((l) => `&\\quad + ${l}`).join(" \\\\ ")} \\\\ &= ${rhs} \\end{aligned}`;
+  return `\\begin{aligned} ${lhs} &= ${lines[0]} \\\\ ${lines
+    .slice(1)
+    .map((l) => `&\\quad + ${l}`)
+    .join(" \\\\ ")} \\\\ &= ${rhs} \\end{aligned}`;
 }
 
 const checkBlock = (ok, okText, badText) => ({ kind: "check", ok, text: ok ? okText : badText });
@@ -342,12 +350,20 @@ function inputStep(T, P, meta) {
   if (T.loss.labels) items.push({ key: "label", label: "The right answer (label) y", value: T.loss.labels[P.n], plain: true });
   else {
     const t = T.loss.targets.slice(P.n * T.K, (P.n + 1) * T.K);
-    blocks.push({ kind: "eq", symbolic: `t = (${vecNames("t", T.K)})`, numeric: `t = (${t.map((v) => tex(v)).join(",\\ ")})`, caption: "What the outputs should be (the target)." });
+    blocks.push({
+      kind: "eq",
+      symbolic: `t = (${vecNames("t", T.K)})`,
+      numeric: `t = (${t.map((v) => tex(v)).join(",\\ ")})`,
+      caption: "What the outputs should be (the target).",
+    });
   }
   items.push({ key: "steps-before", label: "Steps the optimizer has taken before this one", value: T.trace.optimizer.t - 1, plain: true });
   blocks.push({ kind: "values", items });
   if (T.N > 1) {
-    blocks.push({ kind: "text", text: `This batch has ${T.N} examples; the walk-through follows example ${P.n}. The loss and the gradients are averaged over all ${T.N}.` });
+    blocks.push({
+      kind: "text",
+      text: `This batch has ${T.N} examples; the walk-through follows example ${P.n}. The loss and the gradients are averaged over all ${T.N}.`,
+    });
     blocks.push({ kind: "examples", count: T.N, picked: P.n });
   }
   blocks.push({
@@ -387,7 +403,14 @@ function imageOf(T, t, values, idx) {
   if (s.length === 3) {
     const [C, H, W] = s;
     const c = Math.floor(idx / (H * W));
-    return { values: values.slice(c * H * W, (c + 1) * H * W), h: H, w: W, highlight: idx - c * H * W, offset: c * H * W, note: C > 1 ? `channel ${c} of ${C}` : "" };
+    return {
+      values: values.slice(c * H * W, (c + 1) * H * W),
+      h: H,
+      w: W,
+      highlight: idx - c * H * W,
+      offset: c * H * W,
+      note: C > 1 ? `channel ${c} of ${C}` : "",
+    };
   }
   const n = values.length;
   if (n === 784) return { values, h: 28, w: 28, highlight: idx, offset: 0, note: "" };
@@ -424,7 +447,10 @@ function denseForward(T, P, i) {
   const W = ly.params.weight.before;
   const b = ly.params.bias.before;
   const row = W.slice(j * K, (j + 1) * K);
-  const t = terms(row.map((w, kk) => ({ k: kk, w, x: x[kk], c: w * x[kk] })), K <= 6 ? 6 : 5);
+  const t = terms(
+    row.map((w, kk) => ({ k: kk, w, x: x[kk], c: w * x[kk] })),
+    K <= 6 ? 6 : 5,
+  );
   const total = t.total + b[j];
   const X = T.names[i];
   const Z = T.names[i + 1];
@@ -450,7 +476,13 @@ function denseForward(T, P, i) {
         `The products and the bias add up to ${fmtPlain(total)}: the z the core computed, ${fmtPlain(zj)}.`,
         `The sum written out is ${fmtPlain(total)}, but the core's z is ${fmtPlain(zj)}.`,
       ),
-      { kind: "values", items: [{ key: "z", label: tx(`${Z}_{${j}}`), value: zj }, { key: "bias", label: tx(`b^{[${ly.l}]}_{${j}}`), value: b[j] }] },
+      {
+        kind: "values",
+        items: [
+          { key: "z", label: tx(`${Z}_{${j}}`), value: zj },
+          { key: "bias", label: tx(`b^{[${ly.l}]}_{${j}}`), value: b[j] },
+        ],
+      },
       {
         kind: "eq",
         caption: `The picked weight's own term${K > 6 ? " (it may be one of the summed ones)" : ""}:`,
@@ -543,18 +575,65 @@ function convForward(T, P, i) {
       {
         kind: "eq",
         symbolic: `${Z}_{o,p,q} = \\sum_{c,u,v} W^{[${ly.l}]}_{o,c,u,v}\\; ${X}_{c,\\,${s === 1 ? "" : s + "\\,"}p+u${pad ? "-" + pad : ""},\\,${s === 1 ? "" : s + "\\,"}q+v${pad ? "-" + pad : ""}} + b^{[${ly.l}]}_o`,
-        numeric: sumTex(`${Z}_{${o},${p},${q}}`, [...t.shown.map((s2) => `${texp(s2.w)} \\cdot ${texp(s2.x)}`), ...restTerm(t), texp(b)], tex(z[e])),
+        numeric: sumTex(
+          `${Z}_{${o},${p},${q}}`,
+          [...t.shown.map((s2) => `${texp(s2.w)} \\cdot ${texp(s2.x)}`), ...restTerm(t), texp(b)],
+          tex(z[e]),
+        ),
       },
       checkBlock(
         sumAgrees(total, z[e], t.scale + Math.abs(b)),
         `The products and the bias add up to ${fmtPlain(total)}: the z the core computed, ${fmtPlain(z[e])}.`,
         `The sum written out is ${fmtPlain(total)}, but the core's z is ${fmtPlain(z[e])}.`,
       ),
-      { kind: "values", items: [{ key: "z", label: tx(`${Z}_{${o},${p},${q}}`), value: z[e] }, { key: "bias", label: tx(`b_{${o}}`), value: b }] },
-      { kind: "grid", title: `The ${k}×${k} patch of the input under the filter${C > 1 ? ` (channel ${kp.c})` : ""}`, values: patch, h: k, w: k, palette: "gray", highlight: kp.u * k + kp.v, label: "input patch", pick: { type: "kernel", layer: i, c: kp.c } },
-      { kind: "grid", title: `Filter ${o}'s weights${C > 1 ? ` for channel ${kp.c}` : ""} (pick one)`, values: kernel, h: k, w: k, palette: "diverging", highlight: picked - kp.c * k * k, label: "filter weights", pick: { type: "kernel", layer: i, c: kp.c } },
-      { kind: "grid", title: `Feature map ${o}: z at every position (pick one)`, values: z.slice(o * OH * OW, (o + 1) * OH * OW), h: OH, w: OW, palette: "diverging", highlight: p * OW + q, label: "feature map", pick: { type: "unit", layer: i, offset: o * OH * OW } },
-      { kind: "units", title: `The ${ly.spec.out_channels} filters of this layer; pick one`, values: Array.from({ length: ly.spec.out_channels }, (_, oo) => z[oo * OH * OW + p * OW + q]), picked: o, layer: i, role: "filter" },
+      {
+        kind: "values",
+        items: [
+          { key: "z", label: tx(`${Z}_{${o},${p},${q}}`), value: z[e] },
+          { key: "bias", label: tx(`b_{${o}}`), value: b },
+        ],
+      },
+      {
+        kind: "grid",
+        title: `The ${k}×${k} patch of the input under the filter${C > 1 ? ` (channel ${kp.c})` : ""}`,
+        values: patch,
+        h: k,
+        w: k,
+        palette: "gray",
+        highlight: kp.u * k + kp.v,
+        label: "input patch",
+        pick: { type: "kernel", layer: i, c: kp.c },
+      },
+      {
+        kind: "grid",
+        title: `Filter ${o}'s weights${C > 1 ? ` for channel ${kp.c}` : ""} (pick one)`,
+        values: kernel,
+        h: k,
+        w: k,
+        palette: "diverging",
+        highlight: picked - kp.c * k * k,
+        label: "filter weights",
+        pick: { type: "kernel", layer: i, c: kp.c },
+      },
+      {
+        kind: "grid",
+        title: `Feature map ${o}: z at every position (pick one)`,
+        values: z.slice(o * OH * OW, (o + 1) * OH * OW),
+        h: OH,
+        w: OW,
+        palette: "diverging",
+        highlight: p * OW + q,
+        label: "feature map",
+        pick: { type: "unit", layer: i, offset: o * OH * OW },
+      },
+      {
+        kind: "units",
+        title: `The ${ly.spec.out_channels} filters of this layer; pick one`,
+        values: Array.from({ length: ly.spec.out_channels }, (_, oo) => z[oo * OH * OW + p * OW + q]),
+        picked: o,
+        layer: i,
+        role: "filter",
+      },
       {
         kind: "table",
         title: "Every product of the filter and the patch",
@@ -591,12 +670,14 @@ function activationForward(T, P, i) {
     symbolic = `${T.names[i + 1]}_j = \\max(0,\\ ${T.names[i]}_j)`;
     numeric = `${A} = \\max(0,\\ ${tex(z)}) = ${tex(a)}`;
     shown = Math.max(0, z);
-    caption = "ReLU (rectified linear unit) keeps positive numbers and turns negative ones into 0. It is what lets the network bend: without it, the layers would collapse into one big linear function. A unit whose z is negative is 'off' and passes no gradient back.";
+    caption =
+      "ReLU (rectified linear unit) keeps positive numbers and turns negative ones into 0. It is what lets the network bend: without it, the layers would collapse into one big linear function. A unit whose z is negative is 'off' and passes no gradient back.";
   } else if (ly.kind === "sigmoid") {
     symbolic = `${T.names[i + 1]}_j = \\sigma(${T.names[i]}_j) = \\frac{1}{1 + e^{-${T.names[i]}_j}}`;
     numeric = `${A} = \\frac{1}{1 + e^{-${texp(z)}}} = ${tex(a)}`;
     shown = 1 / (1 + Math.exp(-z));
-    caption = "The sigmoid squashes any number into the range 0 to 1: large negative z gives nearly 0, large positive z nearly 1, and z = 0 gives exactly 0.5.";
+    caption =
+      "The sigmoid squashes any number into the range 0 to 1: large negative z gives nearly 0, large positive z nearly 1, and z = 0 gives exactly 0.5.";
   } else {
     symbolic = `${T.names[i + 1]}_j = \\tanh(${T.names[i]}_j)`;
     numeric = `${A} = \\tanh(${tex(z)}) = ${tex(a)}`;
@@ -612,8 +693,18 @@ function activationForward(T, P, i) {
     caption,
     blocks: [
       { kind: "eq", symbolic, numeric },
-      checkBlock(agrees(shown, a, 1e-5, 1e-7), `The core's value is ${fmtPlain(a)}.`, `The formula gives ${fmtPlain(shown)} but the core's value is ${fmtPlain(a)}.`),
-      { kind: "values", items: [{ key: "z", label: tx(Z), value: z }, { key: "a", label: tx(A), value: a }] },
+      checkBlock(
+        agrees(shown, a, 1e-5, 1e-7),
+        `The core's value is ${fmtPlain(a)}.`,
+        `The formula gives ${fmtPlain(shown)} but the core's value is ${fmtPlain(a)}.`,
+      ),
+      {
+        kind: "values",
+        items: [
+          { key: "z", label: tx(Z), value: z },
+          { key: "a", label: tx(A), value: a },
+        ],
+      },
       T.sizes[i + 1] <= 256
         ? { kind: "units", title: `Every unit after ${ly.title} (pick one)`, values: av, picked: j, layer: i, role: "unit" }
         : null,
@@ -655,9 +746,28 @@ function poolForward(T, P, i) {
         symbolic: `${T.names[i + 1]}_{c,r,s} = \\max_{u,v < ${size}} ${T.names[i]}_{c,\\,${stride}r+u,\\,${stride}s+v}`,
         numeric: `${sym(T, i + 1, e)} = \\max(${vals.map((v) => tex(v)).join(",\\ ")}) = ${tex(out)}`,
       },
-      checkBlock(x[win] === out, `The winner is ${sym(T, i, win).replace(/\\/g, "")}; its value is the output.`, "The recorded winner does not hold the output value."),
-      { kind: "values", items: [{ key: "pooled", label: tx(sym(T, i + 1, e)), value: out }, { key: "argmax", label: "The winner (argmax), as an index into the input", value: win, plain: true }] },
-      { kind: "grid", title: "The window (the winner outlined)", values: vals, h: size, w: size, palette: "diverging", highlight: cells.indexOf(win), label: "pooling window" },
+      checkBlock(
+        x[win] === out,
+        `The winner is ${sym(T, i, win).replace(/\\/g, "")}; its value is the output.`,
+        "The recorded winner does not hold the output value.",
+      ),
+      {
+        kind: "values",
+        items: [
+          { key: "pooled", label: tx(sym(T, i + 1, e)), value: out },
+          { key: "argmax", label: "The winner (argmax), as an index into the input", value: win, plain: true },
+        ],
+      },
+      {
+        kind: "grid",
+        title: "The window (the winner outlined)",
+        values: vals,
+        h: size,
+        w: size,
+        palette: "diverging",
+        highlight: cells.indexOf(win),
+        label: "pooling window",
+      },
     ],
   };
 }
@@ -674,16 +784,29 @@ function flattenStep(T, P, i, phase) {
     phase,
     layer: i,
     short: "Flatten",
-    title: phase === "forward" ? `Flatten: ${C} maps of ${H}×${W} become one list of ${ly.outSize}` : "Flatten, backward: the same numbers, put back in their maps",
+    title:
+      phase === "forward"
+        ? `Flatten: ${C} maps of ${H}×${W} become one list of ${ly.outSize}`
+        : "Flatten, backward: the same numbers, put back in their maps",
     caption:
       phase === "forward"
         ? "A dense layer wants a flat list, so the maps are laid end to end: channel by channel, row by row. No number changes, only how we count."
         : "Flatten changed nothing but the indexing, so its gradient is the same list, folded back into maps.",
     blocks: [
-      { kind: "eq", symbolic: `k = c \\cdot ${H * W} + r \\cdot ${W} + s`, numeric: `${k} = ${c} \\cdot ${H * W} + ${r} \\cdot ${W} + ${s}` },
+      {
+        kind: "eq",
+        symbolic: `k = c \\cdot ${H * W} + r \\cdot ${W} + s`,
+        numeric: `${k} = ${c} \\cdot ${H * W} + ${r} \\cdot ${W} + ${s}`,
+      },
       {
         kind: "values",
-        items: [{ key: phase === "forward" ? "value" : "grad", label: tx(phase === "forward" ? `${name}_{${k}} = ${name}_{${c},${r},${s}}` : `\\partial L/\\partial ${name}_{${k}}`), value: v }],
+        items: [
+          {
+            key: phase === "forward" ? "value" : "grad",
+            label: tx(phase === "forward" ? `${name}_{${k}} = ${name}_{${c},${r},${s}}` : `\\partial L/\\partial ${name}_{${k}}`),
+            value: v,
+          },
+        ],
       },
     ],
   };
@@ -706,7 +829,11 @@ function dropoutStep(T, P, i, phase) {
       title: `Dropout (training only): unit ${j} was ${kept ? "kept" : "dropped"}`,
       caption: `While training, dropout switches off a random ${Math.round(rate * 100)}% of the units for each example and scales the others up by 1/(1 − ${rate}) = ${fmtPlain(scale)}, so the network cannot lean on any single unit. When predicting, it does nothing.`,
       blocks: [
-        { kind: "eq", symbolic: `${T.names[i + 1]}_j = \\frac{m_j}{1 - ${rate}}\\, ${T.names[i]}_j,\\quad m_j \\in \\{0, 1\\}`, numeric: `${sym(T, i + 1, j)} = ${kept ? tex(scale) : "0"} \\cdot ${texp(xin)} = ${tex(out)}` },
+        {
+          kind: "eq",
+          symbolic: `${T.names[i + 1]}_j = \\frac{m_j}{1 - ${rate}}\\, ${T.names[i]}_j,\\quad m_j \\in \\{0, 1\\}`,
+          numeric: `${sym(T, i + 1, j)} = ${kept ? tex(scale) : "0"} \\cdot ${texp(xin)} = ${tex(out)}`,
+        },
         { kind: "values", items: [{ key: "value", label: tx(sym(T, i + 1, j)), value: out }] },
       ],
     };
@@ -719,10 +846,15 @@ function dropoutStep(T, P, i, phase) {
     layer: i,
     short: "Dropout",
     title: `Dropout, backward: unit ${j} ${kept ? "kept" : "dropped"}`,
-    caption: "A dropped unit did not take part, so no gradient goes back through it; a kept one passes its gradient on, scaled like its value was.",
+    caption:
+      "A dropped unit did not take part, so no gradient goes back through it; a kept one passes its gradient on, scaled like its value was.",
     blocks: [
       gin
-        ? { kind: "eq", symbolic: `\\frac{\\partial L}{\\partial ${T.names[i]}_j} = \\frac{m_j}{1 - ${rate}} \\frac{\\partial L}{\\partial ${T.names[i + 1]}_j}`, numeric: `\\frac{\\partial L}{\\partial ${sym(T, i, j)}} = ${kept ? tex(scale) : "0"} \\cdot ${texp(g)} = ${tex(gin[j])}` }
+        ? {
+            kind: "eq",
+            symbolic: `\\frac{\\partial L}{\\partial ${T.names[i]}_j} = \\frac{m_j}{1 - ${rate}} \\frac{\\partial L}{\\partial ${T.names[i + 1]}_j}`,
+            numeric: `\\frac{\\partial L}{\\partial ${sym(T, i, j)}} = ${kept ? tex(scale) : "0"} \\cdot ${texp(g)} = ${tex(gin[j])}`,
+          }
         : null,
     ].filter(Boolean),
   };
@@ -747,10 +879,30 @@ function softmaxStep(T, P) {
     title: "Softmax: from scores to probabilities",
     caption: `The last layer gives ${K} scores (logits), one per class. Softmax turns them into probabilities: take e to the power of each score, then divide by their sum so they add up to 1. To keep ${tx("e^z")} from overflowing, the largest score m is subtracted first; that changes nothing in the result, because it cancels in the division. The network's answer is the most probable class: ${pred}.`,
     blocks: [
-      { kind: "eq", symbolic: `p_k = \\frac{e^{${Z}_k - m}}{\\sum_{i} e^{${Z}_i - m}}, \\qquad m = \\max_i ${Z}_i`, numeric: `m = ${tex(m)}` },
-      { kind: "eq", symbolic: `S = \\sum_i e^{${Z}_i - m}`, numeric: sumTex("S", e.map((v) => tex(v, 4)), tex(S)) },
-      { kind: "eq", symbolic: `p_{${y}} = \\frac{e^{${Z}_{${y}} - m}}{S}`, numeric: `p_{${y}} = \\frac{e^{${texp(z[y])} - ${texp(m)}}}{${tex(S)}} = \\frac{${tex(e[y])}}{${tex(S)}} = ${tex(p[y])}` },
-      checkBlock(ok, "Each e^(z − m) divided by the sum S equals the probability the core computed.", "The exps divided by their sum do not match the core's probabilities."),
+      {
+        kind: "eq",
+        symbolic: `p_k = \\frac{e^{${Z}_k - m}}{\\sum_{i} e^{${Z}_i - m}}, \\qquad m = \\max_i ${Z}_i`,
+        numeric: `m = ${tex(m)}`,
+      },
+      {
+        kind: "eq",
+        symbolic: `S = \\sum_i e^{${Z}_i - m}`,
+        numeric: sumTex(
+          "S",
+          e.map((v) => tex(v, 4)),
+          tex(S),
+        ),
+      },
+      {
+        kind: "eq",
+        symbolic: `p_{${y}} = \\frac{e^{${Z}_{${y}} - m}}{S}`,
+        numeric: `p_{${y}} = \\frac{e^{${texp(z[y])} - ${texp(m)}}}{${tex(S)}} = \\frac{${tex(e[y])}}{${tex(S)}} = ${tex(p[y])}`,
+      },
+      checkBlock(
+        ok,
+        "Each e^(z − m) divided by the sum S equals the probability the core computed.",
+        "The exps divided by their sum do not match the core's probabilities.",
+      ),
       { kind: "bars", title: "The probabilities", values: p, mark: y, keyPrefix: "prob-" },
       {
         kind: "table",
@@ -781,8 +933,20 @@ function lossStep(T, P) {
       const y = T.loss.labels[n];
       caption = `Cross-entropy measures how surprised the network is by the right answer: minus the logarithm of the probability it gave the true class ${y}. A probability of 1 costs nothing; a probability near 0 costs a lot.`;
       blocks.push({ kind: "eq", symbolic: "L = -\\ln p_y", numeric: `L = -\\ln p_{${y}} = -\\ln ${texp(p[y])} = ${tex(Le)}` });
-      blocks.push(checkBlock(agrees(-Math.log(p[y]), Le, 1e-4, 1e-6), `−ln p_y = ${fmtPlain(-Math.log(p[y]))}, the loss the core computed.`, `−ln p_y is ${fmtPlain(-Math.log(p[y]))} but the core's loss is ${fmtPlain(Le)}.`));
-      blocks.push({ kind: "values", items: [{ key: "prob-true", label: tx(`p_{${y}}`), value: p[y] }, { key: "loss-example", label: "The loss L of this example", value: Le }] });
+      blocks.push(
+        checkBlock(
+          agrees(-Math.log(p[y]), Le, 1e-4, 1e-6),
+          `−ln p_y = ${fmtPlain(-Math.log(p[y]))}, the loss the core computed.`,
+          `−ln p_y is ${fmtPlain(-Math.log(p[y]))} but the core's loss is ${fmtPlain(Le)}.`,
+        ),
+      );
+      blocks.push({
+        kind: "values",
+        items: [
+          { key: "prob-true", label: tx(`p_{${y}}`), value: p[y] },
+          { key: "loss-example", label: "The loss L of this example", value: Le },
+        ],
+      });
     } else {
       caption = "Cross-entropy against a target distribution t: the average surprise, −Σ t_k ln p_k.";
       const terms2 = t.map((tk, k) => (tk ? `${texp(tk)} \\ln ${texp(p[k])}` : null)).filter(Boolean);
@@ -801,10 +965,21 @@ function lossStep(T, P) {
       symbolic: half ? `E = \\tfrac12 \\sum_k (t_k - ${O}_k)^2` : `L = \\frac{1}{${K}} \\sum_k (t_k - ${O}_k)^2`,
       numeric: `${half ? "E = \\tfrac12" : `L = \\tfrac{1}{${K}}`}\\left(${diff}\\right) = ${tex(Le)}`,
     });
-    blocks.push(checkBlock(agrees(shown, Le, 1e-5, 1e-7), `The terms give ${fmtPlain(shown)}, the loss the core computed.`, `The terms give ${fmtPlain(shown)} but the core's loss is ${fmtPlain(Le)}.`));
+    blocks.push(
+      checkBlock(
+        agrees(shown, Le, 1e-5, 1e-7),
+        `The terms give ${fmtPlain(shown)}, the loss the core computed.`,
+        `The terms give ${fmtPlain(shown)} but the core's loss is ${fmtPlain(Le)}.`,
+      ),
+    );
     blocks.push({ kind: "values", items: [{ key: "loss-example", label: "The loss of this example", value: Le }] });
   }
-  if (T.N > 1) blocks.push({ kind: "eq", symbolic: `L_{\\text{batch}} = \\frac{1}{${T.N}} \\sum_n L^{(n)}`, numeric: `L_{\\text{batch}} = \\tfrac{1}{${T.N}}(${T.loss.per_example.map((v) => tex(v)).join(" + ")}) = ${tex(Lv)}` });
+  if (T.N > 1)
+    blocks.push({
+      kind: "eq",
+      symbolic: `L_{\\text{batch}} = \\frac{1}{${T.N}} \\sum_n L^{(n)}`,
+      numeric: `L_{\\text{batch}} = \\tfrac{1}{${T.N}}(${T.loss.per_example.map((v) => tex(v)).join(" + ")}) = ${tex(Lv)}`,
+    });
   blocks.push({ kind: "values", items: [{ key: "loss", label: T.N > 1 ? "The loss of the batch" : "The loss", value: Lv, big: true }] });
   return { id: "loss", phase: "forward", short: "Loss", title: `The loss: ${lossName(T.loss.kind)}`, caption, blocks };
 }
@@ -831,9 +1006,21 @@ function outputGradStep(T, P) {
     const p = T.loss.probs.slice(n * K, (n + 1) * K);
     caption =
       "Now backward. Softmax and cross-entropy together have the simplest gradient there is: for each class, the probability minus the target (1 for the right class, 0 for the others). The right class gets a negative gradient (its score should go up); every other class a positive one (its score should go down), in proportion to how much probability it wrongly took." +
-      (N > 1 ? ` Averaged over the batch, each is divided by N = ${N}.` : " (For a batch of N examples, each is divided by N; here N = 1.)");
-    blocks.push({ kind: "eq", symbolic: `\\frac{\\partial L}{\\partial ${O}_k} = ${over}(p_k - y_k)`, numeric: `\\frac{\\partial L}{\\partial ${O}_{${j}}} = ${over}(${tex(p[j])} - ${tex(t[j])}) = ${tex(g[j])}` });
-    blocks.push(checkBlock(agrees((p[j] - t[j]) / N, g[j], 1e-5, 1e-7), "p − y as written equals the core's gradient.", "p − y as written differs from the core's gradient."));
+      (N > 1
+        ? ` Averaged over the batch, each is divided by N = ${N}.`
+        : " (For a batch of N examples, each is divided by N; here N = 1.)");
+    blocks.push({
+      kind: "eq",
+      symbolic: `\\frac{\\partial L}{\\partial ${O}_k} = ${over}(p_k - y_k)`,
+      numeric: `\\frac{\\partial L}{\\partial ${O}_{${j}}} = ${over}(${tex(p[j])} - ${tex(t[j])}) = ${tex(g[j])}`,
+    });
+    blocks.push(
+      checkBlock(
+        agrees((p[j] - t[j]) / N, g[j], 1e-5, 1e-7),
+        "p − y as written equals the core's gradient.",
+        "p − y as written differs from the core's gradient.",
+      ),
+    );
     columns = ["k", tx("p_k"), tx("y_k"), tx(`\\partial L/\\partial ${O}_k`)];
     rows = () => g.map((v, k) => [k, p[k], t[k], { v, key: `dout-${k}` }]);
   } else {
@@ -842,15 +1029,32 @@ function outputGradStep(T, P) {
     caption = half
       ? `Now backward. The derivative of ½(t − o)² with respect to o is o − t: how far each output is from its target, with a sign saying which way.${N > 1 ? ` Averaged over the batch (N = ${N}).` : ""}`
       : `Now backward. The derivative of the mean squared error with respect to each output is 2(o − t)/${K}.`;
-    blocks.push({ kind: "eq", symbolic: `\\frac{\\partial ${half ? "E" : "L"}}{\\partial ${O}_k} = ${over}${f}(${O}_k - t_k)`, numeric: `\\frac{\\partial ${half ? "E" : "L"}}{\\partial ${O}_{${j}}} = ${over}${f}(${tex(o[j])} - ${tex(t[j])}) = ${tex(g[j])}` });
-    blocks.push(checkBlock(agrees(((half ? 1 : 2 / K) * (o[j] - t[j])) / N, g[j], 1e-5, 1e-7), "As written, it equals the core's gradient.", "As written, it differs from the core's gradient."));
+    blocks.push({
+      kind: "eq",
+      symbolic: `\\frac{\\partial ${half ? "E" : "L"}}{\\partial ${O}_k} = ${over}${f}(${O}_k - t_k)`,
+      numeric: `\\frac{\\partial ${half ? "E" : "L"}}{\\partial ${O}_{${j}}} = ${over}${f}(${tex(o[j])} - ${tex(t[j])}) = ${tex(g[j])}`,
+    });
+    blocks.push(
+      checkBlock(
+        agrees(((half ? 1 : 2 / K) * (o[j] - t[j])) / N, g[j], 1e-5, 1e-7),
+        "As written, it equals the core's gradient.",
+        "As written, it differs from the core's gradient.",
+      ),
+    );
     columns = ["k", tx(`${O}_k`), tx("t_k"), tx(`\\partial L/\\partial ${O}_k`)];
     rows = () => g.map((v, k) => [k, o[k], t[k], { v, key: `dout-${k}` }]);
   }
   blocks.push({ kind: "values", items: [{ key: "dout", label: tx(`\\partial L/\\partial ${O}_{${j}}`), value: g[j] }] });
   if (K <= 64) blocks.push({ kind: "bars", title: "The gradient for every output", values: g, mark: j, signed: true });
   blocks.push({ kind: "table", title: "Every output's gradient", columns, rows, highlightRow: j, count: K, open: true });
-  return { id: "dout", phase: "backward", short: T.loss.kind === "softmax_cross_entropy" ? "p − y" : "o − t", title: "Backward starts: the gradient at the output", caption, blocks };
+  return {
+    id: "dout",
+    phase: "backward",
+    short: T.loss.kind === "softmax_cross_entropy" ? "p − y" : "o − t",
+    title: "Backward starts: the gradient at the output",
+    caption,
+    blocks,
+  };
 }
 
 function activationBackward(T, P, i) {
@@ -876,7 +1080,8 @@ function activationBackward(T, P, i) {
     local = a * (1 - a);
     localSym = `\\sigma'(${T.names[i]}_j) = ${T.names[i + 1]}_j(1 - ${T.names[i + 1]}_j)`;
     localTex = `${tex(a)}\\,(1 - ${tex(a)})`;
-    caption = "The chain rule: the gradient at z is the gradient at a times how much a changes when z changes. The sigmoid's slope has a neat form, a(1 − a), largest (0.25) at a = 0.5 and tiny when the unit is nearly 0 or 1.";
+    caption =
+      "The chain rule: the gradient at z is the gradient at a times how much a changes when z changes. The sigmoid's slope has a neat form, a(1 − a), largest (0.25) at a = 0.5 and tiny when the unit is nearly 0 or 1.";
   } else {
     local = 1 - a * a;
     localSym = `1 - ${T.names[i + 1]}_j^2`;
@@ -892,10 +1097,20 @@ function activationBackward(T, P, i) {
     symbolic: `${isDelta ? `\\delta_j = ` : ""}\\frac{\\partial L}{\\partial ${T.names[i]}_j} = \\frac{\\partial L}{\\partial ${T.names[i + 1]}_j} \\cdot ${localSym}`,
     numeric: d === null ? `\\frac{\\partial L}{\\partial ${A}} = ${tex(g)}` : `${dname} = ${texp(g)} \\cdot ${localTex} = ${tex(d)}`,
   });
-  if (d !== null) blocks.push(checkBlock(agrees(shown, d, 1e-5, 1e-9), "The product equals the gradient the core passed back.", `The product is ${fmtPlain(shown)} but the core passed back ${fmtPlain(d)}.`));
+  if (d !== null)
+    blocks.push(
+      checkBlock(
+        agrees(shown, d, 1e-5, 1e-9),
+        "The product equals the gradient the core passed back.",
+        `The product is ${fmtPlain(shown)} but the core passed back ${fmtPlain(d)}.`,
+      ),
+    );
   blocks.push({
     kind: "values",
-    items: [{ key: "dout", label: tx(`\\partial L/\\partial ${A}`), value: g }, d !== null ? { key: "delta", label: tx(dname), value: d } : null].filter(Boolean),
+    items: [
+      { key: "dout", label: tx(`\\partial L/\\partial ${A}`), value: g },
+      d !== null ? { key: "delta", label: tx(dname), value: d } : null,
+    ].filter(Boolean),
   });
   if (below) {
     const gAll = T.grad(i + 1, P.n);
@@ -910,7 +1125,15 @@ function activationBackward(T, P, i) {
       count: below.length,
     });
   }
-  return { id: `bwd-${i}`, phase: "backward", layer: i, short: `${ly.title} ∂`, title: `Back through ${ly.title}: ${tx(sym(T, i + 1, j))}`, caption, blocks };
+  return {
+    id: `bwd-${i}`,
+    phase: "backward",
+    layer: i,
+    short: `${ly.title} ∂`,
+    title: `Back through ${ly.title}: ${tx(sym(T, i + 1, j))}`,
+    caption,
+    blocks,
+  };
 }
 
 function denseBackward(T, P, i) {
@@ -939,12 +1162,29 @@ function denseBackward(T, P, i) {
       ? `\\frac{\\partial L}{\\partial W^{[${l}]}_{${j},${k}}} = ${texp(dj)} \\cdot ${texp(xk)} = ${tex(gW[widx])}`
       : `\\frac{\\partial L}{\\partial W^{[${l}]}_{${j},${k}}} = ${deltas.map((d, n) => `${texp(d[j])} \\cdot ${texp(xs[n][k])}`).join(" + ")} = ${tex(gW[widx])}`,
   });
-  blocks.push(checkBlock(agrees(prodShown, gW[widx], 1e-5, 1e-9), "δ·x equals the weight gradient the core computed.", `δ·x is ${fmtPlain(prodShown)} but the core's gradient is ${fmtPlain(gW[widx])}.`));
-  blocks.push({ kind: "gradcheck", layer: i, param: "weight", index: widx, analytic: gW[widx], label: tx(`\\partial L/\\partial W^{[${l}]}_{${j},${k}}`) });
+  blocks.push(
+    checkBlock(
+      agrees(prodShown, gW[widx], 1e-5, 1e-9),
+      "δ·x equals the weight gradient the core computed.",
+      `δ·x is ${fmtPlain(prodShown)} but the core's gradient is ${fmtPlain(gW[widx])}.`,
+    ),
+  );
+  blocks.push({
+    kind: "gradcheck",
+    layer: i,
+    param: "weight",
+    index: widx,
+    analytic: gW[widx],
+    label: tx(`\\partial L/\\partial W^{[${l}]}_{${j},${k}}`),
+  });
   blocks.push({
     kind: "eq",
-    symbolic: single ? `\\frac{\\partial L}{\\partial b^{[${l}]}_j} = \\delta_j \\cdot 1` : `\\frac{\\partial L}{\\partial b^{[${l}]}_j} = \\sum_n \\delta^{(n)}_j`,
-    numeric: single ? `\\frac{\\partial L}{\\partial b^{[${l}]}_{${j}}} = ${tex(gB[j])}` : `\\frac{\\partial L}{\\partial b^{[${l}]}_{${j}}} = ${deltas.map((d) => texp(d[j])).join(" + ")} = ${tex(gB[j])}`,
+    symbolic: single
+      ? `\\frac{\\partial L}{\\partial b^{[${l}]}_j} = \\delta_j \\cdot 1`
+      : `\\frac{\\partial L}{\\partial b^{[${l}]}_j} = \\sum_n \\delta^{(n)}_j`,
+    numeric: single
+      ? `\\frac{\\partial L}{\\partial b^{[${l}]}_{${j}}} = ${tex(gB[j])}`
+      : `\\frac{\\partial L}{\\partial b^{[${l}]}_{${j}}} = ${deltas.map((d) => texp(d[j])).join(" + ")} = ${tex(gB[j])}`,
   });
   blocks.push({
     kind: "values",
@@ -960,22 +1200,65 @@ function denseBackward(T, P, i) {
   if (below) {
     const W = ly.params.weight.before;
     const d = deltas[P.n];
-    const t = terms(Array.from(d, (dv, jj) => ({ j: jj, w: W[jj * K + k], d: dv, c: W[jj * K + k] * dv })), d.length <= 6 ? 6 : 5);
-    blocks.push({ kind: "text", text: `Passing the blame down: input ${tx(sym(T, i, k))} feeds every unit of this layer, so its gradient adds up what it receives from each of them, through the same weights.` });
+    const t = terms(
+      Array.from(d, (dv, jj) => ({ j: jj, w: W[jj * K + k], d: dv, c: W[jj * K + k] * dv })),
+      d.length <= 6 ? 6 : 5,
+    );
+    blocks.push({
+      kind: "text",
+      text: `Passing the blame down: input ${tx(sym(T, i, k))} feeds every unit of this layer, so its gradient adds up what it receives from each of them, through the same weights.`,
+    });
     blocks.push({
       kind: "eq",
       symbolic: `\\frac{\\partial L}{\\partial ${X}_k} = \\sum_j W^{[${l}]}_{j,k}\\, \\delta_j`,
-      numeric: sumTex(`\\frac{\\partial L}{\\partial ${X}_{${subscript(T, i, k)}}}`, [...t.shown.map((s) => `${texp(s.w)} \\cdot ${texp(s.d)}`), ...restTerm(t)], tex(below[k])),
+      numeric: sumTex(
+        `\\frac{\\partial L}{\\partial ${X}_{${subscript(T, i, k)}}}`,
+        [...t.shown.map((s) => `${texp(s.w)} \\cdot ${texp(s.d)}`), ...restTerm(t)],
+        tex(below[k]),
+      ),
     });
-    blocks.push(checkBlock(sumAgrees(t.total, below[k], t.scale), "The sum equals the gradient the core passed down.", `The sum is ${fmtPlain(t.total)} but the core passed down ${fmtPlain(below[k])}.`));
+    blocks.push(
+      checkBlock(
+        sumAgrees(t.total, below[k], t.scale),
+        "The sum equals the gradient the core passed down.",
+        `The sum is ${fmtPlain(t.total)} but the core passed down ${fmtPlain(below[k])}.`,
+      ),
+    );
   }
   const gRow = gW.slice(j * K, (j + 1) * K);
   const img = imageOf(T, i, gRow, k);
   const dAll = deltas[P.n];
-  blocks.push({ kind: "grid", title: `Gradients of unit ${j}'s weights, δ·x (the picked one outlined)${img.note ? ", " + img.note : ""}`, values: img.values, h: img.h, w: img.w, palette: "diverging", highlight: img.highlight, pick: { type: "input", layer: i, offset: img.offset }, label: "weight gradients of the picked unit" });
-  if (ly.outSize <= 256) blocks.push({ kind: "units", title: `δ of every unit of this layer (pick one)`, values: dAll, picked: j, layer: i, role: "unit" });
-  blocks.push({ kind: "table", title: `Every weight gradient of unit ${j}`, columns: ["k", tx(`${X}_k`), tx(`\\partial L/\\partial W_{${j},k}`)], rows: () => gRow.map((g, kk) => [kk, xs[P.n][kk], g]), highlightRow: k, pickRow: { type: "input", layer: i, offset: 0 }, count: K });
-  blocks.push({ kind: "table", title: "Every unit: δ and the bias gradient", columns: ["j", tx("\\delta_j"), tx("\\partial L/\\partial b_j")], rows: () => Array.from(dAll, (v, jj) => [jj, v, gB[jj]]), highlightRow: j, pickRow: { type: "unit", layer: i, offset: 0 }, count: dAll.length });
+  blocks.push({
+    kind: "grid",
+    title: `Gradients of unit ${j}'s weights, δ·x (the picked one outlined)${img.note ? ", " + img.note : ""}`,
+    values: img.values,
+    h: img.h,
+    w: img.w,
+    palette: "diverging",
+    highlight: img.highlight,
+    pick: { type: "input", layer: i, offset: img.offset },
+    label: "weight gradients of the picked unit",
+  });
+  if (ly.outSize <= 256)
+    blocks.push({ kind: "units", title: `δ of every unit of this layer (pick one)`, values: dAll, picked: j, layer: i, role: "unit" });
+  blocks.push({
+    kind: "table",
+    title: `Every weight gradient of unit ${j}`,
+    columns: ["k", tx(`${X}_k`), tx(`\\partial L/\\partial W_{${j},k}`)],
+    rows: () => gRow.map((g, kk) => [kk, xs[P.n][kk], g]),
+    highlightRow: k,
+    pickRow: { type: "input", layer: i, offset: 0 },
+    count: K,
+  });
+  blocks.push({
+    kind: "table",
+    title: "Every unit: δ and the bias gradient",
+    columns: ["j", tx("\\delta_j"), tx("\\partial L/\\partial b_j")],
+    rows: () => Array.from(dAll, (v, jj) => [jj, v, gB[jj]]),
+    highlightRow: j,
+    pickRow: { type: "unit", layer: i, offset: 0 },
+    count: dAll.length,
+  });
   return {
     id: `bwd-${i}`,
     phase: "backward",
@@ -1031,16 +1314,71 @@ function convBackward(T, P, i) {
       {
         kind: "eq",
         symbolic: `\\frac{\\partial L}{\\partial W_{o,c,u,v}} = \\sum_{p,q} \\delta_{o,p,q}\\; ${X}_{c,\\,p+u,\\,q+v}`,
-        numeric: sumTex(`\\frac{\\partial L}{\\partial W_{${o},${kp.c},${kp.u},${kp.v}}}`, [...t.shown.map((s2) => `${texp(s2.d)} \\cdot ${texp(s2.x)}`), ...restTerm(t)], tex(gW[widx])),
+        numeric: sumTex(
+          `\\frac{\\partial L}{\\partial W_{${o},${kp.c},${kp.u},${kp.v}}}`,
+          [...t.shown.map((s2) => `${texp(s2.d)} \\cdot ${texp(s2.x)}`), ...restTerm(t)],
+          tex(gW[widx]),
+        ),
       },
-      checkBlock(sumAgrees(t.total, gW[widx], t.scale), "The sum equals the weight gradient the core computed.", `The sum is ${fmtPlain(t.total)} but the core's gradient is ${fmtPlain(gW[widx])}.`),
-      { kind: "gradcheck", layer: i, param: "weight", index: widx, analytic: gW[widx], label: tx(`\\partial L/\\partial W_{${o},${kp.c},${kp.u},${kp.v}}`) },
-      { kind: "eq", symbolic: "\\frac{\\partial L}{\\partial b_o} = \\sum_{p,q} \\delta_{o,p,q}", numeric: `\\frac{\\partial L}{\\partial b_{${o}}} = ${tex(gB[o])}` },
-      checkBlock(sumAgrees(bsum, gB[o], bscale), "The δ's of the map add up to the bias gradient the core computed.", `The δ's add up to ${fmtPlain(bsum)} but the core's bias gradient is ${fmtPlain(gB[o])}.`),
-      { kind: "values", items: [{ key: "grad-w", label: tx(`\\partial L/\\partial W_{${o},${kp.c},${kp.u},${kp.v}}`), value: gW[widx] }, { key: "grad-b", label: tx(`\\partial L/\\partial b_{${o}}`), value: gB[o] }] },
-      { kind: "grid", title: `δ of feature map ${o}, ${tx(`\\partial L/\\partial ${Z}`)} (pick a position)`, values: dmap, h: OH, w: OW, palette: "diverging", highlight: e - o * OH * OW, pick: { type: "unit", layer: i, offset: o * OH * OW }, label: "delta map" },
-      { kind: "grid", title: `Gradients of filter ${o}'s weights (pick one)`, values: gW.slice((o * C + kp.c) * k * k, (o * C + kp.c + 1) * k * k), h: k, w: k, palette: "diverging", highlight: kp.u * k + kp.v, pick: { type: "kernel", layer: i, c: kp.c }, label: "filter gradients" },
-      { kind: "table", title: "Every non-zero term of the sum", columns: ["p", "q", tx("\\delta_{o,p,q}"), tx("x"), tx("\\delta \\cdot x")], rows: () => list.filter((t2) => t2.d !== 0).map((t2) => [t2.p, t2.q, t2.d, t2.x, { v: t2.c, shown: true }]), count: nonzero },
+      checkBlock(
+        sumAgrees(t.total, gW[widx], t.scale),
+        "The sum equals the weight gradient the core computed.",
+        `The sum is ${fmtPlain(t.total)} but the core's gradient is ${fmtPlain(gW[widx])}.`,
+      ),
+      {
+        kind: "gradcheck",
+        layer: i,
+        param: "weight",
+        index: widx,
+        analytic: gW[widx],
+        label: tx(`\\partial L/\\partial W_{${o},${kp.c},${kp.u},${kp.v}}`),
+      },
+      {
+        kind: "eq",
+        symbolic: "\\frac{\\partial L}{\\partial b_o} = \\sum_{p,q} \\delta_{o,p,q}",
+        numeric: `\\frac{\\partial L}{\\partial b_{${o}}} = ${tex(gB[o])}`,
+      },
+      checkBlock(
+        sumAgrees(bsum, gB[o], bscale),
+        "The δ's of the map add up to the bias gradient the core computed.",
+        `The δ's add up to ${fmtPlain(bsum)} but the core's bias gradient is ${fmtPlain(gB[o])}.`,
+      ),
+      {
+        kind: "values",
+        items: [
+          { key: "grad-w", label: tx(`\\partial L/\\partial W_{${o},${kp.c},${kp.u},${kp.v}}`), value: gW[widx] },
+          { key: "grad-b", label: tx(`\\partial L/\\partial b_{${o}}`), value: gB[o] },
+        ],
+      },
+      {
+        kind: "grid",
+        title: `δ of feature map ${o}, ${tx(`\\partial L/\\partial ${Z}`)} (pick a position)`,
+        values: dmap,
+        h: OH,
+        w: OW,
+        palette: "diverging",
+        highlight: e - o * OH * OW,
+        pick: { type: "unit", layer: i, offset: o * OH * OW },
+        label: "delta map",
+      },
+      {
+        kind: "grid",
+        title: `Gradients of filter ${o}'s weights (pick one)`,
+        values: gW.slice((o * C + kp.c) * k * k, (o * C + kp.c + 1) * k * k),
+        h: k,
+        w: k,
+        palette: "diverging",
+        highlight: kp.u * k + kp.v,
+        pick: { type: "kernel", layer: i, c: kp.c },
+        label: "filter gradients",
+      },
+      {
+        kind: "table",
+        title: "Every non-zero term of the sum",
+        columns: ["p", "q", tx("\\delta_{o,p,q}"), tx("x"), tx("\\delta \\cdot x")],
+        rows: () => list.filter((t2) => t2.d !== 0).map((t2) => [t2.p, t2.q, t2.d, t2.x, { v: t2.c, shown: true }]),
+        count: nonzero,
+      },
     ],
   };
 }
@@ -1057,11 +1395,28 @@ function poolBackward(T, P, i) {
     layer: i,
     short: "Max-pool ∂",
     title: "Max-pooling, backward: the gradient goes to the winner",
-    caption: "Only the winner of each window influenced the output, so only the winner gets the gradient; the other inputs of the window get 0. This is why max-pooling remembers its argmax.",
+    caption:
+      "Only the winner of each window influenced the output, so only the winner gets the gradient; the other inputs of the window get 0. This is why max-pooling remembers its argmax.",
     blocks: [
-      { kind: "eq", symbolic: `\\frac{\\partial L}{\\partial ${T.names[i]}_{\\text{winner}}} = \\frac{\\partial L}{\\partial ${T.names[i + 1]}_{c,r,s}},\\quad \\text{0 for the others}`, numeric: `\\frac{\\partial L}{\\partial ${sym(T, i, win)}} = ${tex(g)}` },
-      below ? checkBlock(below[win] === g, "The core routed exactly this gradient to the winner.", `The core's gradient at the winner is ${fmtPlain(below[win])}.`) : null,
-      { kind: "values", items: [{ key: "grad", label: tx(`\\partial L/\\partial ${sym(T, i + 1, e)}`), value: g }, { key: "argmax", label: "Sent to input (argmax)", value: win, plain: true }] },
+      {
+        kind: "eq",
+        symbolic: `\\frac{\\partial L}{\\partial ${T.names[i]}_{\\text{winner}}} = \\frac{\\partial L}{\\partial ${T.names[i + 1]}_{c,r,s}},\\quad \\text{0 for the others}`,
+        numeric: `\\frac{\\partial L}{\\partial ${sym(T, i, win)}} = ${tex(g)}`,
+      },
+      below
+        ? checkBlock(
+            below[win] === g,
+            "The core routed exactly this gradient to the winner.",
+            `The core's gradient at the winner is ${fmtPlain(below[win])}.`,
+          )
+        : null,
+      {
+        kind: "values",
+        items: [
+          { key: "grad", label: tx(`\\partial L/\\partial ${sym(T, i + 1, e)}`), value: g },
+          { key: "argmax", label: "Sent to input (argmax)", value: win, plain: true },
+        ],
+      },
     ].filter(Boolean),
   };
 }
@@ -1104,44 +1459,98 @@ function updateStep(T, P, i) {
       (t === 1
         ? "This is the first step (t = 1), so m and v start at 0; after the correction m̂ = g and v̂ = g², so the step is almost exactly α, whichever way the gradient points."
         : `This is step t = ${t}; m and v carry over from the ${t - 1} step${t === 2 ? "" : "s"} before.`);
-    blocks.push({ kind: "values", items: [
-      { key: "lr", label: tx("\\alpha"), value: cfg.lr },
-      { key: "beta1", label: tx("\\beta_1"), value: cfg.beta1 },
-      { key: "beta2", label: tx("\\beta_2"), value: cfg.beta2 },
-      { key: "eps", label: tx("\\varepsilon"), value: cfg.eps },
-      { key: "t", label: "step t", value: t, plain: true },
-    ] });
-    blocks.push({ kind: "eq", caption: `θ stands for the weight ${tx(name)}; g is its gradient from the backward pass.`, symbolic: "g = \\frac{\\partial L}{\\partial \\theta}", numeric: `g = ${tex(g)}` });
-    blocks.push({ kind: "eq", symbolic: "m_t = \\beta_1 m_{t-1} + (1 - \\beta_1)\\, g", numeric: `m_{${t}} = ${tex(cfg.beta1)} \\cdot ${texp(mPrev)} + ${tex(1 - cfg.beta1)} \\cdot ${texp(g)} = ${tex(m)}` });
-    blocks.push({ kind: "eq", symbolic: "v_t = \\beta_2 v_{t-1} + (1 - \\beta_2)\\, g^2", numeric: `v_{${t}} = ${tex(cfg.beta2)} \\cdot ${texp(vPrev)} + ${tex(1 - cfg.beta2)} \\cdot ${texp(g)}^2 = ${tex(v)}` });
-    blocks.push({ kind: "eq", symbolic: "\\hat m_t = \\frac{m_t}{1 - \\beta_1^t}", numeric: `\\hat m_{${t}} = \\frac{${tex(m)}}{1 - ${tex(cfg.beta1)}^{${t}}} = \\frac{${tex(m)}}{${tex(bc1)}} = ${tex(mh)}` });
-    blocks.push({ kind: "eq", symbolic: "\\hat v_t = \\frac{v_t}{1 - \\beta_2^t}", numeric: `\\hat v_{${t}} = \\frac{${tex(v)}}{1 - ${tex(cfg.beta2)}^{${t}}} = \\frac{${tex(v)}}{${tex(bc2)}} = ${tex(vh)}` });
-    blocks.push({ kind: "eq", symbolic: "\\Delta\\theta = -\\alpha\\, \\frac{\\hat m_t}{\\sqrt{\\hat v_t} + \\varepsilon}", numeric: `\\Delta\\theta = -${tex(cfg.lr)} \\cdot \\frac{${tex(mh)}}{\\sqrt{${tex(vh)}} + ${tex(cfg.eps)}} = ${tex(st)}` });
-    blocks.push({ kind: "eq", symbolic: `${name} \\leftarrow ${name} + \\Delta\\theta`, numeric: `${name} = ${tex(before)} + ${texp(st)} = ${tex(after)}` });
+    blocks.push({
+      kind: "values",
+      items: [
+        { key: "lr", label: tx("\\alpha"), value: cfg.lr },
+        { key: "beta1", label: tx("\\beta_1"), value: cfg.beta1 },
+        { key: "beta2", label: tx("\\beta_2"), value: cfg.beta2 },
+        { key: "eps", label: tx("\\varepsilon"), value: cfg.eps },
+        { key: "t", label: "step t", value: t, plain: true },
+      ],
+    });
+    blocks.push({
+      kind: "eq",
+      caption: `θ stands for the weight ${tx(name)}; g is its gradient from the backward pass.`,
+      symbolic: "g = \\frac{\\partial L}{\\partial \\theta}",
+      numeric: `g = ${tex(g)}`,
+    });
+    blocks.push({
+      kind: "eq",
+      symbolic: "m_t = \\beta_1 m_{t-1} + (1 - \\beta_1)\\, g",
+      numeric: `m_{${t}} = ${tex(cfg.beta1)} \\cdot ${texp(mPrev)} + ${tex(1 - cfg.beta1)} \\cdot ${texp(g)} = ${tex(m)}`,
+    });
+    blocks.push({
+      kind: "eq",
+      symbolic: "v_t = \\beta_2 v_{t-1} + (1 - \\beta_2)\\, g^2",
+      numeric: `v_{${t}} = ${tex(cfg.beta2)} \\cdot ${texp(vPrev)} + ${tex(1 - cfg.beta2)} \\cdot ${texp(g)}^2 = ${tex(v)}`,
+    });
+    blocks.push({
+      kind: "eq",
+      symbolic: "\\hat m_t = \\frac{m_t}{1 - \\beta_1^t}",
+      numeric: `\\hat m_{${t}} = \\frac{${tex(m)}}{1 - ${tex(cfg.beta1)}^{${t}}} = \\frac{${tex(m)}}{${tex(bc1)}} = ${tex(mh)}`,
+    });
+    blocks.push({
+      kind: "eq",
+      symbolic: "\\hat v_t = \\frac{v_t}{1 - \\beta_2^t}",
+      numeric: `\\hat v_{${t}} = \\frac{${tex(v)}}{1 - ${tex(cfg.beta2)}^{${t}}} = \\frac{${tex(v)}}{${tex(bc2)}} = ${tex(vh)}`,
+    });
+    blocks.push({
+      kind: "eq",
+      symbolic: "\\Delta\\theta = -\\alpha\\, \\frac{\\hat m_t}{\\sqrt{\\hat v_t} + \\varepsilon}",
+      numeric: `\\Delta\\theta = -${tex(cfg.lr)} \\cdot \\frac{${tex(mh)}}{\\sqrt{${tex(vh)}} + ${tex(cfg.eps)}} = ${tex(st)}`,
+    });
+    blocks.push({
+      kind: "eq",
+      symbolic: `${name} \\leftarrow ${name} + \\Delta\\theta`,
+      numeric: `${name} = ${tex(before)} + ${texp(st)} = ${tex(after)}`,
+    });
     const shownStep = (-cfg.lr * mh) / (Math.sqrt(vh) + cfg.eps);
-    blocks.push(checkBlock(agrees(shownStep, st, 1e-5, 1e-12), "−α·m̂/(√v̂ + ε) from the numbers above equals the step the core took.", `−α·m̂/(√v̂ + ε) from the numbers above is ${fmtPlain(shownStep)}, the core's step is ${fmtPlain(st)}.`));
-    blocks.push({ kind: "values", items: [
-      { key: "g", label: tx("g"), value: g },
-      { key: "m-prev", label: tx(`m_{${t - 1}}`), value: mPrev },
-      { key: "v-prev", label: tx(`v_{${t - 1}}`), value: vPrev },
-      { key: "m", label: tx(`m_{${t}}`), value: m },
-      { key: "v", label: tx(`v_{${t}}`), value: v },
-      { key: "bc1", label: tx(`1 - \\beta_1^{${t}}`), value: bc1 },
-      { key: "bc2", label: tx(`1 - \\beta_2^{${t}}`), value: bc2 },
-      { key: "m-hat", label: tx("\\hat m"), value: mh },
-      { key: "v-hat", label: tx("\\hat v"), value: vh },
-      { key: "step", label: tx("\\Delta\\theta"), value: st },
-      { key: "before", label: `${tx(name)} before`, value: before },
-      { key: "after", label: `${tx(name)} after`, value: after, big: true },
-    ] });
+    blocks.push(
+      checkBlock(
+        agrees(shownStep, st, 1e-5, 1e-12),
+        "−α·m̂/(√v̂ + ε) from the numbers above equals the step the core took.",
+        `−α·m̂/(√v̂ + ε) from the numbers above is ${fmtPlain(shownStep)}, the core's step is ${fmtPlain(st)}.`,
+      ),
+    );
+    blocks.push({
+      kind: "values",
+      items: [
+        { key: "g", label: tx("g"), value: g },
+        { key: "m-prev", label: tx(`m_{${t - 1}}`), value: mPrev },
+        { key: "v-prev", label: tx(`v_{${t - 1}}`), value: vPrev },
+        { key: "m", label: tx(`m_{${t}}`), value: m },
+        { key: "v", label: tx(`v_{${t}}`), value: v },
+        { key: "bc1", label: tx(`1 - \\beta_1^{${t}}`), value: bc1 },
+        { key: "bc2", label: tx(`1 - \\beta_2^{${t}}`), value: bc2 },
+        { key: "m-hat", label: tx("\\hat m"), value: mh },
+        { key: "v-hat", label: tx("\\hat v"), value: vh },
+        { key: "step", label: tx("\\Delta\\theta"), value: st },
+        { key: "before", label: `${tx(name)} before`, value: before },
+        { key: "after", label: `${tx(name)} after`, value: after, big: true },
+      ],
+    });
     const bu = B.update;
     blocks.push({
       kind: "table",
       title: `The same for the bias ${tx(`b_{${bidx}}`)} and every weight of the ${ly.kind === "conv2d" ? "filter" : "unit"}`,
       columns: ["", tx("\\theta"), tx("g"), tx("m"), tx("v"), tx("\\hat m"), tx("\\hat v"), tx("\\Delta\\theta"), tx("\\theta'")],
       rows: () => {
-        const rows = [[`b_${bidx}`, B.before[bidx], B.grad[bidx], bu.m[bidx], bu.v[bidx], bu.m_hat[bidx], bu.v_hat[bidx], bu.step[bidx], B.after[bidx]]];
-        for (const r of unitWeights(T, i, P)) rows.push([r.label, W.before[r.idx], W.grad[r.idx], u.m[r.idx], u.v[r.idx], u.m_hat[r.idx], u.v_hat[r.idx], u.step[r.idx], W.after[r.idx]]);
+        const rows = [
+          [`b_${bidx}`, B.before[bidx], B.grad[bidx], bu.m[bidx], bu.v[bidx], bu.m_hat[bidx], bu.v_hat[bidx], bu.step[bidx], B.after[bidx]],
+        ];
+        for (const r of unitWeights(T, i, P))
+          rows.push([
+            r.label,
+            W.before[r.idx],
+            W.grad[r.idx],
+            u.m[r.idx],
+            u.v[r.idx],
+            u.m_hat[r.idx],
+            u.v_hat[r.idx],
+            u.step[r.idx],
+            W.after[r.idx],
+          ]);
         return rows;
       },
       highlightRow: 1 + unitWeights(T, i, P).findIndex((r) => r.idx === widx),
@@ -1156,29 +1565,54 @@ function updateStep(T, P, i) {
     caption = mu
       ? `Gradient descent with momentum: each weight keeps a velocity that adds up its recent gradients (the old velocity shrinks by μ = ${mu} each step), and steps by −η times it, so steady directions speed up.`
       : `Plain gradient descent: step every weight a little against its gradient. The learning rate η = ${lr} sets how big a step.`;
-    blocks.push({ kind: "values", items: [{ key: "lr", label: tx("\\eta"), value: lr }, mu ? { key: "momentum", label: tx("\\mu"), value: mu } : null].filter(Boolean) });
+    blocks.push({
+      kind: "values",
+      items: [{ key: "lr", label: tx("\\eta"), value: lr }, mu ? { key: "momentum", label: tx("\\mu"), value: mu } : null].filter(Boolean),
+    });
     if (mu) {
-      blocks.push({ kind: "eq", symbolic: "v_t = \\mu\\, v_{t-1} + g", numeric: `v_{${opt.t}} = ${tex(mu)} \\cdot ${texp(velPrev)} + ${texp(g)} = ${tex(vel)}` });
-      blocks.push({ kind: "eq", symbolic: `${name} \\leftarrow ${name} - \\eta\\, v_t`, numeric: `${name} = ${tex(before)} - ${tex(lr)} \\cdot ${texp(vel)} = ${tex(after)}` });
+      blocks.push({
+        kind: "eq",
+        symbolic: "v_t = \\mu\\, v_{t-1} + g",
+        numeric: `v_{${opt.t}} = ${tex(mu)} \\cdot ${texp(velPrev)} + ${texp(g)} = ${tex(vel)}`,
+      });
+      blocks.push({
+        kind: "eq",
+        symbolic: `${name} \\leftarrow ${name} - \\eta\\, v_t`,
+        numeric: `${name} = ${tex(before)} - ${tex(lr)} \\cdot ${texp(vel)} = ${tex(after)}`,
+      });
     } else {
-      blocks.push({ kind: "eq", symbolic: `${name} \\leftarrow ${name} - \\eta\\, \\frac{\\partial L}{\\partial ${name}}`, numeric: `${name} = ${tex(before)} - ${tex(lr)} \\cdot ${texp(g)} = ${tex(after)}` });
+      blocks.push({
+        kind: "eq",
+        symbolic: `${name} \\leftarrow ${name} - \\eta\\, \\frac{\\partial L}{\\partial ${name}}`,
+        numeric: `${name} = ${tex(before)} - ${tex(lr)} \\cdot ${texp(g)} = ${tex(after)}`,
+      });
     }
-    blocks.push(checkBlock(agrees(-lr * vel, st, 1e-5, 1e-12) && agrees(before + st, after, 1e-6, 1e-9), "The step as written equals the one the core took.", "The step as written differs from the core's."));
-    blocks.push({ kind: "values", items: [
-      { key: "g", label: tx("g"), value: g },
-      mu ? { key: "velocity-prev", label: tx(`v_{${opt.t - 1}}`), value: velPrev } : null,
-      { key: "velocity", label: mu ? tx(`v_{${opt.t}}`) : "velocity (= g without momentum)", value: vel },
-      { key: "step", label: tx("\\Delta\\theta"), value: st },
-      { key: "before", label: `${tx(name)} before`, value: before },
-      { key: "after", label: `${tx(name)} after`, value: after, big: true },
-    ].filter(Boolean) });
+    blocks.push(
+      checkBlock(
+        agrees(-lr * vel, st, 1e-5, 1e-12) && agrees(before + st, after, 1e-6, 1e-9),
+        "The step as written equals the one the core took.",
+        "The step as written differs from the core's.",
+      ),
+    );
+    blocks.push({
+      kind: "values",
+      items: [
+        { key: "g", label: tx("g"), value: g },
+        mu ? { key: "velocity-prev", label: tx(`v_{${opt.t - 1}}`), value: velPrev } : null,
+        { key: "velocity", label: mu ? tx(`v_{${opt.t}}`) : "velocity (= g without momentum)", value: vel },
+        { key: "step", label: tx("\\Delta\\theta"), value: st },
+        { key: "before", label: `${tx(name)} before`, value: before },
+        { key: "after", label: `${tx(name)} after`, value: after, big: true },
+      ].filter(Boolean),
+    });
     blocks.push({
       kind: "table",
       title: `The same for the bias ${tx(`b_{${bidx}}`)} and every weight of the ${ly.kind === "conv2d" ? "filter" : "unit"}`,
       columns: ["", tx("\\theta"), tx("g"), tx("v"), tx("\\Delta\\theta"), tx("\\theta'")],
       rows: () => {
         const rows = [[`b_${bidx}`, B.before[bidx], B.grad[bidx], B.update.velocity[bidx], B.update.step[bidx], B.after[bidx]]];
-        for (const r of unitWeights(T, i, P)) rows.push([r.label, W.before[r.idx], W.grad[r.idx], W.update.velocity[r.idx], W.update.step[r.idx], W.after[r.idx]]);
+        for (const r of unitWeights(T, i, P))
+          rows.push([r.label, W.before[r.idx], W.grad[r.idx], W.update.velocity[r.idx], W.update.step[r.idx], W.after[r.idx]]);
         return rows;
       },
       highlightRow: 1 + unitWeights(T, i, P).findIndex((r) => r.idx === widx),
@@ -1207,6 +1641,8 @@ function unitWeights(T, i, P) {
   const { in_channels: C, kernel: k } = ly.spec;
   const [o] = unflat(ly.outShape, P.el[i + 1]);
   const out = [];
-  for (let c = 0; c < C; c++) for (let u = 0; u < k; u++) for (let v = 0; v < k; v++) out.push({ idx: ((o * C + c) * k + u) * k + v, label: `W_${o},${c},${u},${v}` });
+  for (let c = 0; c < C; c++)
+    for (let u = 0; u < k; u++)
+      for (let v = 0; v < k; v++) out.push({ idx: ((o * C + c) * k + u) * k + v, label: `W_${o},${c},${u},${v}` });
   return out;
 }

@@ -14,13 +14,19 @@ const MAX_ROWS = 40;
 export function toMarkdown(steps, meta, checks = new Map()) {
   const out = [`# ${meta.title}`, ""];
   if (meta.subtitle) out.push(meta.subtitle, "");
-  out.push("Every number comes from one training step of backprop-lab's Rust core (its worked trace). Values are rounded to 6 significant digits; the JSON trace has every digit.", "");
+  out.push(
+    "Every number comes from one training step of backprop-lab's Rust core (its worked trace). Values are rounded to 6 significant digits; the JSON trace has every digit.",
+    "",
+  );
   steps.forEach((st, n) => {
     out.push(`## ${n + 1}. ${st.title}`, "", st.caption, "");
     for (const b of st.blocks) out.push(...block(b, checks));
   });
   // Plain hyphens for minus signs: numbers copied from notes should paste into anything.
-  return out.join("\n").replace(/\n{3,}/g, "\n\n").replace(/−/g, "-");
+  return out
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .replace(/−/g, "-");
 }
 
 function block(b, checks) {
@@ -68,7 +74,11 @@ function table(b) {
   if (b.count > 400) return [`(${b.title}: ${b.count} numbers, left out; download the JSON trace for all of them.)`, ""];
   const rows = b.rows();
   const lines = [`**${b.title}**`, "", `| ${b.columns.join(" | ")} |`, `| ${b.columns.map(() => "---:").join(" | ")} |`];
-  const row = (i) => `| ${rows[i].map(cell).map((c) => (i === b.highlightRow ? `**${c}**` : c)).join(" | ")} |`;
+  const row = (i) =>
+    `| ${rows[i]
+      .map(cell)
+      .map((c) => (i === b.highlightRow ? `**${c}**` : c))
+      .join(" | ")} |`;
   const n = Math.min(rows.length, MAX_ROWS);
   for (let i = 0; i < n; i++) lines.push(row(i));
   // The picked row is always there, in bold.

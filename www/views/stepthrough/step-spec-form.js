@@ -21,7 +21,8 @@ export function formProblem(spec) {
   for (const ly of spec.layers) {
     if (ly.type === "dense") expectDense = false;
     else if (!expectDense && ACTS.includes(ly.type)) expectDense = true;
-    else return `the form edits dense layers, each followed by at most one activation; this spec has "${ly.type}" where the form cannot place it`;
+    else
+      return `the form edits dense layers, each followed by at most one activation; this spec has "${ly.type}" where the form cannot place it`;
   }
   return null;
 }
@@ -60,7 +61,10 @@ function fromModel(m) {
   }
   spec.loss = m.loss;
   const o = m.optimizer;
-  spec.optimizer = o.type === "sgd" ? { type: "sgd", lr: o.lr, ...(o.momentum ? { momentum: o.momentum } : {}) } : { type: "adam", lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps };
+  spec.optimizer =
+    o.type === "sgd"
+      ? { type: "sgd", lr: o.lr, ...(o.momentum ? { momentum: o.momentum } : {}) }
+      : { type: "adam", lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps };
   if (m.steps) spec.steps = m.steps;
   return spec;
 }
@@ -69,7 +73,9 @@ function fromModel(m) {
 const fresh = (r, c) => (((r * 7 + c * 3 + 2) % 9) - 4) / 10;
 
 function resize(ly, rows, cols) {
-  ly.weights = Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => (ly.weights[r] && ly.weights[r][c] !== undefined ? ly.weights[r][c] : fresh(r, c))));
+  ly.weights = Array.from({ length: rows }, (_, r) =>
+    Array.from({ length: cols }, (_, c) => (ly.weights[r] && ly.weights[r][c] !== undefined ? ly.weights[r][c] : fresh(r, c))),
+  );
   ly.bias = Array.from({ length: rows }, (_, r) => (ly.bias[r] !== undefined ? ly.bias[r] : 0.1));
 }
 
@@ -112,7 +118,13 @@ export function renderForm(root, spec, onChange) {
   };
 
   const numInput = (value, label, set) => {
-    const el = h("input", { type: "number", step: "any", value: value === null ? "" : String(value), "aria-label": label, class: "st-f-num" });
+    const el = h("input", {
+      type: "number",
+      step: "any",
+      value: value === null ? "" : String(value),
+      "aria-label": label,
+      class: "st-f-num",
+    });
     el.addEventListener("change", () => {
       set(numberValue(el));
       emit();
@@ -124,9 +136,29 @@ export function renderForm(root, spec, onChange) {
     h(
       "span",
       { class: "st-f-stepper" },
-      h("button", { type: "button", class: "btn btn-small", "aria-label": `fewer ${label}`, disabled: value <= min, onclick: () => (set(value - 1), rebuild()) }, "−"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-small",
+          "aria-label": `fewer ${label}`,
+          disabled: value <= min,
+          onclick: () => (set(value - 1), rebuild()),
+        },
+        "−",
+      ),
       h("span", { class: "st-f-count" }, `${value} ${label}`),
-      h("button", { type: "button", class: "btn btn-small", "aria-label": `more ${label}`, disabled: value >= max, onclick: () => (set(value + 1), rebuild()) }, "+"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-small",
+          "aria-label": `more ${label}`,
+          disabled: value >= max,
+          onclick: () => (set(value + 1), rebuild()),
+        },
+        "+",
+      ),
     );
 
   function draw() {
@@ -138,7 +170,11 @@ export function renderForm(root, spec, onChange) {
         { class: "st-f-group" },
         h("legend", {}, "Input x"),
         stepper("inputs", m.input.length, 1, 8, (n) => (m.input = Array.from({ length: n }, (_, k) => m.input[k] ?? 0.5))),
-        h("div", { class: "st-f-row" }, m.input.map((v, k) => numInput(v, `input ${k}`, (x) => (m.input[k] = x)))),
+        h(
+          "div",
+          { class: "st-f-row" },
+          m.input.map((v, k) => numInput(v, `input ${k}`, (x) => (m.input[k] = x))),
+        ),
       ),
     );
     // Layers
@@ -148,7 +184,17 @@ export function renderForm(root, spec, onChange) {
       const grid = h(
         "table",
         { class: "st-f-matrix", "aria-label": `Weights and biases of dense layer ${li + 1}` },
-        h("thead", {}, h("tr", {}, h("th", {}, ""), Array.from({ length: inputs }, (_, k) => h("th", { scope: "col" }, `k=${k}`)), h("th", { scope: "col" }, "bias"))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", {}, ""),
+            Array.from({ length: inputs }, (_, k) => h("th", { scope: "col" }, `k=${k}`)),
+            h("th", { scope: "col" }, "bias"),
+          ),
+        ),
         h(
           "tbody",
           {},
@@ -157,13 +203,27 @@ export function renderForm(root, spec, onChange) {
               "tr",
               {},
               h("th", { scope: "row" }, `j=${j}`),
-              row.map((w, k) => h("td", {}, numInput(w, `layer ${li + 1} weight ${j},${k}`, (x) => (ly.weights[j][k] = x)))),
-              h("td", {}, numInput(ly.bias[j], `layer ${li + 1} bias ${j}`, (x) => (ly.bias[j] = x))),
+              row.map((w, k) =>
+                h(
+                  "td",
+                  {},
+                  numInput(w, `layer ${li + 1} weight ${j},${k}`, (x) => (ly.weights[j][k] = x)),
+                ),
+              ),
+              h(
+                "td",
+                {},
+                numInput(ly.bias[j], `layer ${li + 1} bias ${j}`, (x) => (ly.bias[j] = x)),
+              ),
             ),
           ),
         ),
       );
-      const act = h("select", { id: actId }, ACTS.map((a) => h("option", { value: a, selected: a === ly.activation }, a === "none" ? "none (linear)" : a)));
+      const act = h(
+        "select",
+        { id: actId },
+        ACTS.map((a) => h("option", { value: a, selected: a === ly.activation }, a === "none" ? "none (linear)" : a)),
+      );
       act.addEventListener("change", () => {
         ly.activation = act.value;
         emit();
@@ -189,13 +249,30 @@ export function renderForm(root, spec, onChange) {
       h(
         "div",
         { class: "buttons" },
-        h("button", { type: "button", class: "btn btn-small", disabled: m.layers.length >= 4, onclick: () => (m.layers.push({ weights: [[], []], bias: [], activation: "sigmoid" }), rebuild()) }, "Add a layer"),
-        h("button", { type: "button", class: "btn btn-small", disabled: m.layers.length <= 1, onclick: () => (m.layers.pop(), rebuild()) }, "Remove the last layer"),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "btn btn-small",
+            disabled: m.layers.length >= 4,
+            onclick: () => (m.layers.push({ weights: [[], []], bias: [], activation: "sigmoid" }), rebuild()),
+          },
+          "Add a layer",
+        ),
+        h(
+          "button",
+          { type: "button", class: "btn btn-small", disabled: m.layers.length <= 1, onclick: () => (m.layers.pop(), rebuild()) },
+          "Remove the last layer",
+        ),
       ),
     );
     // Loss and target
     const lossId = id("loss");
-    const loss = h("select", { id: lossId }, LOSSES.map(([v, t]) => h("option", { value: v, selected: v === m.loss }, t)));
+    const loss = h(
+      "select",
+      { id: lossId },
+      LOSSES.map(([v, t]) => h("option", { value: v, selected: v === m.loss }, t)),
+    );
     loss.addEventListener("change", () => {
       m.loss = loss.value;
       if (m.loss === "softmax_cross_entropy" && m.label === null) m.label = 0;
@@ -205,20 +282,45 @@ export function renderForm(root, spec, onChange) {
     let target;
     if (m.loss === "softmax_cross_entropy") {
       const labId = id("label");
-      const sel = h("select", { id: labId }, Array.from({ length: K }, (_, k) => h("option", { value: k, selected: k === m.label }, `class ${k}`)));
+      const sel = h(
+        "select",
+        { id: labId },
+        Array.from({ length: K }, (_, k) => h("option", { value: k, selected: k === m.label }, `class ${k}`)),
+      );
       sel.addEventListener("change", () => {
         m.label = Number(sel.value);
         emit();
       });
       target = h("div", { class: "field" }, h("label", { for: labId }, "The right class (label)"), sel);
     } else {
-      target = h("div", { class: "field wide" }, h("span", { class: "st-f-label" }, "Target t"), h("div", { class: "st-f-row" }, m.target.map((v, k) => numInput(v, `target ${k}`, (x) => (m.target[k] = x)))));
+      target = h(
+        "div",
+        { class: "field wide" },
+        h("span", { class: "st-f-label" }, "Target t"),
+        h(
+          "div",
+          { class: "st-f-row" },
+          m.target.map((v, k) => numInput(v, `target ${k}`, (x) => (m.target[k] = x))),
+        ),
+      );
     }
-    parts.push(h("fieldset", { class: "st-f-group" }, h("legend", {}, "Loss"), h("div", { class: "fields" }, h("div", { class: "field" }, h("label", { for: lossId }, "Loss"), loss), target)));
+    parts.push(
+      h(
+        "fieldset",
+        { class: "st-f-group" },
+        h("legend", {}, "Loss"),
+        h("div", { class: "fields" }, h("div", { class: "field" }, h("label", { for: lossId }, "Loss"), loss), target),
+      ),
+    );
     // Optimizer
     const o = m.optimizer;
     const typeId = id("opt");
-    const type = h("select", { id: typeId }, h("option", { value: "sgd", selected: o.type === "sgd" }, "SGD"), h("option", { value: "adam", selected: o.type === "adam" }, "Adam"));
+    const type = h(
+      "select",
+      { id: typeId },
+      h("option", { value: "sgd", selected: o.type === "sgd" }, "SGD"),
+      h("option", { value: "adam", selected: o.type === "adam" }, "Adam"),
+    );
     type.addEventListener("change", () => {
       o.type = type.value;
       rebuild();
@@ -229,8 +331,18 @@ export function renderForm(root, spec, onChange) {
       el.id = fid;
       return h("div", { class: "field" }, h("label", { for: fid }, label), el);
     };
-    const settings = o.type === "sgd" ? [setting("lr", "learning rate η"), setting("momentum", "momentum μ")] : [setting("lr", "learning rate α"), setting("beta1", "β1"), setting("beta2", "β2"), setting("eps", "ε")];
-    parts.push(h("fieldset", { class: "st-f-group" }, h("legend", {}, "Optimizer"), h("div", { class: "fields" }, h("div", { class: "field" }, h("label", { for: typeId }, "Optimizer"), type), settings)));
+    const settings =
+      o.type === "sgd"
+        ? [setting("lr", "learning rate η"), setting("momentum", "momentum μ")]
+        : [setting("lr", "learning rate α"), setting("beta1", "β1"), setting("beta2", "β2"), setting("eps", "ε")];
+    parts.push(
+      h(
+        "fieldset",
+        { class: "st-f-group" },
+        h("legend", {}, "Optimizer"),
+        h("div", { class: "fields" }, h("div", { class: "field" }, h("label", { for: typeId }, "Optimizer"), type), settings),
+      ),
+    );
     root.replaceChildren(...parts);
   }
 

@@ -3,8 +3,8 @@
 // training at a few snapshots a second, per-layer histograms of the weights and of the last
 // update, what changed since the previous snapshot, and one unit up close.
 
-import { el, setChildren, int, num, uid } from "./ui.js";
-import { paintDiverging, paintTiles, absMax, divergingCss } from "./pixels.js";
+import { el, setChildren, int, num, uid } from "../../lib/ui.js";
+import { paintDiverging, paintTiles, absMax, divergingCss } from "../../lib/pixels.js";
 
 /** Snapshots per second while training: enough to watch, too few to slow training down. */
 const SNAPSHOT_MS = 500;
@@ -33,7 +33,11 @@ export function mountWeights(root, app) {
   const snapNote = el("p", { class: "hint snap-note", "aria-live": "off" });
 
   const unitInput = el("input", { type: "number", min: "0", step: "1", value: "0", inputmode: "numeric", id: uid("unit") });
-  const prevBtn = el("button", { type: "button", class: "btn btn-small", "aria-label": "Previous unit", onclick: () => pick(unit - 1) }, "‹");
+  const prevBtn = el(
+    "button",
+    { type: "button", class: "btn btn-small", "aria-label": "Previous unit", onclick: () => pick(unit - 1) },
+    "‹",
+  );
   const nextBtn = el("button", { type: "button", class: "btn btn-small", "aria-label": "Next unit", onclick: () => pick(unit + 1) }, "›");
   const unitLabel = el("label", { for: unitInput.id }, "Unit");
 
@@ -80,7 +84,11 @@ export function mountWeights(root, app) {
     "section",
     { class: "card" },
     el("h3", {}, "Every layer at a glance"),
-    el("p", { class: "hint" }, "How the weights of each layer are spread, and how big the last training step was for each weight. Updates far smaller than the weights mean slow, careful learning; updates as big as the weights mean trouble."),
+    el(
+      "p",
+      { class: "hint" },
+      "How the weights of each layer are spread, and how big the last training step was for each weight. Updates far smaller than the weights mean slow, careful learning; updates as big as the weights mean trouble.",
+    ),
     histList,
   );
 
@@ -90,8 +98,15 @@ export function mountWeights(root, app) {
   let arch = null; // describe().arch
   let layerIndex = -1; // the first layer with weights
   let kind = null; // "dense" | "conv"
-  let units = 0, tileW = 0, tileH = 0, perUnit = 0, cols = 1;
-  let snap = null, prevSnap = null, snapStep = 0, prevStep = 0;
+  let units = 0,
+    tileW = 0,
+    tileH = 0,
+    perUnit = 0,
+    cols = 1;
+  let snap = null,
+    prevSnap = null,
+    snapStep = 0,
+    prevStep = 0;
   let unit = 0;
   let geometry = null;
   let busy = false;
@@ -138,7 +153,10 @@ export function mountWeights(root, app) {
     busy = true;
     try {
       const step = app.model.step;
-      const [w, summary] = await Promise.all([client.request("weights", { layer: layerIndex }), client.request("weightSummary", { bins: BINS })]);
+      const [w, summary] = await Promise.all([
+        client.request("weights", { layer: layerIndex }),
+        client.request("weightSummary", { bins: BINS }),
+      ]);
       if (!snap || step !== snapStep) {
         prevSnap = snap;
         prevStep = snapStep;
@@ -188,7 +206,10 @@ export function mountWeights(root, app) {
         : "Blue: negative weight · white: near zero · orange: positive weight.",
     );
     placeMarker();
-    grid.setAttribute("aria-label", `${showChange ? "Change of the" : "The"} incoming weights of ${units} ${kind === "conv" ? "filters" : "units"}; ${kind === "conv" ? "filter" : "unit"} ${unit} is selected.`);
+    grid.setAttribute(
+      "aria-label",
+      `${showChange ? "Change of the" : "The"} incoming weights of ${units} ${kind === "conv" ? "filters" : "units"}; ${kind === "conv" ? "filter" : "unit"} ${unit} is selected.`,
+    );
   }
 
   function drawLegend(text) {
@@ -241,8 +262,9 @@ export function mountWeights(root, app) {
       }
       setChildren(unitNumbers, el("table", { class: "filter-table" }, el("caption", {}, "The filter's weights"), el("tbody", {}, rows)));
     } else {
-      let lo = Infinity, hi = -Infinity;
-      for (let i = from; i < from + perUnit; i++) (lo = Math.min(lo, snap[i])), (hi = Math.max(hi, snap[i]));
+      let lo = Infinity,
+        hi = -Infinity;
+      for (let i = from; i < from + perUnit; i++) ((lo = Math.min(lo, snap[i])), (hi = Math.max(hi, snap[i])));
       setChildren(unitNumbers, el("p", { class: "hint" }, `784 weights from ${num(lo, 3)} to ${num(hi, 3)}.`));
     }
   }
@@ -279,7 +301,8 @@ export function mountWeights(root, app) {
   modeChange.addEventListener("change", drawGrid);
 
   // ---- activations for the current drawing ---------------------------------------------------
-  let actBusy = false, actAgain = false;
+  let actBusy = false,
+    actAgain = false;
   async function updateActivations() {
     if (!kind || !app.isShown("weights")) return;
     if (!app.drawing) {
@@ -297,7 +320,7 @@ export function mountWeights(root, app) {
       setChildren(unitAct, el("p", { class: "error-text" }, `Could not compute the activations: ${e.message}`));
     } finally {
       actBusy = false;
-      if (actAgain) (actAgain = false), updateActivations();
+      if (actAgain) ((actAgain = false), updateActivations());
     }
   }
 
@@ -306,11 +329,18 @@ export function mountWeights(root, app) {
     const a = outs[layerIndex + 1];
     const actName = arch.layers[layerIndex + 1]?.type || "activation";
     if (kind === "dense") {
-      const zk = z.values[unit], ak = a.values[unit];
+      const zk = z.values[unit],
+        ak = a.values[unit];
       setChildren(
         unitAct,
         el("p", {}, "On your drawing: ", el("span", { class: "formula" }, `z = w · x + b = ${num(zk)}`)),
-        el("p", {}, `After ${actName === "relu" ? "ReLU" : actName}: `, el("strong", {}, num(ak)), ak > 0 ? " (the unit fires)" : " (silent for this drawing)"),
+        el(
+          "p",
+          {},
+          `After ${actName === "relu" ? "ReLU" : actName}: `,
+          el("strong", {}, num(ak)),
+          ak > 0 ? " (the unit fires)" : " (silent for this drawing)",
+        ),
       );
     } else {
       const [, h, w] = a.shape;
@@ -319,7 +349,13 @@ export function mountWeights(root, app) {
       for (let i = unit * n; i < (unit + 1) * n; i++) peak = Math.max(peak, a.values[i]);
       setChildren(
         unitAct,
-        el("p", {}, `On your drawing, after ${actName === "relu" ? "ReLU" : actName}, this filter's strongest response is `, el("strong", {}, num(peak)), "."),
+        el(
+          "p",
+          {},
+          `On your drawing, after ${actName === "relu" ? "ReLU" : actName}, this filter's strongest response is `,
+          el("strong", {}, num(peak)),
+          ".",
+        ),
       );
       const scale = absMax(a.values);
       paintTiles(mapsCanvas, a.values, a.shape[0], w, h, 8, 2, () => scale);
@@ -338,7 +374,7 @@ export function mountWeights(root, app) {
   const histNodes = new Map();
   function drawHists(summary) {
     const keys = new Set(summary.map((s) => s.index));
-    for (const k of histNodes.keys()) if (!keys.has(k)) histNodes.get(k).root.remove(), histNodes.delete(k);
+    for (const k of histNodes.keys()) if (!keys.has(k)) (histNodes.get(k).root.remove(), histNodes.delete(k));
     for (const s of summary) {
       let node = histNodes.get(s.index);
       if (!node) {
@@ -347,12 +383,25 @@ export function mountWeights(root, app) {
         const wText = el("p", { class: "hint" });
         const uText = el("p", { class: "hint" });
         node = {
-          w, u, wText, uText,
+          w,
+          u,
+          wText,
+          uText,
           root: el(
             "div",
             { class: "hist-layer" },
-            el("h4", {}, `Layer ${s.index}: ${layerName(s.spec)}`, el("span", { class: "hint" }, ` · ${int(s.weight_shape.reduce((a, b) => a * b, 1))} weights`)),
-            el("div", { class: "hist-pair" }, el("figure", {}, el("figcaption", {}, "Weights"), w, wText), el("figure", {}, el("figcaption", {}, "Last update"), u, uText)),
+            el(
+              "h4",
+              {},
+              `Layer ${s.index}: ${layerName(s.spec)}`,
+              el("span", { class: "hint" }, ` · ${int(s.weight_shape.reduce((a, b) => a * b, 1))} weights`),
+            ),
+            el(
+              "div",
+              { class: "hist-pair" },
+              el("figure", {}, el("figcaption", {}, "Weights"), w, wText),
+              el("figure", {}, el("figcaption", {}, "Last update"), u, uText),
+            ),
           ),
         };
         histNodes.set(s.index, node);
@@ -363,7 +412,9 @@ export function mountWeights(root, app) {
       node.w.setAttribute("aria-label", `Histogram of layer ${s.index}'s weights: ${node.wText.textContent}`);
       const none = s.last_update.min === 0 && s.last_update.max === 0;
       paintHist(node.u, none ? null : s.last_update, "#b35806");
-      node.uText.textContent = none ? "No training step yet." : `${num(s.last_update.min, 2)} to ${num(s.last_update.max, 2)} · spread (std) ${num(s.last_update.std, 2)}`;
+      node.uText.textContent = none
+        ? "No training step yet."
+        : `${num(s.last_update.min, 2)} to ${num(s.last_update.max, 2)} · spread (std) ${num(s.last_update.std, 2)}`;
       node.u.setAttribute("aria-label", `Histogram of layer ${s.index}'s last update: ${node.uText.textContent}`);
     }
   }

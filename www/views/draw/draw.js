@@ -2,9 +2,9 @@
 // once per animation frame, the 28x28 image the network really sees and each preprocessing stage
 // (computed by the Rust core: src/data/preprocess.rs). The drawing survives reloads.
 
-import { el, setChildren, pct, num } from "./ui.js";
-import { paintGrey } from "./pixels.js";
-import { probabilityBars } from "./bars.js";
+import { el, setChildren, pct, num } from "../../lib/ui.js";
+import { paintGrey } from "../../lib/pixels.js";
+import { probabilityBars } from "../../lib/bars.js";
 
 /** The drawing's own resolution (what the worker preprocesses), whatever its size on screen. */
 const SIZE = 280;
@@ -25,7 +25,8 @@ export function mountDraw(root, app) {
     class: "pad",
     tabindex: 0,
     role: "img",
-    "aria-label": "Drawing area. Draw a digit with a mouse, pen or finger. Backspace or Control+Z undoes the last stroke; Delete or Escape clears.",
+    "aria-label":
+      "Drawing area. Draw a digit with a mouse, pen or finger. Backspace or Control+Z undoes the last stroke; Delete or Escape clears.",
   });
   // The picture sent to the worker: fixed size, independent of the screen's pixel density.
   const ink = el("canvas", { width: SIZE, height: SIZE });
@@ -47,12 +48,20 @@ export function mountDraw(root, app) {
     "details",
     { class: "stages-box" },
     el("summary", {}, "How your drawing becomes 28 × 28, step by step"),
-    el("p", { class: "hint" }, "The network only ever saw MNIST's digits, prepared one way. Your drawing is prepared the same way, in the Rust core."),
+    el(
+      "p",
+      { class: "hint" },
+      "The network only ever saw MNIST's digits, prepared one way. Your drawing is prepared the same way, in the Rust core.",
+    ),
     stageList,
   );
 
   root.append(
-    el("p", { class: "hint draw-intro" }, "The model reads your digit as you draw, even while it trains. Keys on the canvas: Backspace undoes, Delete clears."),
+    el(
+      "p",
+      { class: "hint draw-intro" },
+      "The model reads your digit as you draw, even while it trains. Keys on the canvas: Backspace undoes, Delete clears.",
+    ),
     el("div", { class: "pad-wrap" }, pad, hint),
     el("div", { class: "buttons" }, undoBtn, clearBtn),
     el("div", { class: "prediction" }, topDigit, topText, announcer),
@@ -65,7 +74,7 @@ export function mountDraw(root, app) {
   function resizePad() {
     const dpr = window.devicePixelRatio || 1;
     const w = Math.round(pad.clientWidth * dpr) || SIZE;
-    if (pad.width !== w) (pad.width = w), (pad.height = w);
+    if (pad.width !== w) ((pad.width = w), (pad.height = w));
     render();
   }
   new ResizeObserver(resizePad).observe(pad);
@@ -177,7 +186,11 @@ export function mountDraw(root, app) {
   function loadStrokes() {
     try {
       const s = JSON.parse(localStorage.getItem(STORAGE_KEY) || "[]");
-      return Array.isArray(s) ? s.filter((st) => Array.isArray(st) && st.length && st.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))) : [];
+      return Array.isArray(s)
+        ? s.filter(
+            (st) => Array.isArray(st) && st.length && st.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite)),
+          )
+        : [];
     } catch {
       return [];
     }
@@ -251,7 +264,12 @@ export function mountDraw(root, app) {
     topDigit.textContent = String(top);
     topDigit.classList.remove("muted");
     const sure = probs[top];
-    topText.textContent = sure > 0.9 ? `It reads a ${top}, ${pct(sure)} sure.` : sure > 0.5 ? `Probably a ${top} (${pct(sure)}).` : `Maybe a ${top}? Only ${pct(sure)} sure.`;
+    topText.textContent =
+      sure > 0.9
+        ? `It reads a ${top}, ${pct(sure)} sure.`
+        : sure > 0.5
+          ? `Probably a ${top} (${pct(sure)}).`
+          : `Maybe a ${top}? Only ${pct(sure)} sure.`;
     bars.update(probs);
     paintGrey(seen, p.image, 28, 28);
     showStages(p);
@@ -276,7 +294,13 @@ export function mountDraw(root, app) {
     const k = Math.min(3, 84 / Math.max(s.width, s.height));
     c.style.width = `${Math.max(1, Math.round(s.width * k))}px`;
     c.style.height = `${Math.max(1, Math.round(s.height * k))}px`;
-    return el("li", { class: "stage" }, el("div", { class: "stage-frame" }, c), el("strong", {}, title), el("span", { class: "hint" }, note));
+    return el(
+      "li",
+      { class: "stage" },
+      el("div", { class: "stage-frame" }, c),
+      el("strong", {}, title),
+      el("span", { class: "hint" }, note),
+    );
   }
 
   function showStages(p) {

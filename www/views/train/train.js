@@ -2,12 +2,12 @@
 // the loss and the accuracy, progress, each epoch's test results (confusion matrix, misread
 // digits), what happens when training diverges, and the model file (download, load).
 
-import { el, setChildren, field, int, pct, num, duration, uid } from "./ui.js";
-import { LineChart, decimalsFor } from "./plot.js";
-import { paintBytes } from "./pixels.js";
-import { probabilityBars } from "./bars.js";
-import { loadPrevious } from "./modelstore.js";
-import { PRESETS, DEFAULT_LR, workerSettings, shortNumber } from "./settings.js";
+import { el, setChildren, field, int, pct, num, duration, uid } from "../../lib/ui.js";
+import { LineChart, decimalsFor } from "../../lib/plot.js";
+import { paintBytes } from "../../lib/pixels.js";
+import { probabilityBars } from "../../lib/bars.js";
+import { loadPrevious } from "../../lib/modelstore.js";
+import { PRESETS, DEFAULT_LR, workerSettings, shortNumber } from "../../lib/settings.js";
 
 const PRESET_TEXT = {
   "mlp-64": "mlp-64 · 64 hidden units",
@@ -24,7 +24,11 @@ export function mountTrain(root, app) {
 
   // ---- settings form -------------------------------------------------------------------------
   const s = app.settings;
-  const model = el("select", { name: "model" }, PRESETS.map((p) => el("option", { value: p }, PRESET_TEXT[p])));
+  const model = el(
+    "select",
+    { name: "model" },
+    PRESETS.map((p) => el("option", { value: p }, PRESET_TEXT[p])),
+  );
   const opt = el("select", { name: "opt" }, el("option", { value: "adam" }, "Adam"), el("option", { value: "sgd" }, "SGD with momentum"));
   const lr = el("input", { name: "lr", type: "number", min: "0", step: "any", inputmode: "decimal", required: true });
   const momentum = el("input", { name: "momentum", type: "number", min: "0", max: "0.999", step: "any", inputmode: "decimal" });
@@ -78,7 +82,12 @@ export function mountTrain(root, app) {
       if (v != null) app.setSettings({ momentum: v });
     }
     if (t === batch) {
-      const v = read(batch, Number, (v) => Number.isInteger(v) && v >= 1 && v <= 4096, "The batch size must be a whole number from 1 to 4096.");
+      const v = read(
+        batch,
+        Number,
+        (v) => Number.isInteger(v) && v >= 1 && v <= 4096,
+        "The batch size must be a whole number from 1 to 4096.",
+      );
       if (v != null) app.setSettings({ batch: v });
     }
     if (t === epochs) {
@@ -157,17 +166,38 @@ export function mountTrain(root, app) {
     xTicks: (x0, x1) => (x1 <= 10 ? Array.from({ length: x1 + 1 }, (_, i) => i) : [0, Math.round(x1 / 2), x1]),
     empty: "Accuracy appears after the first epoch",
     tableRows: 100,
-    summary: (xs, ys) => (xs.length ? `After epoch ${xs[xs.length - 1]}: ${pct(ys[1][ys[1].length - 1], 2)} of test digits right.` : "No epochs yet."),
+    summary: (xs, ys) =>
+      xs.length ? `After epoch ${xs[xs.length - 1]}: ${pct(ys[1][ys[1].length - 1], 2)} of test digits right.` : "No epochs yet.",
   });
   const charts = el(
     "div",
     { class: "charts" },
-    el("section", { class: "card" }, el("h3", {}, "Loss"), el("p", { class: "hint" }, "How wrong the model is on each batch of training digits. Lower is better."), lossChart.root),
-    el("section", { class: "card" }, el("h3", {}, "Accuracy"), el("p", { class: "hint" }, "The share of digits read right: on the training digits (averaged over the epoch, while it was still learning) and on test digits it never trains on."), accChart.root),
+    el(
+      "section",
+      { class: "card" },
+      el("h3", {}, "Loss"),
+      el("p", { class: "hint" }, "How wrong the model is on each batch of training digits. Lower is better."),
+      lossChart.root,
+    ),
+    el(
+      "section",
+      { class: "card" },
+      el("h3", {}, "Accuracy"),
+      el(
+        "p",
+        { class: "hint" },
+        "The share of digits read right: on the training digits (averaged over the epoch, while it was still learning) and on test digits it never trains on.",
+      ),
+      accChart.root,
+    ),
   );
 
   // Loss history (raw from the worker) and its smoothed curve.
-  let lossXs = [], lossRaw = [], lossSmooth = [], ema = 0, emaSteps = 0;
+  let lossXs = [],
+    lossRaw = [],
+    lossSmooth = [],
+    ema = 0,
+    emaSteps = 0;
   function addLosses(firstStep, losses) {
     for (let i = 0; i < losses.length; i++) {
       const v = losses[i];
@@ -184,10 +214,13 @@ export function mountTrain(root, app) {
   }
   let accRows = []; // {epoch, train, test}
   function setAcc() {
-    accChart.set(accRows.map((r) => r.epoch), [accRows.map((r) => r.train), accRows.map((r) => r.test)]);
+    accChart.set(
+      accRows.map((r) => r.epoch),
+      [accRows.map((r) => r.train), accRows.map((r) => r.test)],
+    );
   }
   function clearHistory() {
-    (lossXs = []), (lossRaw = []), (lossSmooth = []), (ema = 0), (emaSteps = 0);
+    ((lossXs = []), (lossRaw = []), (lossSmooth = []), (ema = 0), (emaSteps = 0));
     accRows = [];
     lossChart.set(lossXs, [lossRaw, lossSmooth]);
     setAcc();
@@ -215,7 +248,11 @@ export function mountTrain(root, app) {
   const resultsSummary = el("p", { class: "results-summary" }, "Results appear when the model has been tested.");
   const confusion = el("div", { class: "confusion-wrap" });
   const gallery = el("div", { class: "gallery", role: "list", "aria-label": "Misread test digits" });
-  const galleryMore = el("button", { type: "button", class: "btn btn-small", hidden: true, onclick: () => showGallery(galleryShown + GALLERY_PAGE) }, "Show more");
+  const galleryMore = el(
+    "button",
+    { type: "button", class: "btn btn-small", hidden: true, onclick: () => showGallery(galleryShown + GALLERY_PAGE) },
+    "Show more",
+  );
   const galleryNote = el("p", { class: "hint" });
   const detail = el("div", { class: "digit-detail", hidden: true, "aria-live": "polite" });
   const results = el(
@@ -226,7 +263,13 @@ export function mountTrain(root, app) {
     el(
       "div",
       { class: "results-grid" },
-      el("div", {}, el("h4", {}, "Confusion matrix"), el("p", { class: "hint" }, "Rows: the true digit. Columns: what the model said. The diagonal is right."), confusion),
+      el(
+        "div",
+        {},
+        el("h4", {}, "Confusion matrix"),
+        el("p", { class: "hint" }, "Rows: the true digit. Columns: what the model said. The diagonal is right."),
+        confusion,
+      ),
       el("div", {}, el("h4", {}, "Digits it misread"), galleryNote, gallery, galleryMore, detail),
     ),
   );
@@ -250,7 +293,12 @@ export function mountTrain(root, app) {
   }
 
   function renderConfusion(m) {
-    const headRow = el("tr", {}, el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "true digit \\ predicted")), m.map((_, d) => el("th", { scope: "col" }, String(d))));
+    const headRow = el(
+      "tr",
+      {},
+      el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "true digit \\ predicted")),
+      m.map((_, d) => el("th", { scope: "col" }, String(d))),
+    );
     const rows = m.map((row, t) => {
       const total = row.reduce((a, b) => a + b, 0) || 1;
       return el(
@@ -272,7 +320,13 @@ export function mountTrain(root, app) {
     });
     setChildren(
       confusion,
-      el("table", { class: "confusion" }, el("caption", { class: "visually-hidden" }, "Confusion matrix: rows are true digits, columns predicted digits"), el("thead", {}, headRow), el("tbody", {}, rows)),
+      el(
+        "table",
+        { class: "confusion" },
+        el("caption", { class: "visually-hidden" }, "Confusion matrix: rows are true digits, columns predicted digits"),
+        el("thead", {}, headRow),
+        el("tbody", {}, rows),
+      ),
     );
   }
 
@@ -288,7 +342,12 @@ export function mountTrain(root, app) {
     for (const index of list.slice(from, galleryShown)) {
       const canvas = el("canvas", { width: 28, height: 28, class: "digit" });
       const cap = el("span", { class: "gallery-cap" }, "…");
-      const btn = el("button", { type: "button", class: "gallery-item", role: "listitem", onclick: () => openDetail(index, btn) }, canvas, cap);
+      const btn = el(
+        "button",
+        { type: "button", class: "gallery-item", role: "listitem", onclick: () => openDetail(index, btn) },
+        canvas,
+        cap,
+      );
       gallery.append(btn);
       client
         .request("testImage", { index })
@@ -325,7 +384,20 @@ export function mountTrain(root, app) {
           "div",
           { class: "detail-row" },
           canvas,
-          el("div", {}, el("p", {}, `It is a `, el("strong", {}, String(label)), `; the model now says `, el("strong", {}, String(top)), ` (${pct(probs[top])} sure).`), bars.root),
+          el(
+            "div",
+            {},
+            el(
+              "p",
+              {},
+              `It is a `,
+              el("strong", {}, String(label)),
+              `; the model now says `,
+              el("strong", {}, String(top)),
+              ` (${pct(probs[top])} sure).`,
+            ),
+            bars.root,
+          ),
         ),
         el("button", { type: "button", class: "btn", onclick: () => app.openTestDigit(index) }, "Open in step-through"),
       );
@@ -338,11 +410,32 @@ export function mountTrain(root, app) {
 
   // ---- the model card ----------------------------------------------------------------------------
   const modelText = el("p", { class: "model-text" }, "Starting…");
-  const fileInput = el("input", { type: "file", accept: ".safetensors,application/octet-stream", class: "visually-hidden", id: uid("file"), tabindex: -1, onchange: loadFile });
+  const fileInput = el("input", {
+    type: "file",
+    accept: ".safetensors,application/octet-stream",
+    class: "visually-hidden",
+    id: uid("file"),
+    tabindex: -1,
+    onchange: loadFile,
+  });
   const downloadBtn = el("button", { type: "button", class: "btn", onclick: download }, "Download model");
-  const loadLabel = el("label", { for: fileInput.id, class: "btn", tabindex: 0, role: "button", onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), fileInput.click()) }, "Load a model file…");
+  const loadLabel = el(
+    "label",
+    {
+      for: fileInput.id,
+      class: "btn",
+      tabindex: 0,
+      role: "button",
+      onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), fileInput.click()),
+    },
+    "Load a model file…",
+  );
   const pretrainedBtn = el("button", { type: "button", class: "btn btn-quiet", onclick: usePretrained }, "Use the pretrained model");
-  const previousBtn = el("button", { type: "button", class: "btn btn-quiet", hidden: true, onclick: usePrevious }, "Bring back the previous model");
+  const previousBtn = el(
+    "button",
+    { type: "button", class: "btn btn-quiet", hidden: true, onclick: usePrevious },
+    "Bring back the previous model",
+  );
   const modelMsg = el("p", { class: "model-msg", "aria-live": "polite" });
   const saveNote = el("p", { class: "hint" });
   const modelCard = el(
@@ -359,8 +452,15 @@ export function mountTrain(root, app) {
     const m = app.model;
     if (!m) return;
     const o = m.settings.optimizer;
-    const optText = o.type === "adam" ? `Adam, learning rate ${shortNumber(o.lr)}` : `SGD, learning rate ${shortNumber(o.lr)}, momentum ${o.momentum}`;
-    const where = { pretrained: "The pretrained model", restored: "Your model from last time", file: "A model loaded from a file", new: "A model trained here" }[app.modelOrigin] || "The model";
+    const optText =
+      o.type === "adam" ? `Adam, learning rate ${shortNumber(o.lr)}` : `SGD, learning rate ${shortNumber(o.lr)}, momentum ${o.momentum}`;
+    const where =
+      {
+        pretrained: "The pretrained model",
+        restored: "Your model from last time",
+        file: "A model loaded from a file",
+        new: "A model trained here",
+      }[app.modelOrigin] || "The model";
     const trained = !m.step
       ? "not trained yet (its weights are random, so it guesses)"
       : m.epoch
@@ -539,7 +639,8 @@ export function mountTrain(root, app) {
     if (!ready) note = "Starting the network…";
     else if (!hasData) note = "Waiting for the training digits to download…";
     else if (busy) note = "Training in the background: the page stays usable; try drawing a digit meanwhile.";
-    else if (m && m.settings.model !== s.model) note = `Start training builds a fresh ${s.model}; Resume continues the current ${m.settings.model}.`;
+    else if (m && m.settings.model !== s.model)
+      note = `Start training builds a fresh ${s.model}; Resume continues the current ${m.settings.model}.`;
     else note = "Start training builds a fresh model from these settings; Resume continues the current one.";
     buttonNote.textContent = note;
   }
@@ -583,7 +684,11 @@ export function mountTrain(root, app) {
     const usual = DEFAULT_LR[app.model?.settings.optimizer.type === "sgd" ? "sgd" : "adam"];
     // Far above the usual rate: suggest the usual one; near it: ten times smaller.
     const smaller = lrNow > 10 * usual ? usual : Number((lrNow / 10).toPrecision(2));
-    const apply = el("button", { type: "button", class: "btn btn-primary", onclick: () => useSmaller(smaller) }, `Use ${shortNumber(smaller)} and resume`);
+    const apply = el(
+      "button",
+      { type: "button", class: "btn btn-primary", onclick: () => useSmaller(smaller) },
+      `Use ${shortNumber(smaller)} and resume`,
+    );
     setChildren(
       divergence,
       el("h3", {}, "Training paused itself: the loss blew up"),
@@ -595,7 +700,12 @@ export function mountTrain(root, app) {
         `The last good weights, from step ${int(d.restoredStep)}, are back in place.`,
       ),
       el("p", {}, "What to try: a smaller learning rate, then Resume."),
-      el("div", { class: "buttons" }, apply, el("button", { type: "button", class: "btn btn-quiet", onclick: () => (divergence.hidden = true) }, "Dismiss")),
+      el(
+        "div",
+        { class: "buttons" },
+        apply,
+        el("button", { type: "button", class: "btn btn-quiet", onclick: () => (divergence.hidden = true) }, "Dismiss"),
+      ),
     );
     divergence.hidden = false;
     progressText.textContent = `Paused at step ${int(d.step)}: the loss became ${num(d.loss)}.`;
@@ -656,12 +766,14 @@ export function mountTrain(root, app) {
       showEvaluation(ev, heading);
     } catch (e) {
       if (app.model !== model) return; // abandoned for a new model: its own results will come
-      resultsSummary.textContent = app.state === "training" || app.state === "evaluating" ? "Results appear after the first epoch." : `The model could not be tested: ${e.message}`;
+      resultsSummary.textContent =
+        app.state === "training" || app.state === "evaluating"
+          ? "Results appear after the first epoch."
+          : `The model could not be tested: ${e.message}`;
     } finally {
       if (evaluating === model) evaluating = null;
     }
   }
-
 
   app.ready.then(() => {
     if (app.restored) {
@@ -671,13 +783,6 @@ export function mountTrain(root, app) {
     refreshPrevious();
   });
 
-  root.append(
-    el("section", { class: "card" }, el("h3", {}, "Settings"), form),
-    progressCard,
-    divergence,
-    charts,
-    results,
-    modelCard,
-  );
+  root.append(el("section", { class: "card" }, el("h3", {}, "Settings"), form), progressCard, divergence, charts, results, modelCard);
   updateButtons();
 }
