@@ -12,6 +12,7 @@
 //! 5. [`optim::sgd`], [`optim::adam`] — the update rules.
 //! 6. [`layers::conv2d`], [`layers::maxpool`], [`layers::flatten`], [`layers::dropout`].
 //! 7. [`trace`] — every number of one step, observed while the real code runs.
+//! 8. [`saliency`] — backprop one step further, to the pixels: which ink made the answer.
 //!
 //! Then, for the product around the maths: [`presets`] (the MNIST models), [`train`] (mini-batch
 //! training and evaluation), [`spec`] (the network spec JSON), [`model_file`] (safetensors),
@@ -25,6 +26,7 @@ pub mod model_file;
 pub mod network;
 pub mod optim;
 pub mod presets;
+pub mod saliency;
 pub mod spec;
 pub mod trace;
 pub mod train;
