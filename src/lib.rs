@@ -15,11 +15,13 @@
 //! 8. [`saliency`] — backprop one step further, to the pixels: which ink made the answer.
 //!
 //! Then, for the product around the maths: [`presets`] (the MNIST models), [`train`] (mini-batch
-//! training and evaluation), [`spec`] (the network spec JSON), [`model_file`] (safetensors),
+//! training and evaluation), [`finetune`] (learning a user's own digits without forgetting
+//! MNIST), [`spec`] (the network spec JSON), [`model_file`] (safetensors),
 //! [`data`] (MNIST files, drawing preprocessing), [`error`] (messages for people).
 
 pub mod data;
 pub mod error;
+pub mod finetune;
 pub mod layers;
 pub mod loss;
 pub mod model_file;

@@ -295,6 +295,21 @@ impl Dataset {
         }
     }
 
+    /// A copy of the images `indices`, in that order: a held-out part of a user's digits.
+    pub fn select(&self, indices: &[usize]) -> Dataset {
+        let mut images = Vec::with_capacity(indices.len() * self.pixels_per_image());
+        for &i in indices {
+            images.extend_from_slice(self.image(i));
+        }
+        Dataset {
+            images,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            count: indices.len(),
+            rows: self.rows,
+            cols: self.cols,
+        }
+    }
+
     /// The first `n` images and the rest: `split_at(50_000)` keeps 10,000 for validation.
     pub fn split_at(&self, n: usize) -> (Dataset, Dataset) {
         (self.subset(0..n), self.subset(n..self.count))
@@ -500,6 +515,11 @@ mod tests {
         assert_eq!(valid.image(0), data.image(3));
         assert_eq!(valid.labels, vec![1]);
         assert!(data.subset(2..2).is_empty());
+        let picked = data.select(&[3, 1]);
+        assert_eq!(
+            (picked.labels.clone(), picked.image(0)),
+            (vec![1, 0], data.image(3))
+        );
 
         let mut x = vec![-1.0; 2 * 784];
         let mut y = vec![99; 2];
