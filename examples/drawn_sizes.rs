@@ -61,6 +61,7 @@ fn main() {
     let mut width_before = [0f64; SIZES.len()];
     let mut width_after = [0f64; SIZES.len()];
     let mut agree = 0usize;
+    let mut agree_but_tiny = 0usize;
     let mut seen_mnist = 0usize;
     let mut sheet: Vec<Vec<f32>> = Vec::new();
     for i in 0..count {
@@ -89,6 +90,7 @@ fn main() {
             }
         }
         agree += answers.iter().all(|&a| a == answers[0]) as usize;
+        agree_but_tiny += answers[..4].iter().all(|&a| a == answers[0]) as usize;
         if i < 10 {
             row.insert(0, image);
             sheet.push(row.concat());
@@ -120,7 +122,12 @@ fn main() {
             "stroke_width_before": b, "stroke_width_after": a}));
     }
     let agreement = agree as f64 / count as f64;
-    println!("the same answer at every size: {:.1}%", 100.0 * agreement);
+    let agreement_but_tiny = agree_but_tiny as f64 / count as f64;
+    println!(
+        "the same answer at every size: {:.1}% (large, normal, small and corner: {:.1}%)",
+        100.0 * agreement,
+        100.0 * agreement_but_tiny
+    );
     let dir = root.join("bench-results");
     std::fs::create_dir_all(&dir).expect("create bench-results/");
     std::fs::write(
@@ -130,6 +137,7 @@ fn main() {
             "model": model_path.display().to_string(),
             "mnist_accuracy": seen_mnist as f64 / count as f64,
             "sizes": rows, "same_answer_at_every_size": agreement,
+            "same_answer_at_every_size_but_tiny": agreement_but_tiny,
         }))
         .unwrap(),
     )
