@@ -93,10 +93,12 @@ fn thin(grid: &mut [bool], n: usize) {
                     let neighbours = p.iter().filter(|&&v| v).count();
                     let transitions = (0..8).filter(|&i| !p[i] && p[(i + 1) % 8]).count();
                     let (n2, e4, s6, w8) = (p[0], p[2], p[4], p[6]);
+                    // The paper's P2·P4·P6 = 0 and P4·P6·P8 = 0 (south-east pass), and
+                    // P2·P4·P8 = 0 and P2·P6·P8 = 0 (north-west pass).
                     let side = if pass == 0 {
-                        !(n2 && e4 && s6) && !(e4 && s6 && w8)
+                        !(e4 && s6 && (n2 || w8))
                     } else {
-                        !(n2 && e4 && w8) && !(n2 && s6 && w8)
+                        !(n2 && w8 && (e4 || s6))
                     };
                     if (2..=6).contains(&neighbours) && transitions == 1 && side {
                         remove.push(y * n + x);
