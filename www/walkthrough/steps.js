@@ -3,14 +3,14 @@
 //
 // The input is a worked trace from the Rust core (src/trace.rs, README "The worked trace") and
 // the learner's picks (which example, which unit, which weight). The output is a list of plain
-// step descriptions that two writers turn into something to read: the page (stepthrough.js) and
-// the Markdown export (step-markdown.js).
+// step descriptions that two writers turn into something to read: the page
+// (www/views/stepthrough/stepthrough.js) and the Markdown export (markdown.js).
 //
 // Every number comes from the trace. The page only adds numbers up to *show* a sum (the largest
 // terms of z = W x + b, the exps of softmax, δ·x) and then checks the sum against the number the
 // core computed, so a learner sees both and that they agree.
 
-import { tex, texp, agrees } from "./step-format.js";
+import { tex, texp, agrees } from "./numbers.js";
 
 const ACTIVATIONS = new Set(["relu", "sigmoid", "tanh"]);
 const ELEMENTWISE = new Set(["relu", "sigmoid", "tanh", "dropout", "flatten"]);

@@ -2,7 +2,7 @@
 // between $$, symbolic and with the numbers in), the tagged values and the smaller tables.
 // Renders in any Markdown viewer with maths (GitHub, Jupyter, Obsidian, Quarto, pandoc).
 
-import { fmt } from "./step-format.js";
+import { fmt } from "./numbers.js";
 
 const MAX_ROWS = 40;
 
