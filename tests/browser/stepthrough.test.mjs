@@ -511,7 +511,14 @@ test("a drawn digit and a digit handed over by the training view open in the ste
     );
     await page.click(".st-step details.st-table > summary");
     await page.waitForSelector(".st-step .st-table tbody tr");
-    const seen = await page.$$eval(".st-step .st-table tbody tr td:last-child .num", (els) => els.map((e) => Number(e.dataset.value)));
+    // The table shows its 784 rows a page at a time.
+    const seen = [];
+    for (;;) {
+      seen.push(...(await page.$$eval(".st-step .st-table tbody tr td:last-child .num", (els) => els.map((e) => Number(e.dataset.value)))));
+      const next = page.locator('.st-step .st-pager button:has-text("Next")');
+      if (await next.isDisabled()) break;
+      await next.click();
+    }
     assert.equal(seen.length, 784);
     seen.forEach((v, k) => assert.equal(f32(v), f32(drawn[k]), `pixel ${k}`));
     await goToStep(page, "loss");

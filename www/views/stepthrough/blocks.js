@@ -1,0 +1,159 @@
+// @ts-check
+// A step of the walk-through is a list of blocks (www/walkthrough/: text, a formula with its
+// numbers, tagged values, a check, a table, a grid, units, bars, a gradient check, the examples of
+// a batch). One function renders each kind; none computes a number, they lay out the core's.
+
+import { h, num, rich, renderTex } from "./dom.js";
+import { renderTable } from "./tables.js";
+import { renderGrid, renderUnits, renderBars } from "./pictures.js";
+import { renderGradCheck } from "./gradcheck.js";
+
+/** @typedef {import("./view.js").StepThroughView} View */
+
+/** @type {Record<string, (b: any, view: View) => HTMLElement | null>} */
+const RENDERERS = {
+  text: (b) => rich(b.text, "p", { class: "st-text" }),
+  eq: renderEq,
+  values: renderValues,
+  check: renderCheck,
+  table: renderTable,
+  grid: renderGrid,
+  units: renderUnits,
+  bars: renderBars,
+  gradcheck: renderGradCheck,
+  examples: renderExamples,
+};
+
+/** @param {any} b @param {View} view */
+export function renderBlock(b, view) {
+  const render = RENDERERS[b.kind];
+  return render ? render(b, view) : null;
+}
+
+/**
+ * A formula, symbolic then with the numbers in. A formula wider than the screen scrolls sideways
+ * in its own box, which then takes the focus (arrow keys scroll it) and says so (watchOverflow).
+ * @param {any} b
+ */
+function renderEq(b) {
+  const row = (/** @type {string} */ tag, /** @type {string} */ src, /** @type {string} */ cls) =>
+    h(
+      "div",
+      { class: `st-eq-row ${cls}` },
+      h("span", { class: "st-eq-tag" }, tag),
+      renderTex(h("div", { class: "st-eq-tex", dataset: { what: tag } }), src),
+    );
+  return h(
+    "div",
+    { class: "st-eq" },
+    b.caption ? rich(b.caption, "p", { class: "hint" }) : null,
+    row("formula", b.symbolic, ""),
+    row("numbers", b.numeric, "st-eq-numbers"),
+  );
+}
+
+/**
+ * Marks every formula box under `root` that is wider than its room: focusable, labelled, with a
+ * visible hint that it scrolls. Checked again whenever a box changes size (a phone turned, KaTeX
+ * loaded).
+ * @param {HTMLElement} root
+ */
+export function watchOverflow(root) {
+  const boxes = /** @type {HTMLElement[]} */ ([...root.querySelectorAll(".st-eq-tex")]);
+  if (!boxes.length || typeof ResizeObserver === "undefined") return;
+  const check = (/** @type {HTMLElement} */ box) => {
+    const scrolls = box.scrollWidth > box.clientWidth + 1;
+    box.classList.toggle("st-scrolls", scrolls);
+    if (scrolls) {
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      box.setAttribute(
+        "aria-label",
+        `${box.dataset.what === "numbers" ? "The formula with its numbers" : "The formula"}, wider than the screen: scroll sideways, or focus it and use the arrow keys`,
+      );
+    } else {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+    box.parentElement?.classList.toggle("st-eq-row-scrolls", scrolls);
+  };
+  const ro = new ResizeObserver((entries) => entries.forEach((e) => check(/** @type {HTMLElement} */ (e.target))));
+  boxes.forEach((b) => ro.observe(b));
+  // Observers of a step end with it: the next step replaces these boxes.
+  const mo = new MutationObserver(() => {
+    if (!boxes[0].isConnected) {
+      ro.disconnect();
+      mo.disconnect();
+    }
+  });
+  mo.observe(root, { childList: true });
+}
+
+/** @param {any} b */
+function renderValues(b) {
+  return h(
+    "dl",
+    { class: "st-values" },
+    b.items.map((/** @type {any} */ it) =>
+      h(
+        "div",
+        { class: `st-value${it.big ? " big" : ""}` },
+        rich(it.label, "dt"),
+        h(
+          "dd",
+          {},
+          it.plain
+            ? h("span", { class: "num", dataset: { key: it.key, value: String(it.value) } }, String(it.value))
+            : num(it.value, it.key),
+        ),
+      ),
+    ),
+  );
+}
+
+/** @param {any} b */
+function renderCheck(b) {
+  return h(
+    "p",
+    { class: `st-check ${b.ok ? "ok" : "bad"}` },
+    h("span", { "aria-hidden": "true" }, b.ok ? "✓ " : "✗ "),
+    h("span", { class: "visually-hidden" }, b.ok ? "Checked: " : "Mismatch: "),
+    rich(b.text),
+  );
+}
+
+/** Above this many examples in a batch, one is picked by number rather than from a button each. */
+const EXAMPLE_BUTTONS = 32;
+
+/** Which example of the batch the walk follows. @param {any} b @param {View} view */
+function renderExamples(b, view) {
+  if (b.count > EXAMPLE_BUTTONS) {
+    const input = /** @type {HTMLInputElement} */ (
+      h("input", { type: "number", id: "st-example", min: 0, max: b.count - 1, step: 1, value: String(b.picked), class: "st-index" })
+    );
+    const go = () => {
+      const n = Number(input.value);
+      if (Number.isInteger(n) && n >= 0 && n < b.count && n !== b.picked) view.applyPick({ type: "example", layer: 0 }, n);
+    };
+    input.addEventListener("change", go);
+    input.addEventListener("keydown", (e) => e.key === "Enter" && go());
+    return h("div", { class: "buttons" }, h("label", { for: "st-example" }, `Follow example (0 to ${b.count - 1})`), input);
+  }
+  return h(
+    "div",
+    { class: "st-units", role: "group", "aria-label": "Which example of the batch to follow" },
+    Array.from({ length: b.count }, (_, n) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: `st-unit${n === b.picked ? " picked" : ""}`,
+          "aria-pressed": String(n === b.picked),
+          onclick: () => view.applyPick({ type: "example", layer: 0 }, n),
+        },
+        `example ${n}`,
+      ),
+    ),
+  );
+}
