@@ -53,41 +53,41 @@ function renderEq(b) {
 }
 
 /**
- * Marks every formula box under `root` that is wider than its room: focusable, labelled, with a
- * visible hint that it scrolls. Checked again whenever a box changes size (a phone turned, KaTeX
- * loaded).
+ * Watches the formula boxes under `root` (the step on show, whose content changes: a new step,
+ * KaTeX arriving, a gradient check answering) and marks each box wider than its room as one that
+ * scrolls: focusable, labelled, with a visible hint. Checked again when the screen's width changes.
  * @param {HTMLElement} root
  */
 export function watchOverflow(root) {
-  const boxes = /** @type {HTMLElement[]} */ ([...root.querySelectorAll(".st-eq-tex")]);
-  if (!boxes.length || typeof ResizeObserver === "undefined") return;
-  const check = (/** @type {HTMLElement} */ box) => {
-    const scrolls = box.scrollWidth > box.clientWidth + 1;
-    box.classList.toggle("st-scrolls", scrolls);
-    if (scrolls) {
-      box.tabIndex = 0;
-      box.setAttribute("role", "region");
-      box.setAttribute(
-        "aria-label",
-        `${box.dataset.what === "numbers" ? "The formula with its numbers" : "The formula"}, wider than the screen: scroll sideways, or focus it and use the arrow keys`,
-      );
-    } else {
-      box.removeAttribute("tabindex");
-      box.removeAttribute("role");
-      box.removeAttribute("aria-label");
-    }
-    box.parentElement?.classList.toggle("st-eq-row-scrolls", scrolls);
+  if (typeof ResizeObserver === "undefined") return;
+  let queued = false;
+  const checkAll = () => {
+    queued = false;
+    for (const box of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll(".st-eq-tex"))) markScrolling(box);
   };
-  const ro = new ResizeObserver((entries) => entries.forEach((e) => check(/** @type {HTMLElement} */ (e.target))));
-  boxes.forEach((b) => ro.observe(b));
-  // Observers of a step end with it: the next step replaces these boxes.
-  const mo = new MutationObserver(() => {
-    if (!boxes[0].isConnected) {
-      ro.disconnect();
-      mo.disconnect();
-    }
-  });
-  mo.observe(root, { childList: true });
+  const soon = () => {
+    if (!queued) requestAnimationFrame(checkAll);
+    queued = true;
+  };
+  new MutationObserver(soon).observe(root, { childList: true, subtree: true });
+  new ResizeObserver(soon).observe(root);
+  soon();
+}
+
+/** @param {HTMLElement} box */
+function markScrolling(box) {
+  const scrolls = box.scrollWidth > box.clientWidth + 1;
+  if (scrolls === box.classList.contains("st-scrolls")) return;
+  box.classList.toggle("st-scrolls", scrolls);
+  box.parentElement?.classList.toggle("st-eq-row-scrolls", scrolls);
+  if (scrolls) {
+    box.tabIndex = 0;
+    box.setAttribute("role", "group");
+    const what = box.dataset.what === "formula" ? "The formula" : "The formula with its numbers";
+    box.setAttribute("aria-label", `${what}, wider than the screen: scroll sideways, or focus it and use the arrow keys`);
+  } else {
+    for (const a of ["tabindex", "role", "aria-label"]) box.removeAttribute(a);
+  }
 }
 
 /** @param {any} b */

@@ -377,7 +377,8 @@ function drawNodes(T, P, g, nodes, onPick) {
         transform: `translate(${x},${top})`,
         tabindex: dense ? 0 : null,
         role: dense ? "button" : null,
-        "aria-label": dense ? `unit ${r} of layer ${T.layers[col.layer].l}` : null,
+        "data-layer": dense ? col.layer : null,
+        "data-unit": dense ? r : null,
       });
       node.append(s("title", {}, title), s("rect", { width: BOX_W, height: dense ? BOX_H : 56, rx: 10 }));
       lines.forEach(([cls, text], li) => node.append(s("text", { x: 10, y: 20 + li * 18, class: cls }, text)));

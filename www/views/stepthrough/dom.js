@@ -76,31 +76,78 @@ export function loadKatex() {
 }
 
 /**
- * Typesets `src` into `el` (display style unless `inline`); the TeX itself is the fallback.
+ * Typesetting takes time (a step with many formulas takes tens of milliseconds, more on a slow
+ * machine), so it goes in slices: formulas typeset at once while the slice lasts, the rest wait
+ * as plain TeX and are typeset in the next tasks, so that no task of the page runs long.
+ */
+const TYPESET_SLICE_MS = 30;
+let sliceEnd = 0;
+/** @type {HTMLElement[]} */
+const waiting = [];
+let flushing = false;
+
+/** Starts a slice of typesetting (the view calls it when it starts drawing a step). */
+export function typesetSlice() {
+  sliceEnd = performance.now() + TYPESET_SLICE_MS;
+}
+
+/** @param {HTMLElement} el */
+function typeset(el) {
+  el.classList.remove("tex-pending");
+  const htmlOnly = el.dataset.texHtml === "1";
+  katex.render(el.dataset.tex, el, {
+    throwOnError: false,
+    displayMode: el.dataset.texInline !== "1",
+    output: htmlOnly ? "html" : "htmlAndMathml",
+  });
+  // KaTeX hides its glyphs from assistive technology even when there is no MathML to read instead.
+  if (htmlOnly) el.querySelector(".katex-html")?.removeAttribute("aria-hidden");
+}
+
+async function flush() {
+  if (flushing) return;
+  flushing = true;
+  while (waiting.length) {
+    await pause();
+    const end = performance.now() + TYPESET_SLICE_MS;
+    while (waiting.length && performance.now() < end) {
+      const el = /** @type {HTMLElement} */ (waiting.shift());
+      if (el.isConnected && el.classList.contains("tex-pending")) typeset(el);
+    }
+  }
+  flushing = false;
+}
+
+/**
+ * Typesets `src` into `el` (display style unless `inline`); the TeX itself shows until it is.
+ * `htmlOnly` leaves out KaTeX's MathML copy and keeps the glyphs readable by assistive technology
+ * (for a table's column header, which must have text of its own).
  * @template {HTMLElement} E
  * @param {E} el
  * @param {string} src
- * @param {{inline?: boolean}} [o]
+ * @param {{inline?: boolean, htmlOnly?: boolean}} [o]
  * @returns {E}
  */
-export function renderTex(el, src, { inline = false } = {}) {
+export function renderTex(el, src, { inline = false, htmlOnly = false } = {}) {
   el.dataset.tex = src;
-  if (katex) {
-    katex.render(src, el, { throwOnError: false, displayMode: !inline, output: "htmlAndMathml" });
-  } else {
-    el.textContent = src;
-    el.classList.add("tex-pending");
+  if (inline) el.dataset.texInline = "1";
+  if (htmlOnly) el.dataset.texHtml = "1";
+  el.textContent = src;
+  el.classList.add("tex-pending");
+  if (!katex) return el;
+  if (performance.now() < sliceEnd) typeset(el);
+  else {
+    waiting.push(el);
+    flush();
   }
   return el;
 }
 
-/** Re-typesets every element left as plain TeX under `root` (after KaTeX has loaded). @param {Element} root */
+/** Typesets every element left as plain TeX under `root` (once KaTeX has loaded). @param {Element} root */
 export function typesetPending(root) {
   if (!katex) return;
-  for (const el of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll(".tex-pending"))) {
-    el.classList.remove("tex-pending");
-    renderTex(el, el.dataset.tex, { inline: el.classList.contains("tex-inline") });
-  }
+  waiting.push(.../** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll(".tex-pending")));
+  flush();
 }
 
 /**
@@ -108,14 +155,15 @@ export function typesetPending(root) {
  * @param {string} text
  * @param {string} [tag]
  * @param {Record<string, any>} [attrs]
+ * @param {{htmlOnly?: boolean}} [o] see renderTex
  */
-export function rich(text, tag = "span", attrs = {}) {
+export function rich(text, tag = "span", attrs = {}, { htmlOnly = false } = {}) {
   const el = h(tag, attrs);
   String(text)
     .split(/(\$[^$]+\$)/)
     .forEach((part) => {
       if (part.startsWith("$") && part.endsWith("$") && part.length > 2)
-        el.append(renderTex(h("span", { class: "tex-inline" }), part.slice(1, -1), { inline: true }));
+        el.append(renderTex(h("span", { class: "tex-inline" }), part.slice(1, -1), { inline: true, htmlOnly }));
       else if (part) el.append(part);
     });
   return el;

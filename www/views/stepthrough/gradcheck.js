@@ -5,7 +5,7 @@
 // export prints it too) and lays out the core's numbers and the core's verdict.
 
 import { fmt } from "../../walkthrough/numbers.js";
-import { h, num, rich, renderTex } from "./dom.js";
+import { h, num, rich, renderTex, typesetSlice } from "./dom.js";
 import { tex } from "../../walkthrough/numbers.js";
 
 /** @typedef {import("./view.js").StepThroughView} View */
@@ -56,6 +56,7 @@ export function renderGradCheck(b, view) {
   runCheck(view, b).then(
     (r) => {
       if (view.trace !== trace) return;
+      typesetSlice();
       body.replaceChildren(...checkResult(r, b));
       box.setAttribute("aria-busy", "false");
     },

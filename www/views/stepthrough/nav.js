@@ -3,7 +3,7 @@
 // the step, ← → Home End on the keyboard. Moving to a step brings its top into view and puts the
 // focus on its heading, so a screen reader reads the new step and the next Tab starts from it.
 
-import { h, rich, isEditable, typesetPending } from "./dom.js";
+import { h, rich, isEditable, typesetSlice } from "./dom.js";
 import { renderBlock, watchOverflow } from "./blocks.js";
 
 const PHASES = { forward: "Forward", backward: "Backward", update: "Update" };
@@ -40,7 +40,7 @@ export class Walk {
     this.toc = h("ol", { class: "st-toc", "aria-label": "All steps" });
     this.stepEl = h("article", { class: "st-step", "aria-labelledby": "st-step-title" });
     this.bar = h("div", { class: "st-bar", "aria-hidden": "true" }, h("div", { class: "st-bar-fill" }));
-    this.topNav = h("div", { class: "st-nav" }, this.prevBtn, this.progress, this.nextBtn);
+    this.topNav = h("div", { class: "st-nav st-nav-top" }, this.prevBtn, this.progress, this.nextBtn);
     this.section = h(
       "section",
       { class: "card st-walk", hidden: true, "aria-label": "The walk-through" },
@@ -59,6 +59,7 @@ export class Walk {
       this.view.exporter.build(),
     );
     document.addEventListener("keydown", (e) => this.onKey(e));
+    watchOverflow(this.stepEl);
     return this.section;
   }
 
@@ -72,6 +73,7 @@ export class Walk {
     const at = keepId ? this.view.steps.findIndex((s) => s.id === keepId) : 0;
     this.at = Math.max(0, at);
     this.section.hidden = false;
+    typesetSlice();
     this.renderToc();
     this.renderStep();
   }
@@ -161,6 +163,7 @@ export class Walk {
   }
 
   renderStep() {
+    typesetSlice();
     const v = this.view;
     const s = v.steps[this.at];
     const el = this.stepEl;
@@ -177,8 +180,6 @@ export class Walk {
         ...s.blocks.map((/** @type {any} */ b) => renderBlock(b, v)),
       ].filter(Boolean),
     );
-    typesetPending(el);
-    watchOverflow(el);
     this.updateToc();
   }
 }

@@ -15,18 +15,31 @@ const UNIT_CHIPS = 64;
 const MAX_BARS = 64;
 const INK = "#172033";
 
-/**
- * The text colour readable on `rgb` ("rgb(r, g, b)"): white when it has a contrast of 4.5:1 or
- * more there (WCAG AA), else the page's ink.
- * @param {string} rgb
- */
-export function textOn(rgb) {
-  const [r, g, b] = (rgb.match(/\d+/g) || ["255", "255", "255"]).map(Number).map((c) => {
+/** Relative luminance (WCAG) of "rgb(r, g, b)" or "#rrggbb". @param {string} color */
+function luminance(color) {
+  const hex = /^#([0-9a-f]{6})$/i.exec(color);
+  const parts = hex
+    ? [0, 2, 4].map((i) => parseInt(hex[1].slice(i, i + 2), 16))
+    : (color.match(/\d+/g) || ["255", "255", "255"]).map(Number);
+  const [r, g, b] = parts.map((c) => {
     const s = c / 255;
     return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
   });
-  const lum = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  return 1.05 / (lum + 0.05) >= 4.5 ? "#fff" : INK;
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** @param {number} a @param {number} b luminances */
+const contrast = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+
+/**
+ * The text colour readable on the background `bg` (WCAG AA, 4.5:1): the page's ink where it reads,
+ * else white or black, whichever contrasts more (one of them always reaches 4.5:1).
+ * @param {string} bg
+ */
+export function textOn(bg) {
+  const l = luminance(bg);
+  if (contrast(l, luminance(INK)) >= 4.5) return INK;
+  return contrast(l, 1) >= contrast(l, 0) ? "#fff" : "#000";
 }
 
 /** @param {any} b a grid block @param {import("./view.js").StepThroughView} view */

@@ -35,8 +35,9 @@ const sizeOf = (src) => (typeof src === "string" ? src.length : src.size);
 const isBig = (src) => sizeOf(src) > EDITOR_MAX_CHARS;
 
 /**
- * Where a JSON text first goes wrong, in words ("line 3, column 7: Unexpected token…"); null
- * when it parses.
+ * Where a JSON text first goes wrong, in words ("line 3, column 7: Unexpected token 'x'"); null
+ * when it parses. The browser's message says where, in one of three ways: a position, the end of
+ * the text, or a few characters around the culprit.
  * @param {string} text
  */
 export function jsonProblem(text) {
@@ -44,12 +45,23 @@ export function jsonProblem(text) {
     JSON.parse(text);
     return null;
   } catch (e) {
-    const m = /position (\d+)/.exec(e.message);
-    if (!m) return e.message;
-    const before = text.slice(0, Number(m[1]));
-    const line = before.split("\n").length;
-    const column = Number(m[1]) - before.lastIndexOf("\n");
-    return `line ${line}, column ${column}: ${e.message.replace(/ in JSON at position \d+.*$/, "").replace(/\s*\(line \d+ column \d+\)$/, "")}`;
+    const message = String(e.message);
+    let at = -1;
+    const pos = /at position (\d+)/.exec(message);
+    const token = /^Unexpected token '(.+?)', (?:\.\.\.)?"([\s\S]*?)"(?:\.\.\.)? is not valid JSON$/.exec(message);
+    if (pos) at = Number(pos[1]);
+    else if (/end of JSON input/.test(message)) at = text.length;
+    else if (token) {
+      const around = text.indexOf(token[2].replace(/\.\.\.$/, ""));
+      if (around >= 0) at = text.indexOf(token[1], around);
+    }
+    const what = message
+      .replace(/,? ?(?:\.\.\.)?"[\s\S]*" is not valid JSON$/, "")
+      .replace(/ in JSON at position \d+.*$/, "")
+      .replace(/ of JSON input$/, " of the text");
+    if (at < 0) return what;
+    const before = text.slice(0, at);
+    return `line ${before.split("\n").length}, column ${at - before.lastIndexOf("\n")}: ${what}`;
   }
 }
 
@@ -253,12 +265,11 @@ export class SpecEditor {
   renderBigSummary() {
     const c = this.custom;
     const T = c.trace && this.view.T && this.view.example?.kind === "custom" ? this.view.T : null;
-    const dense = T ? T.layers.filter((/** @type {any} */ l) => l.raw.params.length) : [];
-    const weights = dense.reduce(
-      (/** @type {number} */ n, /** @type {any} */ l) =>
-        n + l.raw.params.reduce((/** @type {number} */ a, /** @type {any} */ p) => a + p.before.length, 0),
-      0,
-    );
+    let weights = 0;
+    for (const l of T ? T.layers : []) for (const p of l.raw.params) weights += p.before.length;
+    const layers = T
+      ? T.layers.map((/** @type {any} */ l) => (l.kind === "dense" ? `dense ${int(l.inSize)} → ${int(l.outSize)}` : l.kind))
+      : [];
     const mb = (sizeOf(this.text) / 1e6).toFixed(1);
     this.bigBox.replaceChildren(
       h(
@@ -266,7 +277,7 @@ export class SpecEditor {
         { class: "st-big-what" },
         h("strong", {}, c.name || "This spec"),
         ` is ${mb} MB of JSON`,
-        T ? `: ${int(weights)} weights and biases in ${T.layers.length} layers (${T.sizes.map(int).join(" → ")}).` : ".",
+        T ? `: ${int(weights)} weights and biases in ${T.layers.length} layers (${layers.join(", ")}).` : ".",
       ),
       h(
         "p",

@@ -4,7 +4,7 @@
 // holding the picked row opens first; the row's index picks that input or unit (a keyboard path
 // to every pick).
 
-import { h, num, rich, int, plain } from "./dom.js";
+import { h, num, rich, int, plain, typesetSlice } from "./dom.js";
 
 /** Rows on one page of a table. */
 export const PAGE_ROWS = 50;
@@ -19,6 +19,7 @@ export function renderTable(b, view) {
   const fill = () => {
     if (box.dataset.filled) return;
     box.dataset.filled = "1";
+    typesetSlice();
     box.append(pagedTable(b, view));
   };
   if (b.open) fill();
@@ -44,6 +45,7 @@ function pagedTable(b, view) {
   /** @param {number} p */
   const show = (p) => {
     page = Math.max(0, Math.min(pages - 1, p));
+    typesetSlice();
     const from = page * PAGE_ROWS;
     const to = Math.min(rows.length, from + PAGE_ROWS);
     body.replaceChildren(
@@ -66,9 +68,7 @@ function pagedTable(b, view) {
         h(
           "tr",
           {},
-          b.columns.map((/** @type {string} */ c) =>
-            h("th", { scope: "col" }, c ? rich(c) : h("span", { class: "visually-hidden" }, "Row")),
-          ),
+          b.columns.map((/** @type {string} */ c) => h("th", { scope: "col" }, c ? rich(c, "span", {}, { htmlOnly: true }) : "#")),
         ),
       ),
       body,
