@@ -57,7 +57,8 @@ function estimateLines(r) {
 function verdictBlocks(r) {
   const larger = Math.abs(r.analytic) >= Math.abs(r.numeric) ? r.analytic : r.numeric;
   const signed = r.analytic - r.numeric >= 0 ? r.abs_error : -r.abs_error;
-  const diff = worked([r.analytic, wide(r.numeric)], ([a, n]) => a - n, signed, { wide: true });
+  // The analytic gradient's exact f32 value: their difference needs more digits than its shortest decimal.
+  const diff = worked([wide(Math.fround(r.analytic)), wide(r.numeric)], ([a, n]) => a - n, signed, { wide: true });
   const allowed = worked(
     [{ v: r.tolerance, exact: true }, { v: Math.abs(larger), wide: true }, { v: r.noise_factor, exact: true }, wide(r.noise)],
     ([t, l, k, s]) => t * l + k * s,

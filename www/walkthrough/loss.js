@@ -176,6 +176,7 @@ function squaredErrorBlocks(T, n) {
 
 /** The loss step: this example's loss, and the batch's (their mean). */
 export function lossStep(T, P) {
+  /** @type {{caption: string, blocks: any[]}} */
   const { caption, blocks } = T.loss.kind === "softmax_cross_entropy" ? crossEntropyBlocks(T, P.n) : squaredErrorBlocks(T, P.n);
   if (T.N > 1) {
     const w = worked(T.loss.per_example, (v) => v.reduce((s, x) => s + x, 0) / v.length, T.loss.value);
@@ -289,6 +290,7 @@ export function outputGradStep(T, P) {
     numeric = `\\frac{\\partial L}{\\partial ${O}_{${j}}} = ${factor}(${w.ops[0]} - ${paren(w.ops[1])}) = ${w.res}`;
   }
   const fs = den === 1 && num === 1 ? "" : `\\frac{${num}}{${ce || half ? "N" : "K N"}}`;
+  /** @type {any[]} */
   const blocks = ce ? derivation(T, n, j, g[j]) : [];
   blocks.push({
     kind: "eq",

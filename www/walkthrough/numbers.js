@@ -173,12 +173,15 @@ function printResult(x, sig, wide) {
  * @param {number | null} result
  * @param {{wide?: boolean, minDigits?: number, digits?: number}} [opts] `wide`: the result is an
  *   f64; `digits`: the operands' usual digits (6)
- * @returns {{ops: string[], res: string, values: number[], resultValue: number}}
+ * @returns {{ops: string[], res: string, values: number[], resultValue: number, sig: number}}
  */
 export function worked(operands, evaluate, result, { wide = false, minDigits = 4, digits = 6 } = {}) {
   const most = Math.max(digits, ...operands.map((o) => (typeof o === "number" ? shortestDigits(o) : shortestDigits(o.v, !!o.wide))));
   if (result === null) {
-    const exact = operands.map((o) => (typeof o === "number" ? f32(o) : o.wide || o.exact ? o.v : f32(o.v)));
+    // The core's numbers as the decimals they stand for (an f32's shortest decimal).
+    const exact = operands.map((o) =>
+      typeof o === "number" ? Number(full(o).replaceAll("−", "-")) : o.wide || o.exact ? o.v : Number(full(o.v).replaceAll("−", "-")),
+    );
     return worked(operands, evaluate, [evaluate(exact)].flat().pop(), { wide: true, minDigits: Math.max(minDigits, 6), digits });
   }
   let best = null;

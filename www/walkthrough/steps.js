@@ -91,6 +91,7 @@ const LAYERS = { dense, conv2d, relu: activation, sigmoid: activation, tanh: act
  * @returns {Step[]}
  */
 export function buildSteps(T, P, meta = {}) {
+  /** @type {any[]} */
   const steps = [inputStep(T, P, meta)];
   const layer = (i, phase) => LAYERS[T.layers[i].kind]?.[phase](T, P, i);
   for (let i = 0; i < T.L; i++) steps.push(layer(i, "forward"));

@@ -46,18 +46,19 @@ export function sumTex(lhs, parts, rhs) {
  */
 
 /**
- * The terms of a sum of products, the largest first when there are more than `max`: the
- * `shown` ones, and the others added up in f64 (`rest`, with how many there are and how many
- * of them are 0).
+ * The terms of a sum, to write out: all of them when there are at most `max`; else the largest
+ * non-zero ones (up to max − 1), and the others added up in f64 (`rest`, with how many there are
+ * and how many of them are 0).
  * @param {Product[]} list
  * @param {number} max
  */
 export function terms(list, max) {
   if (list.length <= max) return { shown: list, rest: 0, restCount: 0, zeros: 0 };
   const sorted = [...list].sort((x, y) => Math.abs(y.c) - Math.abs(x.c));
-  const others = sorted.slice(max - 1);
+  const shown = sorted.slice(0, max - 1).filter((t) => t.c !== 0);
+  const others = sorted.slice(shown.length);
   return {
-    shown: sorted.slice(0, max - 1),
+    shown,
     rest: others.reduce((s, t) => s + t.c, 0),
     restCount: others.length,
     zeros: others.filter((t) => t.c === 0).length,
@@ -92,7 +93,7 @@ export function productSum(lhs, t, { bias, result, wide = false, minDigits = 4 }
   );
   const parts = at.map((ix) => ix.map((m) => paren(line.ops[m])).join(" \\cdot "));
   if (t.restCount) {
-    const z = t.zeros ? `, ${t.zeros} of them 0` : "";
+    const z = t.zeros === t.restCount ? ", all 0" : t.zeros ? `, ${t.zeros} of them 0` : "";
     parts.push(`\\underbrace{${paren(line.ops[tail])}}_{\\text{${t.restCount} more terms${z}}}`);
   }
   if (bias !== undefined) parts.push(paren(line.ops[line.ops.length - 1]));

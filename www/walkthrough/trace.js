@@ -27,6 +27,7 @@ export const KIND_NAMES = {
 /**
  * @typedef {object} LayerInfo
  * @property {number} i the layer's index
+ * @property {number} l the same (the number in W^[l]; kept for views that read `l`)
  * @property {string} kind `dense`, `conv2d`, `relu`, …
  * @property {any} spec the trace's layer spec
  * @property {number[]} inShape @property {number[]} outShape
@@ -56,6 +57,7 @@ export function analyse(trace) {
     const name = KIND_NAMES[kind] || kind;
     return {
       i,
+      l: i,
       kind,
       spec: ly.spec,
       inShape: ly.input_shape,
@@ -105,6 +107,14 @@ export function subscript(T, t, idx) {
   const s = T.shapes[t];
   if (s.length === 3) return unflat(s, idx).join(",");
   return String(idx);
+}
+
+/**
+ * A tensor's name for example n of the batch: `a^{[1]}` → `a^{[1](n)}`, `x` → `x^{(n)}` (one
+ * superscript: TeX does not allow two).
+ */
+export function ofExample(name, n) {
+  return /\^\{[^}]*\}$/.test(name) ? name.replace(/\}$/, `(${n})}`) : `${name}^{(${n})}`;
 }
 
 /** The TeX name of element `idx` of tensor t, e.g. `a^{[1]}_{3}`. */

@@ -101,7 +101,7 @@ function slope(kind, Zn, An, z, a) {
       note: saturation("σ′(z) = a(1 − a)", a * (1 - a), 0.25, "at a = 0.5", a > 0.5 ? "1" : "0"),
     };
   return {
-    symbolic: `(1 - ${An}_j^2)`,
+    symbolic: `(1 - (${An}_j)^2)`,
     operands: [a],
     tex: (o) => `(1 - ${paren(o[0])}^{2})`,
     value: (v) => 1 - v[0] * v[0],
@@ -140,6 +140,7 @@ export function backward(T, P, i) {
     const w = worked([g, ...s.operands], (v) => v[0] * s.value(v.slice(1)), below[j]);
     numeric = `${dname} = ${paren(w.ops[0])} \\cdot ${s.tex(w.ops.slice(1))} = ${w.res}`;
   }
+  /** @type {any[]} */
   const blocks = [
     { kind: "eq", symbolic, numeric },
     { kind: "text", text: s.note },

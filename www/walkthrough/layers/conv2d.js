@@ -165,7 +165,6 @@ export function backward(T, P, i) {
   const W = `W^{[${i}]}`;
   const d = `\\delta^{[${i}]}`;
   const name = `${W}_{${o},${kp.c},${kp.u},${kp.v}}`;
-  const over = T.N > 1 ? `the ${T.N} examples of the batch and ` : "";
   return {
     id: `bwd-${i}`,
     phase: "backward",
@@ -174,9 +173,11 @@ export function backward(T, P, i) {
     short: `${ly.short} ∂`,
     title: `${ly.title}, backward: the gradient of filter weight ${tx(name)}`,
     caption:
-      `A filter weight is used at every one of the ${OH * OW} positions of its map, so its gradient adds up ${tx(`${d} \\cdot ${X}`)} over ${over}all of them: ${list.length} products. ` +
+      `A filter weight is used at every one of the ${OH * OW} positions of its map, so its gradient adds up ${tx(`${d} \\cdot ${X}`)} over all of them${T.N > 1 ? ` and over the batch's ${T.N} examples` : ""}: ${list.length} products. ` +
       `Only ${nonzero.length} of them are not 0: ${zeroDelta} have ${tx(`${d} = 0`)} (positions that lost the max-pooling, or where ReLU was off, send no gradient back)` +
-      (zeroInput ? ` and ${zeroInput} more meet an input of 0 (blank pixels${ly.spec.padding ? ", the padding" : ""}).` : "."),
+      (zeroInput
+        ? ` and ${zeroInput} more ${zeroInput === 1 ? "meets" : "meet"} an input of 0 (blank pixels${ly.spec.padding ? " or the padding" : ""}).`
+        : "."),
     blocks: [
       {
         kind: "eq",

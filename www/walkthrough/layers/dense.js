@@ -12,7 +12,7 @@
 
 import { worked, paren, tex } from "../numbers.js";
 import { productSum, terms, tx } from "../tex.js";
-import { sym } from "../trace.js";
+import { ofExample, sym } from "../trace.js";
 import { imageOf } from "./images.js";
 
 /** The forward step of dense layer i: the weighted sum of the picked unit. */
@@ -162,12 +162,12 @@ function weightGradient(T, P, i, deltas, xs) {
     symbolic:
       N === 1
         ? `\\frac{\\partial L}{\\partial ${W}_{j,k}} = \\frac{\\partial L}{\\partial ${Zj}}\\,\\frac{\\partial ${Zj}}{\\partial ${W}_{j,k}} = ${d}_j\\, ${X}_k`
-        : `\\frac{\\partial L}{\\partial ${W}_{j,k}} = \\sum_n ${d}_j^{(n)}\\, ${X}_k^{(n)}`,
+        : `\\frac{\\partial L}{\\partial ${W}_{j,k}} = \\sum_n ${ofExample(d, "n")}_j\\, ${ofExample(X, "n")}_k`,
     numeric: `${lhs} = ${prods.join(" + ")} = ${line.res}`,
     caption:
       N === 1
         ? ""
-        : `The batch has ${N} examples, and the loss is their mean, so the gradient is too: each ${tx(`${d}^{(n)}`)} already carries the mean's ${tx(`1/${N}`)}, and the sum over the examples below is the mean of their own gradients.`,
+        : `The batch has ${N} examples, and the loss is their mean, so the gradient is too: each ${tx(ofExample(d, "n"))} already carries the mean's ${tx(`1/${N}`)}, and the sum over the examples below is the mean of their own gradients.`,
   };
   if (N === 1) return [eq];
   // This example's own gradient: the one it would give as a batch of one, N times its share.
@@ -178,7 +178,7 @@ function weightGradient(T, P, i, deltas, xs) {
     {
       kind: "eq",
       caption: `Example ${n} on its own (as a batch of one, without the ${tx(`1/${N}`)}) would give this gradient; the optimizer uses the batch's mean above.`,
-      symbolic: `\\frac{\\partial L^{(${n})}}{\\partial ${W}_{j,k}} = ${N}\\, ${d}_j^{(${n})}\\, ${X}_k^{(${n})}`,
+      symbolic: `\\frac{\\partial L^{(${n})}}{\\partial ${W}_{j,k}} = ${N}\\, ${ofExample(d, n)}_j\\, ${ofExample(X, n)}_k`,
       numeric: `\\frac{\\partial L^{(${n})}}{\\partial ${W}_{${j},${k}}} = ${own.ops[0]} \\cdot ${paren(own.ops[1])} \\cdot ${paren(own.ops[2])} = ${own.res}`,
     },
   ];
@@ -200,7 +200,7 @@ function biasGradient(T, i, j, deltas) {
   );
   return {
     kind: "eq",
-    symbolic: `\\frac{\\partial L}{\\partial ${b}_j} = \\sum_n ${d}_j^{(n)}`,
+    symbolic: `\\frac{\\partial L}{\\partial ${b}_j} = \\sum_n ${ofExample(d, "n")}_j`,
     numeric: `\\frac{\\partial L}{\\partial ${b}_{${j}}} = ${line.ops.map(paren).join(" + ")} = ${line.res}`,
   };
 }

@@ -42,7 +42,7 @@ export function forward(T, P, i) {
     blocks: [
       {
         kind: "eq",
-        symbolic: `${T.names[i + 1]}_{c,r,s} = \\max_{u,v < ${size}} ${T.names[i]}_{c,\\,${stride}r+u,\\,${stride}s+v}`,
+        symbolic: `${T.names[i + 1]}_{c,r,s} = \\max_{u,v < ${size}} ${T.names[i]}_{c,\\,${stride === 1 ? "" : `${stride}\\,`}r+u,\\,${stride === 1 ? "" : `${stride}\\,`}s+v}`,
         numeric: `${sym(T, i + 1, e)} = \\max(${w.ops.join(",\\ ")}) = ${w.res}`,
       },
       checkBlock(

@@ -85,10 +85,10 @@ export function adamBlocks(T, name, e) {
     {
       kind: "values",
       items: [
-        { key: "lr", label: tx("\\alpha"), value: cfg.lr, plain: true },
-        { key: "beta1", label: tx("\\beta_1"), value: cfg.beta1, plain: true },
-        { key: "beta2", label: tx("\\beta_2"), value: cfg.beta2, plain: true },
-        { key: "eps", label: tx("\\varepsilon"), value: cfg.eps, plain: true },
+        { key: "lr", label: tx("\\alpha"), value: cfg.lr, wide: true, full: true },
+        { key: "beta1", label: tx("\\beta_1"), value: cfg.beta1, wide: true, full: true },
+        { key: "beta2", label: tx("\\beta_2"), value: cfg.beta2, wide: true, full: true },
+        { key: "eps", label: tx("\\varepsilon"), value: cfg.eps, wide: true, full: true },
         { key: "t", label: "step t", value: t, plain: true },
       ],
     },

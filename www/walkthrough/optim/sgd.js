@@ -13,12 +13,13 @@ const exact = (v) => ({ v, exact: true });
 export function sgdBlocks(T, name, e) {
   const opt = T.trace.optimizer;
   const { lr, momentum: mu = 0 } = opt.config;
+  /** @type {any[]} */
   const blocks = [
     {
       kind: "values",
       items: [
-        { key: "lr", label: tx("\\eta"), value: lr, plain: true },
-        mu ? { key: "momentum", label: tx("\\mu"), value: mu, plain: true } : null,
+        { key: "lr", label: tx("\\eta"), value: lr, wide: true, full: true },
+        mu ? { key: "momentum", label: tx("\\mu"), value: mu, wide: true, full: true } : null,
       ].filter(Boolean),
     },
   ];

@@ -35,6 +35,7 @@ export function updateStep(T, P, i, first = false) {
   const { name, bias: bidx } = weightName(T, i, P);
   const cfg = T.trace.optimizer.config;
   const adam = cfg.type === "adam";
+  /** @type {any[]} */
   const blocks = adam ? adamBlocks(T, name, adamNumbers(T, W, widx)) : sgdBlocks(T, name, sgdNumbers(W, widx));
   if (!adam && first) blocks.push(biasNote(`b^{[${i}]}_{${bidx}}`, B.before[bidx], B.after[bidx]));
   const rowOf = adam ? adamRow : sgdRow;
