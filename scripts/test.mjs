@@ -3,7 +3,7 @@
 //
 //   node scripts/test.mjs        (npm test)
 //
-// Both suites run even when the first fails; the exit code says whether everything passed.
+// Every suite runs even when one fails; the exit code says whether everything passed.
 
 import { spawnSync } from "node:child_process";
 import { setup, ROOT } from "./setup.mjs";
@@ -26,6 +26,7 @@ try {
 
 const results = [
   run("Rust tests", "cargo", ["test", "--release", "--locked"]),
+  run("walk-through tests", process.execPath, ["--test", "tests/walkthrough/"]),
   run("browser tests", process.execPath, ["--test", "--test-concurrency=1", "tests/browser/"]),
 ];
 console.log("");

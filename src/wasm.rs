@@ -684,7 +684,7 @@ impl SpecLab {
     #[wasm_bindgen(constructor)]
     pub fn new(json: &str) -> Result<SpecLab, JsError> {
         let spec = spec::parse(json).map_err(js_err)?;
-        let (net, opt) = (spec.network.clone(), spec.optimizer.build());
+        let (net, opt) = (spec.network.clone(), spec.build_optimizer());
         Ok(SpecLab { spec, net, opt })
     }
 
@@ -716,7 +716,7 @@ impl SpecLab {
     /// Back to the spec's own weights and a fresh optimizer.
     pub fn reset(&mut self) {
         self.net = self.spec.network.clone();
-        self.opt = self.spec.optimizer.build();
+        self.opt = self.spec.build_optimizer();
     }
 
     /// Steps taken since the start (or the last reset).
@@ -746,17 +746,10 @@ impl SpecLab {
         )
     }
 
-    /// The spec with the current weights (JSON text), for export.
+    /// The spec with the current weights and optimizer state (JSON text), for export.
     #[wasm_bindgen(js_name = toJson)]
     pub fn to_json(&self) -> String {
-        let v = spec::to_value(
-            &self.net,
-            &self.spec.inputs,
-            &self.spec.targets,
-            self.spec.loss,
-            &self.spec.optimizer,
-            self.spec.steps,
-        );
+        let v = spec::to_value(&self.spec, &self.net, &self.opt);
         serde_json::to_string_pretty(&v).expect("plain data")
     }
 }

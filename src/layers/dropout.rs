@@ -56,6 +56,18 @@ impl Dropout {
         x
     }
 
+    /// Draws and forgets the masks of `passes` training passes over `values` numbers each, as
+    /// `forward` would have drawn them: a saved spec that goes on after some steps goes on with
+    /// the masks that come next.
+    pub fn skip_masks(&mut self, passes: u64, values: usize) {
+        if self.rate == 0.0 {
+            return;
+        }
+        for _ in 0..passes as u128 * values as u128 {
+            let _: f32 = self.rng.random();
+        }
+    }
+
     pub fn backward(&self, dout: &Tensor) -> Tensor {
         let mut dx = dout.clone();
         if !self.mask.is_empty() {
