@@ -20,7 +20,7 @@ const RENDERERS = {
   grid: renderGrid,
   units: renderUnits,
   bars: renderBars,
-  gradcheck: renderGradCheck,
+  gradcheck: (b, view) => renderGradCheck(b, view, renderBlock),
   examples: renderExamples,
 };
 
@@ -90,33 +90,38 @@ function markScrolling(box) {
   }
 }
 
-/** @param {any} b */
+/**
+ * Tagged numbers: `plain` ones (counts, settings) as given, `hidden` ones tagged for tests only.
+ * @param {any} b
+ */
 function renderValues(b) {
+  const value = (/** @type {any} */ it) =>
+    it.plain
+      ? h("span", { class: "num", dataset: { key: it.key, value: String(it.value) } }, String(it.value))
+      : num(it.value, it.key, { sig: it.sig || 6, wide: !!it.wide, all: !!it.full });
+  const shown = b.items.filter((/** @type {any} */ it) => !it.hidden);
+  const hidden = b.items.filter((/** @type {any} */ it) => it.hidden);
   return h(
-    "dl",
-    { class: "st-values" },
-    b.items.map((/** @type {any} */ it) =>
-      h(
-        "div",
-        { class: `st-value${it.big ? " big" : ""}` },
-        rich(it.label, "dt"),
-        h(
-          "dd",
-          {},
-          it.plain
-            ? h("span", { class: "num", dataset: { key: it.key, value: String(it.value) } }, String(it.value))
-            : num(it.value, it.key),
-        ),
-      ),
-    ),
+    "div",
+    { class: "st-values-box" },
+    shown.length
+      ? h(
+          "dl",
+          { class: "st-values" },
+          shown.map((/** @type {any} */ it) =>
+            h("div", { class: `st-value${it.big ? " big" : ""}` }, rich(it.label, "dt"), h("dd", {}, value(it))),
+          ),
+        )
+      : null,
+    hidden.map((/** @type {any} */ it) => h("span", { hidden: true, dataset: { key: it.key, value: String(it.value) } })),
   );
 }
 
-/** @param {any} b */
+/** A verdict: ✓ or ✗ with its sentence; `key` tags it (1 when ok). @param {any} b */
 function renderCheck(b) {
   return h(
     "p",
-    { class: `st-check ${b.ok ? "ok" : "bad"}` },
+    { class: `st-check ${b.ok ? "ok" : "bad"}`, dataset: b.key ? { key: b.key, value: b.ok ? "1" : "0" } : {} },
     h("span", { "aria-hidden": "true" }, b.ok ? "✓ " : "✗ "),
     h("span", { class: "visually-hidden" }, b.ok ? "Checked: " : "Mismatch: "),
     rich(b.text),

@@ -41,13 +41,15 @@ function append(el, children) {
 
 /**
  * A number from the core: readable text, every digit on hover, and the exact value in
- * data-value (the tests read these). `key` names it for tests and the Markdown export.
+ * data-value (the tests read these). `key` names it for tests and the Markdown export. The
+ * core's numbers are f32s unless `wide` (an f64 of the core's); `all` shows every digit.
  * @param {number} x
- * @param {string} [key]
- * @param {{sig?: number, cls?: string}} [o]
+ * @param {string | null} [key]
+ * @param {{sig?: number, cls?: string, wide?: boolean, all?: boolean}} [o]
  */
-export function num(x, key, { sig = 6, cls = "" } = {}) {
-  return h("span", { class: `num ${cls}`.trim(), title: full(x), dataset: { value: String(x), ...(key ? { key } : {}) } }, fmt(x, sig));
+export function num(x, key, { sig = 6, cls = "", wide = false, all = false } = {}) {
+  const text = all ? full(x, { wide }) : fmt(x, sig, { wide });
+  return h("span", { class: `num ${cls}`.trim(), title: full(x, { wide }), dataset: { value: String(x), ...(key ? { key } : {}) } }, text);
 }
 
 /** Is `el` a field where arrow keys edit text (so the walk's keys stay out of its way)? @param {any} el */

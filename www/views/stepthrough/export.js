@@ -4,7 +4,8 @@
 // www/walkthrough/markdown.js, the same writer as `npm run walkthrough`. Every gradient check of
 // the walk-through is run before the Markdown is written, so that it prints each one's numbers.
 
-import { toMarkdown } from "../../walkthrough/markdown.js";
+import { markdownWithChecks } from "../../walkthrough/markdown.js";
+import { neededChecks } from "../../walkthrough/gradcheck.js";
 import { traceJsonParts } from "../../lib/trace-arrays.js";
 import { h, download, pause } from "./dom.js";
 import { runCheck } from "./gradcheck.js";
@@ -53,15 +54,20 @@ export class Exporter {
   /** Runs every gradient check the walk-through has (with progress), then writes the Markdown. */
   async markdown() {
     const v = this.view;
-    const trace = v.trace;
-    const blocks = v.steps.flatMap((s) => s.blocks.filter((/** @type {any} */ b) => b.kind === "gradcheck"));
-    for (let k = 0; k < blocks.length; k++) {
-      this.note.textContent = `Running gradient check ${k + 1} of ${blocks.length}…`;
-      await runCheck(v, blocks[k]);
+    const { trace, steps, meta } = v;
+    const total = neededChecks(steps).length;
+    let done = 0;
+    const run = async (/** @type {{layer: number, param: string, index: number}} */ req) => {
+      this.note.textContent = `Running gradient check ${++done} of ${total}…`;
+      const r = await runCheck(v, req);
       if (v.trace !== trace) throw new Error("the walk-through changed while its gradient checks ran; export it again");
+      return r;
+    };
+    try {
+      return await markdownWithChecks(steps, meta, run, v.checks);
+    } finally {
+      this.note.textContent = "";
     }
-    this.note.textContent = "";
-    return toMarkdown(v.steps, v.meta, v.checks);
   }
 
   async exportMarkdown() {

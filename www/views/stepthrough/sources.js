@@ -8,7 +8,8 @@ import { EVENTS } from "../../protocol.js";
 import { PRESETS as MODEL_PRESETS } from "../../lib/settings.js";
 import { fmt } from "../../walkthrough/numbers.js";
 import { pickUnit } from "../../walkthrough/steps.js";
-import { h, int } from "./dom.js";
+import { digitMeta, networkText } from "../../walkthrough/meta.js";
+import { h } from "./dom.js";
 
 /**
  * The class the network gives the highest probability (the first of equals).
@@ -209,19 +210,9 @@ export class Sources {
     else if (v.mode === "digit") this.autoLoad(0);
   }
 
-  /**
-   * In words, for the caption: which network the numbers of `trace` come from.
-   * @param {any} fresh
-   * @param {any} trace
-   */
-  networkText(fresh, trace) {
-    const c = trace.optimizer.config;
-    const opt = c.type === "adam" ? `Adam (α = ${c.lr})` : `SGD (learning rate ${c.lr}${c.momentum ? `, momentum ${c.momentum}` : ""})`;
-    if (fresh)
-      return `a fresh ${fresh.model} with the random weights of seed ${fresh.seed} and a fresh ${opt} optimizer: its first step, t = 1, from m = v = 0`;
-    const m = this.view.hooks.getModel?.()?.settings?.model;
-    const before = trace.optimizer.t - 1;
-    return `a copy of the current model${m ? ` (${m})` : ""}, after ${int(before)} training step${before === 1 ? "" : "s"}, with its ${opt} optimizer`;
+  /** The current model's preset name, when it has one. */
+  modelName() {
+    return this.view.hooks.getModel?.()?.settings?.model;
   }
 
   /** Shows which network the walk-through's numbers come from (digits and drawings only). */
@@ -235,7 +226,7 @@ export class Sources {
     this.which.dataset.network = fresh ? "fresh" : "current";
     if (fresh) Object.assign(this.which.dataset, { model: fresh.model, seed: String(fresh.seed) });
     else for (const k of ["model", "seed"]) delete this.which.dataset[k];
-    this.which.replaceChildren(h("strong", {}, "Network: "), `${this.networkText(fresh, v.trace)}.`);
+    this.which.replaceChildren(h("strong", {}, "Network: "), `${networkText(fresh, v.trace, this.modelName())}.`);
   }
 
   /** Steps through test digit 0 once the test data is there (it may still be downloading). @param {number} tries */
@@ -276,10 +267,7 @@ export class Sources {
       const trace = await v.requestTrace("trace", { pixels, label: img.label, fresh });
       if (!current()) return;
       v.example = { kind: "digit", pixels, label: img.label, index, fresh };
-      const meta = {
-        title: `Test digit ${index} (a ${img.label})`,
-        subtitle: `One training step on test digit ${index}, whose label is ${img.label}, of ${this.networkText(fresh, trace)}.`,
-      };
+      const meta = digitMeta({ index, label: img.label, fresh, trace, model: this.modelName() });
       v.setTrace(trace, { meta });
       const said = argmax(trace.loss.probs);
       v.status.textContent = `Test digit ${index}: a ${img.label}. The network says ${said} with probability ${fmt(trace.loss.probs[said], 3)}.`;
@@ -375,7 +363,7 @@ export class Sources {
         v.example = { kind: "drawing", pixels: new Float32Array(pixels), label: y, fresh };
         const meta = {
           title: `Your drawing, taken to be a ${y}`,
-          subtitle: `One training step on a drawn digit, with label ${y}, of ${this.networkText(fresh, trace)}.`,
+          subtitle: `One training step on a drawn digit, with label ${y}, of ${networkText(fresh, trace, this.modelName())}.`,
         };
         v.setTrace(trace, { meta });
         v.status.textContent = `Your drawing, labelled ${y}. The network says ${argmax(trace.loss.probs)}.`;

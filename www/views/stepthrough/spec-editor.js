@@ -11,7 +11,7 @@
 // and the store keeps it, so the page's thread never copies megabytes of text.
 
 import { fmt } from "../../walkthrough/numbers.js";
-import { lossName } from "../../walkthrough/steps.js";
+import { specMeta } from "../../walkthrough/meta.js";
 import { plainTrace } from "../../lib/trace-arrays.js";
 import { h, num, int, pause } from "./dom.js";
 import { renderForm, formProblem, markFieldError } from "./spec-form.js";
@@ -584,15 +584,9 @@ export class SpecEditor {
 
   // ---- what the walk-through says about the network -----------------------------------------
 
-  /** @param {any} trace */
+  /** The walk-through's title and subtitle (the same as `npm run walkthrough` writes). @param {any} trace */
   meta(trace) {
-    const sizes = trace.layers.filter((/** @type {any} */ l) => l.spec.type === "dense").map((/** @type {any} */ l) => l.input_shape[0]);
-    sizes.push(trace.loss.outputs.length / trace.batch);
-    return {
-      title: `Worked example: ${this.custom.name || "a tiny network"}, step ${trace.optimizer.t}`,
-      subtitle: `A ${sizes.join("-")} network, ${lossName(trace.loss.kind)}, ${trace.optimizer.config.type === "adam" ? "Adam" : "SGD"}.`,
-      lead: null,
-    };
+    return specMeta({ name: this.custom.name, trace });
   }
 
   updateInfo() {

@@ -104,7 +104,7 @@ function tableRow(b, view, r, k, picked) {
   const tr = h("tr", { class: k === picked ? "picked" : null });
   r.forEach((c, ci) => {
     let content;
-    if (c && typeof c === "object") content = num(c.v, c.key, { cls: c.shown ? "shown" : "" });
+    if (c && typeof c === "object") content = num(c.v, c.key, { cls: c.shown ? "shown" : "", wide: !!c.wide });
     else if (typeof c === "number" && !(ci === 0 && Number.isInteger(c))) content = num(c);
     else content = rich(String(c));
     if (ci === 0 && b.pickRow && k !== picked) {
