@@ -65,11 +65,11 @@ export class Diagram {
       "section",
       { class: "card st-diagram", hidden: true, "aria-labelledby": "st-net-title" },
       h("div", { class: "st-net-head" }, h("h3", { id: "st-net-title" }, "The whole network, before this step"), this.sizeBtn),
-      h(
+      (this.legend = h(
         "p",
         { class: "hint" },
         "Line colour and thickness: the weight (orange positive, blue negative). On each line: the weight and, below, its gradient ∂. In each unit: its activation a, weighted sum z, gradient δ = ∂L/∂z and bias b. Click or tap a line or a unit to pick it; every digit of the picked one shows below the drawing.",
-      ),
+      )),
       this.wrap,
       this.details,
     );
@@ -97,10 +97,10 @@ export class Diagram {
         ),
       );
       this.details.replaceChildren();
-      this.sizeBtn.hidden = true;
+      this.sizeBtn.hidden = this.legend.hidden = true;
       return;
     }
-    this.sizeBtn.hidden = false;
+    this.sizeBtn.hidden = this.legend.hidden = false;
     const svg = drawNetwork(v.T, v.P, {
       onPickUnit: (i, j) => {
         this.layer = i;

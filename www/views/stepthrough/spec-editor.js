@@ -105,6 +105,7 @@ export class SpecEditor {
         "select",
         { id: "st-preset" },
         PRESETS.map(([v, t]) => h("option", { value: v }, t)),
+        h("option", { value: "", disabled: true }, "Your own spec (imported or edited)"),
       )
     );
     this.presetSelect.addEventListener("change", () => this.loadPreset(this.presetSelect.value));
@@ -445,6 +446,7 @@ export class SpecEditor {
 
   /** @param {string} name */
   async loadPreset(name) {
+    if (!name) return; // "your own spec": nothing to load
     const res = await fetch(new URL(`../../presets/${name}.json`, import.meta.url));
     if (!res.ok) {
       this.specError.textContent = `The preset ${name} could not be loaded (${res.status}).`;
@@ -494,6 +496,8 @@ export class SpecEditor {
     }
     if (from === "form") markFieldError(this.formRoot, null);
     this.custom = { ...this.fresh(), loaded: true, source: text, name: created.name, taken, losses };
+    // Which preset this is, if it is one as given.
+    if (from !== "preset" && from !== "reset") this.presetSelect.value = "";
     if (from !== "form" && from !== "reset") this.renderSpecForm(this.parse(text));
     if (from === "json" || from === "file") {
       if (!this.parse(text) || formProblem(this.parse(text))) this.setEditTab("json");
