@@ -83,7 +83,7 @@ function verdictBlocks(r) {
     {
       kind: "eq",
       symbolic: "",
-      numeric: `${fmt(r.tolerance)} \\cdot \\max(|g_{\\text{backprop}}|, |g_{\\text{numeric}}|) + ${fmt(r.noise_factor)}\\,\\sigma = ${allowed.ops[0]} \\cdot ${allowed.ops[1]} + ${allowed.ops[2]} \\cdot ${paren(allowed.ops[3])} = ${allowed.res}`,
+      numeric: `${fmt(r.tolerance)} \\cdot \\max(|g_{\\text{backprop}}|, |g_{\\text{numeric}}|) + ${fmt(r.noise_factor)}\\,\\sigma = ${allowed.ops[0]} \\cdot ${paren(allowed.ops[1])} + ${allowed.ops[2]} \\cdot ${paren(allowed.ops[3])} = ${allowed.res}`,
     },
     {
       kind: "check",

@@ -7,7 +7,7 @@
 //              ∂L/∂b^[i]_o         = Σ_n Σ_{r,c'} δ^[i](n)_{o,r,c'}
 
 import { productSum, terms, tx } from "../tex.js";
-import { unflat } from "../trace.js";
+import { ofExample, unflat } from "../trace.js";
 
 /** `s\,p+u-1`: the input row (or column) under kernel cell u at output position p. */
 function position(s, pad, p, u) {
@@ -181,13 +181,13 @@ export function backward(T, P, i) {
     blocks: [
       {
         kind: "eq",
-        symbolic: `\\frac{\\partial L}{\\partial ${W}_{o,c,u,v}} = \\sum_{${T.N > 1 ? "n," : ""}p,q} ${d}_{o,p,q}\\; ${inputAt(X, ly.spec, "c", "p", "q", "u", "v")}`,
+        symbolic: `\\frac{\\partial L}{\\partial ${W}_{o,c,u,v}} = \\sum_{${T.N > 1 ? "n," : ""}p,q} ${T.N > 1 ? ofExample(d, "n") : d}_{o,p,q}\\; ${inputAt(T.N > 1 ? ofExample(X, "n") : X, ly.spec, "c", "p", "q", "u", "v")}`,
         numeric: productSum(`\\frac{\\partial L}{\\partial ${name}}`, terms(list, 5), { result: gW[widx] }),
       },
       { kind: "gradcheck", layer: i, param: "weight", index: widx, analytic: gW[widx], label: tx(`\\partial L/\\partial ${name}`) },
       {
         kind: "eq",
-        symbolic: `\\frac{\\partial L}{\\partial b^{[${i}]}_o} = \\sum_{${T.N > 1 ? "n," : ""}p,q} ${d}_{o,p,q}`,
+        symbolic: `\\frac{\\partial L}{\\partial b^{[${i}]}_o} = \\sum_{${T.N > 1 ? "n," : ""}p,q} ${T.N > 1 ? ofExample(d, "n") : d}_{o,p,q}`,
         numeric: productSum(`\\frac{\\partial L}{\\partial b^{[${i}]}_{${o}}}`, terms(deltas, 5), { result: gB[o] }),
       },
       {

@@ -71,7 +71,7 @@ function why(t, cfg, e) {
   const against = e.g !== 0 && e.step !== 0 && Math.sign(e.step) === Math.sign(e.g);
   if (against)
     out.push(
-      `This step goes against this example's gradient: g = ${fmt(e.g)} says ${e.g < 0 ? "increase" : "decrease"} θ, yet Δθ = ${fmt(e.step)} ${e.step < 0 ? "decreases" : "increases"} it. Adam steps along −m̂, not −g, and m̂ = ${fmt(e.mh)} has the other sign: m is a running average that still remembers the earlier steps' gradients (m before this step was ${fmt(e.mPrev)}), and one example's g only moves it by a tenth, (1 − β1)·g = ${fmt((1 - cfg.beta1) * e.g)}. It is not a bug: on average over many examples, the steps go downhill.`,
+      `This step goes against this example's gradient: g = ${fmt(e.g)} says ${e.g < 0 ? "increase" : "decrease"} θ, yet Δθ = ${fmt(e.step)} ${e.step < 0 ? "decreases" : "increases"} it. Adam steps along −m̂, not −g, and m̂ = ${fmt(e.mh)} has the other sign: m is a running average that still remembers the earlier steps' gradients (m before this step was ${fmt(e.mPrev)}), and this example's g moves it only by (1 − β1)·g = ${fmt(1 - cfg.beta1)} · ${fmt(e.g)} = ${fmt((1 - cfg.beta1) * e.g)}. It is not a bug: on average over many examples, the steps go downhill.`,
     );
   return out.map((text) => ({ kind: "text", text }));
 }
