@@ -11,7 +11,7 @@
 //! `forward`, `backward` and the optimizer's own `step` run, so the trace shows exactly what
 //! training does. The format is documented in README.md ("The worked trace").
 //!
-//! Next: [`crate::model_file`].
+//! Next: `src/layers/gradcheck.rs` (how every layer's backward is checked).
 
 use serde::Serialize;
 

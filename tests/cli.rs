@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use backprop_lab::data::mnist::{synthetic, FILES};
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_backprop-lab"))
 }
@@ -59,33 +61,18 @@ fn write_gz(path: &Path, bytes: &[u8]) {
     e.finish().unwrap();
 }
 
-/// A folder with the four MNIST files holding `n` synthetic digits: class k is a bright bar at
-/// row 2k+4, so a model can learn it.
+/// A folder with the four MNIST files holding `n` synthetic training digits and `n / 5` test
+/// digits ([`synthetic`]: class k is a bright bar at row 2k+4, so a model can learn it).
 fn synthetic_mnist(name: &str, n: usize) -> PathBuf {
     let dir = temp_dir(name);
-    let idx_images = |n: usize| {
-        let mut b = vec![0, 0, 8, 3];
-        for d in [n as u32, 28, 28] {
-            b.extend(d.to_be_bytes());
-        }
-        for i in 0..n {
-            let mut img = [0u8; 784];
-            let row = 2 * (i % 10) + 4;
-            img[row * 28 + 4..row * 28 + 24].fill(255);
-            b.extend(img);
-        }
-        b
-    };
-    let idx_labels = |n: usize| {
-        let mut b = vec![0, 0, 8, 1];
-        b.extend((n as u32).to_be_bytes());
-        b.extend((0..n).map(|i| (i % 10) as u8));
-        b
-    };
-    write_gz(&dir.join("train-images-idx3-ubyte.gz"), &idx_images(n));
-    write_gz(&dir.join("train-labels-idx1-ubyte.gz"), &idx_labels(n));
-    write_gz(&dir.join("t10k-images-idx3-ubyte.gz"), &idx_images(n / 5));
-    write_gz(&dir.join("t10k-labels-idx1-ubyte.gz"), &idx_labels(n / 5));
+    for (data, [images, labels]) in [
+        (synthetic(n), [FILES[0], FILES[1]]),
+        (synthetic(n / 5), [FILES[2], FILES[3]]),
+    ] {
+        let (image_bytes, label_bytes) = data.to_idx();
+        write_gz(&dir.join(images), &image_bytes);
+        write_gz(&dir.join(labels), &label_bytes);
+    }
     dir
 }
 
@@ -110,7 +97,7 @@ fn bad_arguments_get_one_line_and_status_2() {
     assert_fails(
         &run(&["train", "--epochs", "0"]),
         1,
-        "--epochs must be at least 1",
+        "--epochs: expected a whole number from 1 to 100, found 0",
     );
     assert_fails(
         &run(&["train"]),
