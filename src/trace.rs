@@ -382,17 +382,21 @@ pub fn run_spec(spec: &crate::spec::Spec, steps: usize) -> Vec<Trace> {
     let mut net = spec.network.clone();
     let mut opt = spec.optimizer.build();
     (0..steps)
-        .map(|_| {
-            trace_step(
-                &mut net,
-                &mut opt,
-                spec.inputs.clone(),
-                &spec.targets,
-                spec.loss,
-                true,
-            )
-        })
+        .map(|_| trace_spec_step(spec, &mut net, &mut opt))
         .collect()
+}
+
+/// One traced step of `net` and `opt` (a spec's network, maybe already stepped) on the spec's
+/// inputs and targets.
+pub fn trace_spec_step(spec: &crate::spec::Spec, net: &mut Network, opt: &mut Optimizer) -> Trace {
+    trace_step(
+        net,
+        opt,
+        spec.inputs.clone(),
+        &spec.targets,
+        spec.loss,
+        true,
+    )
 }
 
 #[cfg(test)]

@@ -96,26 +96,23 @@ impl Limit {
     /// `Ok` when `v` is allowed, else an error naming `path`: `batch: expected a whole number
     /// from 1 to 4096, found 0`.
     pub fn check(&self, path: &str, v: f64) -> Result<()> {
-        if self.contains(v) {
-            Ok(())
-        } else {
-            Err(Error::at(
-                path,
-                format!("expected {}, found {v}", self.text()),
-            ))
-        }
+        self.check_shown(path, v, v)
     }
 
     /// [`Limit::check`] for an f32, printed with f32 digits (0.3, not 0.30000001192092896).
     pub fn check_f32(&self, path: &str, v: f32) -> Result<()> {
-        if self.contains(f64::from(v)) {
-            Ok(())
-        } else {
-            Err(Error::at(
-                path,
-                format!("expected {}, found {v}", self.text()),
-            ))
+        self.check_shown(path, f64::from(v), v)
+    }
+
+    fn check_shown(&self, path: &str, v: f64, shown: impl std::fmt::Display) -> Result<()> {
+        if self.contains(v) {
+            return Ok(());
         }
+        let expected = self.text();
+        Err(Error::at(
+            path,
+            format!("expected {expected}, found {shown}"),
+        ))
     }
 
     /// [`Limit::check`] for a count (a batch size, a number of epochs).

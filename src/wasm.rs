@@ -103,11 +103,15 @@ pub struct Playground {
     evaluator: Option<Evaluator>,
 }
 
+/// The data set in `slot`, or an error saying the `what` data is not loaded yet.
+fn loaded<'a>(slot: &'a Option<Dataset>, what: &str) -> Result<&'a Dataset, JsError> {
+    slot.as_ref()
+        .ok_or_else(|| JsError::new(&format!("no {what} data loaded yet")))
+}
+
 impl Playground {
     fn test_data(&self) -> Result<&Dataset, JsError> {
-        self.test
-            .as_ref()
-            .ok_or_else(|| JsError::new("no test data loaded yet"))
+        loaded(&self.test, "test")
     }
 
     fn replace(&mut self, run: Run) {
@@ -207,10 +211,7 @@ impl Playground {
     /// Up to `max_steps` training steps ([`crate::train::Trainer::run_chunk`]).
     #[wasm_bindgen(js_name = trainSteps)]
     pub fn train_steps(&mut self, max_steps: u32) -> Result<JsValue, JsError> {
-        let data = self
-            .train
-            .as_ref()
-            .ok_or_else(|| JsError::new("no training data loaded yet"))?;
+        let data = loaded(&self.train, "training")?;
         to_js(&self.run.trainer.run_chunk(data, max_steps as usize))
     }
 
@@ -218,10 +219,7 @@ impl Playground {
     /// done, `evaluation` (accuracy, loss, confusion matrix, misclassified indices).
     #[wasm_bindgen(js_name = evaluateChunk)]
     pub fn evaluate_chunk(&mut self, count: u32) -> Result<JsValue, JsError> {
-        let data = self
-            .test
-            .as_ref()
-            .ok_or_else(|| JsError::new("no test data loaded yet"))?;
+        let data = loaded(&self.test, "test")?;
         let net = &mut self.run.trainer.net;
         let classes = net.outputs();
         let ev = self
@@ -428,27 +426,17 @@ impl SpecLab {
 
     /// Takes one step and returns its trace (JSON text).
     pub fn step(&mut self) -> String {
-        to_json(&trace::trace_step(
+        to_json(&trace::trace_spec_step(
+            &self.spec,
             &mut self.net,
             &mut self.opt,
-            self.spec.inputs.clone(),
-            &self.spec.targets,
-            self.spec.loss,
-            true,
         ))
     }
 
     /// The trace of the next step without taking it.
     pub fn peek(&self) -> String {
         let (mut net, mut opt) = (self.net.clone(), self.opt.clone());
-        to_json(&trace::trace_step(
-            &mut net,
-            &mut opt,
-            self.spec.inputs.clone(),
-            &self.spec.targets,
-            self.spec.loss,
-            true,
-        ))
+        to_json(&trace::trace_spec_step(&self.spec, &mut net, &mut opt))
     }
 
     /// Back to the spec's own weights and a fresh optimizer.
