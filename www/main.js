@@ -3,7 +3,7 @@
 // lazily (the shell is usable at once), keeps the model safe in IndexedDB, and mounts the views:
 //   views/train/      settings, charts, progress, epoch results, model files
 //   views/draw/       the drawing canvas and live prediction
-//   views/weights/    weights as pictures, histograms, one unit up close
+//   views/weights/    weights as pictures, histograms, one unit up close (loaded after the shell)
 //   views/stepthrough/  one training step with every number (loaded when first opened)
 // Every number shown comes from the worker (www/worker.js), which runs the Rust core.
 
@@ -13,7 +13,6 @@ import { loadCurrent, saveCurrent } from "./lib/modelstore.js";
 import { readSettings, settingsQuery, workerSettings } from "./lib/settings.js";
 import { mountTrain } from "./views/train/train.js";
 import { mountDraw } from "./views/draw/draw.js";
-import { mountWeights } from "./views/weights/weights.js";
 
 /** The pretrained model the set-up step trains, and the data directory (both under www/). */
 const PRETRAINED_URL = "model/default.safetensors";
@@ -308,7 +307,6 @@ function mountAll() {
   };
   mountTrain(body("view-train"), app);
   mountDraw(body("view-draw"), app);
-  mountWeights(body("view-weights"), app);
   window.addEventListener("hashchange", showView);
   showView();
   if (app.invalidSettings.length) {
@@ -319,6 +317,11 @@ function mountAll() {
   // Canonical URL: every setting present, so copying the address reproduces the run.
   history.replaceState(null, "", `?${settingsQuery(app.settings)}${location.hash}`);
   performance.mark("backprop-lab:interactive");
+  // The weights view is hidden at first: its code loads after the shell, beside the model.
+  const weights = body("view-weights");
+  import("./views/weights/weights.js")
+    .then(({ mountWeights }) => mountWeights(weights, app))
+    .catch((e) => setChildren(weights, el("p", { class: "error-text" }, `The weights view could not be loaded: ${e.message}`)));
   boot();
 }
 

@@ -119,4 +119,9 @@ export function mountWeights(root, app) {
   app.on("drawing", () => unit.updateActivations());
   window.addEventListener("resize", () => app.isShown("weights") && requestAnimationFrame(schedule));
   grid.loading();
+  // Mounted after the shell: the model may be there already.
+  if (app.model) {
+    setupArch();
+    schedule();
+  }
 }
