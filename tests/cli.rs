@@ -76,6 +76,14 @@ fn synthetic_mnist(name: &str, n: usize) -> PathBuf {
     dir
 }
 
+/// `backprop-lab train --model mlp-64 --data DATA --out OUT` with `more` arguments.
+fn train_mlp64(data: &Path, out: &Path, more: &[&str]) -> Output {
+    let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
+    let mut args = vec!["train", "--model", "mlp-64", "--data", data, "--out", out];
+    args.extend_from_slice(more);
+    run(&args)
+}
+
 #[test]
 fn bad_arguments_get_one_line_and_status_2() {
     assert_fails(
@@ -141,21 +149,11 @@ fn bad_data_folders_are_named() {
 fn trains_saves_evaluates_and_predicts() {
     let data = synthetic_mnist("train", 600);
     let out = data.join("model.safetensors");
-    let o = run(&[
-        "train",
-        "--model",
-        "mlp-64",
-        "--epochs",
-        "2",
-        "--batch",
-        "32",
-        "--lr",
-        "0.01",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = train_mlp64(
+        &data,
+        &out,
+        &["--epochs", "2", "--batch", "32", "--lr", "0.01"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let summary: serde_json::Value =
         serde_json::from_slice(&o.stdout).expect("a JSON summary on stdout");
@@ -282,19 +280,7 @@ fn traces_a_fresh_preset_from_a_seed() {
 fn predicts_a_picture_of_any_size() {
     let data = synthetic_mnist("picture", 400);
     let model = data.join("m.safetensors");
-    let o = run(&[
-        "train",
-        "--model",
-        "mlp-64",
-        "--epochs",
-        "1",
-        "--lr",
-        "0.01",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        model.to_str().unwrap(),
-    ]);
+    let o = train_mlp64(&data, &model, &["--epochs", "1", "--lr", "0.01"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // A white page with a dark digit drawn on it is read, whatever its size.
     let mut img = image::GrayImage::from_pixel(300, 200, image::Luma([255]));
@@ -392,21 +378,11 @@ fn bad_model_files_are_refused() {
 fn diverging_training_leaves_no_file() {
     let data = synthetic_mnist("diverge", 400);
     let out = data.join("never.safetensors");
-    let o = run(&[
-        "train",
-        "--model",
-        "mlp-64",
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "1e30",
-        "--epochs",
-        "1",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = train_mlp64(
+        &data,
+        &out,
+        &["--optimizer", "sgd", "--lr", "1e30", "--epochs", "1"],
+    );
     assert_fails(&o, 1, "training diverged at step");
     assert!(stderr(&o).contains("Try a smaller learning rate"));
     assert!(!out.exists(), "no partial model file");
