@@ -2,7 +2,7 @@
 // tests in release mode (the accuracy tests train real models) and the browser tests.
 //
 //   node scripts/test.mjs                 (npm test)
-//   node scripts/test.mjs --guards-only   the guard rails alone (after a set-up), in seconds once built
+//   node scripts/test.mjs --guards-only   the guard rails alone (npm run check), after a set-up
 //
 // The guard rails run first and fail fast: formatting (cargo fmt, prettier), the JavaScript's
 // types (tsc, against the .d.ts of the wasm build and protocol.js's message types) and clippy,
