@@ -119,6 +119,49 @@ fn bad_arguments_get_one_line_and_status_2() {
     );
 }
 
+/// The CLI enforces the vocabulary's limits (src/vocabulary.rs) with its words, before any data
+/// is read: the same batch, epoch and seed limits as the page.
+#[test]
+fn settings_beyond_the_vocabulary_limits_are_refused() {
+    let cases = [
+        (
+            ["--batch", "4097"],
+            "--batch: expected a whole number from 1 to 4096, found 4097",
+        ),
+        (
+            ["--epochs", "101"],
+            "--epochs: expected a whole number from 1 to 100, found 101",
+        ),
+        (
+            ["--seed", "9007199254740992"],
+            "--seed: expected a whole number from 0 to 9007199254740991, found 9007199254740992",
+        ),
+        (
+            ["--momentum", "1"],
+            "--momentum: expected a number in [0, 1), found 1",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut all = vec!["train", "--optimizer", "sgd", "--data", "/nonexistent"];
+        all.extend(args);
+        assert_fails(&run(&all), 1, want);
+    }
+    // At the limits, the settings pass and the data is what is missing.
+    assert_fails(
+        &run(&[
+            "train",
+            "--batch",
+            "4096",
+            "--epochs",
+            "100",
+            "--data",
+            "/nonexistent",
+        ]),
+        1,
+        "/nonexistent: not a folder",
+    );
+}
+
 #[test]
 fn bad_data_folders_are_named() {
     assert_fails(
