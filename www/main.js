@@ -270,6 +270,7 @@ async function boot() {
     }
     app.state = "idle";
     app.setModel(describe, origin);
+    performance.mark("backprop-lab:model-ready");
     app.resolveReady();
     app.emit("state", "idle");
   } catch (e) {
