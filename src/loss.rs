@@ -11,7 +11,7 @@
 //!   and averaged over the batch: `∂L/∂o = (o − t) / N`. Classic worked examples use it because
 //!   the ½ cancels the 2 of the derivative.
 //!
-//! Next: [`crate::optim`].
+//! Next: [`crate::network`].
 
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};

@@ -10,7 +10,7 @@
 //! layer followed by ReLU, Glorot uniform (limit √(6/(fan_in+fan_out))) otherwise, biases 0.
 //! One seed fixes the initial weights and every dropout mask.
 //!
-//! Next: [`crate::presets`], then [`crate::train`].
+//! Next: [`crate::optim::sgd`].
 
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 use rand::{Rng, SeedableRng};

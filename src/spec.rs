@@ -17,7 +17,7 @@
 //! mistake is reported with its path and what was expected, e.g.
 //! `layers[2].weights: expected 3 rows of 4 numbers, found a row of 5`.
 //!
-//! Next: [`crate::trace`].
+//! Next: [`crate::model_file`].
 
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 use serde_json::{json, Map, Value};
@@ -30,6 +30,7 @@ use crate::layers::{
 use crate::loss::{Loss, Targets};
 use crate::network::Network;
 use crate::optim::{AdamConfig, Optimizer, OptimizerConfig};
+use crate::vocabulary::{self, LAYER_KINDS};
 
 /// A parsed, validated spec: ready to run.
 #[derive(Debug, Clone)]
@@ -79,8 +80,8 @@ const TOP_FIELDS: [&str; 13] = [
     "name",
 ];
 
-/// The most steps one spec (or `trace --steps`) may ask for: each step's trace is kept.
-pub const MAX_STEPS: usize = 10_000;
+/// The most steps one spec (or `trace --steps`) may ask for ([`vocabulary::SPEC_STEPS`]).
+pub const MAX_STEPS: usize = vocabulary::MAX_SPEC_STEPS;
 
 /// Parses a spec from JSON text.
 pub fn parse(text: &str) -> Result<Spec> {
@@ -316,10 +317,12 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
                 format!("expected a string, found {}", describe(t)),
             ))
         }
-        None => return Err(Error::at(
-            path,
-            "missing \"type\" (dense, conv2d, maxpool2d, flatten, relu, sigmoid, tanh, dropout)",
-        )),
+        None => {
+            return Err(Error::at(
+                path,
+                format!("missing \"type\" ({})", LAYER_KINDS.join(", ")),
+            ))
+        }
     };
     let field = |name: &str| {
         obj.get(name)
@@ -343,15 +346,33 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
             for (j, row) in rows.iter().enumerate() {
                 let row = number_list(row, &format!("{wpath}[{j}]"))?;
                 if row.len() != inputs {
-                    return Err(Error::at(&wpath, format!("expected {} of {}, found a row of {}", plural(rows.len(), "row"), plural(inputs, "number"), row.len())));
+                    return Err(Error::at(
+                        &wpath,
+                        format!(
+                            "expected {} of {}, found a row of {}",
+                            plural(rows.len(), "row"),
+                            plural(inputs, "number"),
+                            row.len()
+                        ),
+                    ));
                 }
                 w.extend(row);
             }
             let b = number_list(field("bias")?, &format!("{path}.bias"))?;
             if b.len() != rows.len() {
-                return Err(Error::at(&format!("{path}.bias"), format!("expected {} (one per row of weights), found {}", plural(rows.len(), "number"), b.len())));
+                return Err(Error::at(
+                    &format!("{path}.bias"),
+                    format!(
+                        "expected {} (one per row of weights), found {}",
+                        plural(rows.len(), "number"),
+                        b.len()
+                    ),
+                ));
             }
-            Ok(Layer::Dense(Dense::new(Array2::from_shape_vec((rows.len(), inputs), w).expect("checked"), Array1::from(b))))
+            Ok(Layer::Dense(Dense::new(
+                Array2::from_shape_vec((rows.len(), inputs), w).expect("checked"),
+                Array1::from(b),
+            )))
         }
         "conv2d" => {
             check_fields(obj, path, &["type", "weights", "bias", "stride", "padding"])?;
@@ -368,32 +389,65 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
                 return Err(Error::at(&wpath, format!("expected {channels} input channels per filter (the input has {channels}), found {c}")));
             }
             if kh != kw {
-                return Err(Error::at(&wpath, format!("expected square kernels, found {kh}x{kw}")));
+                return Err(Error::at(
+                    &wpath,
+                    format!("expected square kernels, found {kh}x{kw}"),
+                ));
             }
             let b = number_list(field("bias")?, &format!("{path}.bias"))?;
             if b.len() != o {
-                return Err(Error::at(&format!("{path}.bias"), format!("expected {} (one per filter), found {}", plural(o, "number"), b.len())));
+                return Err(Error::at(
+                    &format!("{path}.bias"),
+                    format!(
+                        "expected {} (one per filter), found {}",
+                        plural(o, "number"),
+                        b.len()
+                    ),
+                ));
             }
-            let stride = obj.get("stride").map(|v| count(v, &format!("{path}.stride"), 1)).transpose()?.unwrap_or(1);
-            let padding = obj.get("padding").map(|v| count(v, &format!("{path}.padding"), 0)).transpose()?.unwrap_or(0);
-            let spec = LayerSpec::Conv2d { in_channels: c, out_channels: o, kernel: kh, stride, padding };
+            let stride = obj
+                .get("stride")
+                .map(|v| count(v, &format!("{path}.stride"), 1))
+                .transpose()?
+                .unwrap_or(1);
+            let padding = obj
+                .get("padding")
+                .map(|v| count(v, &format!("{path}.padding"), 0))
+                .transpose()?
+                .unwrap_or(0);
+            let spec = LayerSpec::Conv2d {
+                in_channels: c,
+                out_channels: o,
+                kernel: kh,
+                stride,
+                padding,
+            };
             spec.output_shape(input).map_err(|e| e.context(path))?;
             let w = Array4::from_shape_vec((o, c, kh, kw), w).expect("checked");
-            Ok(Layer::Conv2d(Conv2d::new(w, Array1::from(b), stride, padding)))
+            Ok(Layer::Conv2d(Conv2d::new(
+                w,
+                Array1::from(b),
+                stride,
+                padding,
+            )))
         }
         "maxpool2d" => {
             check_fields(obj, path, &["type", "size", "stride"])?;
             let size = count(field("size")?, &format!("{path}.size"), 1)?;
-            let stride = obj.get("stride").map(|v| count(v, &format!("{path}.stride"), 1)).transpose()?.unwrap_or(size);
-            LayerSpec::Maxpool2d { size, stride }.output_shape(input).map_err(|e| e.context(path))?;
+            let stride = obj
+                .get("stride")
+                .map(|v| count(v, &format!("{path}.stride"), 1))
+                .transpose()?
+                .unwrap_or(size);
+            LayerSpec::Maxpool2d { size, stride }
+                .output_shape(input)
+                .map_err(|e| e.context(path))?;
             Ok(Layer::MaxPool2d(MaxPool2d::new(size, stride)))
         }
         "dropout" => {
             check_fields(obj, path, &["type", "rate"])?;
             let rate = number(field("rate")?, &format!("{path}.rate"))?;
-            if !(0.0..1.0).contains(&rate) {
-                return Err(Error::at(&format!("{path}.rate"), format!("expected a number in [0, 1), found {rate}")));
-            }
+            vocabulary::DROPOUT_RATE.check_f32(&format!("{path}.rate"), rate)?;
             Ok(Layer::Dropout(Dropout::new(rate, seed)))
         }
         "flatten" | "relu" | "sigmoid" | "tanh" => {
@@ -407,7 +461,10 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
         }
         other => Err(Error::at(
             &format!("{path}.type"),
-            format!("expected one of dense, conv2d, maxpool2d, flatten, relu, sigmoid, tanh, dropout, found \"{other}\""),
+            format!(
+                "expected one of {}, found \"{other}\"",
+                LAYER_KINDS.join(", ")
+            ),
         )),
     }
 }

@@ -11,7 +11,7 @@
 //! `forward`, `backward` and the optimizer's own `step` run, so the trace shows exactly what
 //! training does. The format is documented in README.md ("The worked trace").
 //!
-//! Next: [`crate::model_file`].
+//! Next: `src/layers/gradcheck.rs` (how every layer's backward is checked).
 
 use serde::Serialize;
 
@@ -464,17 +464,21 @@ pub fn run_spec(spec: &crate::spec::Spec, steps: usize) -> Vec<Trace> {
     let mut net = spec.network.clone();
     let mut opt = spec.build_optimizer();
     (0..steps)
-        .map(|_| {
-            trace_step(
-                &mut net,
-                &mut opt,
-                spec.inputs.clone(),
-                &spec.targets,
-                spec.loss,
-                true,
-            )
-        })
+        .map(|_| trace_spec_step(spec, &mut net, &mut opt))
         .collect()
+}
+
+/// One traced step of `net` and `opt` (a spec's network, maybe already stepped) on the spec's
+/// inputs and targets.
+pub fn trace_spec_step(spec: &crate::spec::Spec, net: &mut Network, opt: &mut Optimizer) -> Trace {
+    trace_step(
+        net,
+        opt,
+        spec.inputs.clone(),
+        &spec.targets,
+        spec.loss,
+        true,
+    )
 }
 
 #[cfg(test)]

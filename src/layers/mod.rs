@@ -97,6 +97,20 @@ pub enum LayerSpec {
 }
 
 impl LayerSpec {
+    /// The name used in the spec JSON and on the page (one of [`crate::vocabulary::LAYER_KINDS`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LayerSpec::Dense { .. } => "dense",
+            LayerSpec::Conv2d { .. } => "conv2d",
+            LayerSpec::Maxpool2d { .. } => "maxpool2d",
+            LayerSpec::Flatten => "flatten",
+            LayerSpec::Relu => "relu",
+            LayerSpec::Sigmoid => "sigmoid",
+            LayerSpec::Tanh => "tanh",
+            LayerSpec::Dropout { .. } => "dropout",
+        }
+    }
+
     /// The per-example output shape for a per-example input shape, or an error a person can act on.
     pub fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         match *self {
@@ -155,26 +169,9 @@ impl LayerSpec {
             LayerSpec::Flatten => Ok(vec![input.iter().product()]),
             LayerSpec::Relu | LayerSpec::Sigmoid | LayerSpec::Tanh => Ok(input.to_vec()),
             LayerSpec::Dropout { rate } => {
-                if (0.0..1.0).contains(&rate) {
-                    Ok(input.to_vec())
-                } else {
-                    Err(Error::new(format!("dropout rate must be in [0, 1), found {rate}")))
-                }
+                crate::vocabulary::DROPOUT_RATE.check_f32("dropout rate", rate)?;
+                Ok(input.to_vec())
             }
-        }
-    }
-
-    /// The name used in the spec JSON and on the page.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            LayerSpec::Dense { .. } => "dense",
-            LayerSpec::Conv2d { .. } => "conv2d",
-            LayerSpec::Maxpool2d { .. } => "maxpool2d",
-            LayerSpec::Flatten => "flatten",
-            LayerSpec::Relu => "relu",
-            LayerSpec::Sigmoid => "sigmoid",
-            LayerSpec::Tanh => "tanh",
-            LayerSpec::Dropout { .. } => "dropout",
         }
     }
 }

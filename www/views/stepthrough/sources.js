@@ -12,8 +12,9 @@ import { digitMeta, networkText } from "../../walkthrough/meta.js";
 import { h } from "./dom.js";
 
 /**
- * The class the network gives the highest probability (the first of equals).
- * The trace does not name it, so the view reads it off the probabilities it shows.
+ * The class a fresh network gives the highest probability (the first of equals). The core names
+ * the current model's class (`classify`), but a trace does not name it, so for a fresh network
+ * the view reads it off the probabilities the trace holds.
  * @param {ArrayLike<number>} probs
  */
 function argmax(probs) {
@@ -269,8 +270,9 @@ export class Sources {
       v.example = { kind: "digit", pixels, label: img.label, index, fresh };
       const meta = digitMeta({ index, label: img.label, fresh, trace, model: this.modelName() });
       v.setTrace(trace, { meta });
-      const said = argmax(trace.loss.probs);
-      v.status.textContent = `Test digit ${index}: a ${img.label}. The network says ${said} with probability ${fmt(trace.loss.probs[said], 3)}.`;
+      const said = await this.guess(pixels, fresh, trace);
+      if (!current()) return;
+      v.status.textContent = `Test digit ${index}: a ${img.label}. The network says ${said.class} with probability ${fmt(said.probs[said.class], 3)}.`;
     });
   }
 
@@ -352,10 +354,8 @@ export class Sources {
         let y = label;
         if (y === null) {
           // The guess of the network being traced; a trace's probabilities do not depend on the label.
-          const probs = fresh
-            ? (await v.requestTrace("trace", { pixels: new Float32Array(pixels), label: 0, fresh })).loss.probs
-            : await v.client.request("predict", { pixels: new Float32Array(pixels) });
-          y = argmax(probs);
+          const trace = fresh ? await v.requestTrace("trace", { pixels: new Float32Array(pixels), label: 0, fresh }) : null;
+          y = (await this.guess(new Float32Array(pixels), fresh, trace)).class;
           this.labelSelect.value = String(y);
         }
         const trace = await v.requestTrace("trace", { pixels: new Float32Array(pixels), label: y, fresh });
@@ -366,9 +366,22 @@ export class Sources {
           subtitle: `One training step on a drawn digit, with label ${y}, of ${networkText(fresh, trace, this.modelName())}.`,
         };
         v.setTrace(trace, { meta });
-        v.status.textContent = `Your drawing, labelled ${y}. The network says ${argmax(trace.loss.probs)}.`;
+        const said = await this.guess(new Float32Array(pixels), fresh, trace);
+        if (!current()) return;
+        v.status.textContent = `Your drawing, labelled ${y}. The network says ${said.class}.`;
       },
     );
+  }
+
+  /**
+   * What the network makes of `pixels`: the core's class and probabilities for the current model;
+   * for a fresh network, those of its trace.
+   * @param {Float32Array} pixels @param {any} fresh @param {any} trace
+   * @returns {Promise<{class: number, probs: ArrayLike<number>}>}
+   */
+  async guess(pixels, fresh, trace) {
+    if (fresh) return { class: argmax(trace.loss.probs), probs: trace.loss.probs };
+    return this.view.client.request("classify", { pixels });
   }
 
   /** Keeps the digit's walk-through while a tiny network is on show. @param {string | null} stepId */

@@ -36,13 +36,13 @@ import { Exporter } from "./export.js";
 /** @typedef {"digit" | "drawing" | "custom"} Mode */
 
 /**
- * @param {HTMLElement} root
+ * @param {Element} root
  * @param {any} client
  * @param {any} [hooks]
  */
 export async function mountStepThrough(root, client, hooks = {}) {
   ensureStylesheet();
-  const view = new StepThroughView(root, client, hooks);
+  const view = new StepThroughView(/** @type {HTMLElement} */ (root), client, hooks);
   await view.start();
   return view;
 }
