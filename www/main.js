@@ -13,6 +13,7 @@ import { readSettings, settingsQuery, workerSettings } from "./lib/settings.js";
 import { mountTrain } from "./views/train/train.js";
 import { mountDraw } from "./views/draw/draw.js";
 import { mountWeights } from "./views/weights/weights.js";
+import { startOffline } from "./lib/offline.js";
 
 /** The pretrained model the set-up step trains, and the data directory (both under www/). */
 const PRETRAINED_URL = "model/default.safetensors";
@@ -320,3 +321,4 @@ function mountAll() {
 }
 
 mountAll();
+startOffline(app);
