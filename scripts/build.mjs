@@ -171,7 +171,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.log('Upload the folder\'s contents to any static web host; see README, "Host it for your class".');
   } catch (e) {
     console.error(`\nbuild failed: ${e.message}`);
-    if (!(e instanceof BuildError)) console.error(e.stack);
+    if (!(e instanceof BuildError) && e.constructor?.name !== "SetupError") console.error(e.stack);
     process.exit(1);
   }
 }

@@ -289,8 +289,8 @@ fn idx_labels_never_panic_and_say_what_is_wrong() {
 
 #[test]
 fn idx_pairs_make_usable_datasets_or_say_which_file_is_wrong() {
-    let images = vec![idx_images(3, 28, 28, 1), idx_images(2, 28, 28, 5)];
-    let labels = vec![idx_labels(3), idx_labels(2)];
+    let images = [idx_images(3, 28, 28, 1), idx_images(2, 28, 28, 5)];
+    let labels = [idx_labels(3), idx_labels(2)];
     // A matching pair with one file mutated, or both.
     let strategy = move || {
         (0..2usize, 0..3u8, mutations(), mutations()).prop_map(move |(i, which, mi, ml)| {
@@ -310,7 +310,7 @@ fn idx_pairs_make_usable_datasets_or_say_which_file_is_wrong() {
     property("IDX pairs", 100_000, strategy, |(img, lab)| {
         match Dataset::from_idx(&img, &lab) {
             Ok(d) => {
-                prop_assert!(d.len() > 0);
+                prop_assert!(!d.is_empty());
                 let mut x = vec![0.0; d.pixels_per_image()];
                 let mut y = [0usize];
                 d.fill_batch(&[d.len() - 1], &mut x, &mut y);
