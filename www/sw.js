@@ -62,7 +62,7 @@ function serveBuild(build) {
     const request = event.request;
     if (request.method !== "GET" || !request.url.startsWith(SCOPE)) return;
     const path = relativePath(request.url);
-    if (path === null || !(path in build.files)) return;
+    if (path === null || !Object.hasOwn(build.files, path)) return;
     event.respondWith(
       (async () => {
         const cache = await caches.open(cacheName);
