@@ -167,7 +167,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.log(
       `\nbuild: ${path.relative(process.cwd(), r.out) || "."}/ written: ${r.files.length} files, ${MB(r.bytes)}, version ${r.version}`,
     );
-    for (const row of sizeTable(r.files)) console.log(`  ${MB(row.bytes).padStart(8)}  ${row.what}, ${row.files} files`);
+    for (const row of sizeTable(r.files)) {
+      console.log(`  ${MB(row.bytes).padStart(8)}  ${row.what}, ${row.files} file${row.files === 1 ? "" : "s"}`);
+    }
     console.log('Upload the folder\'s contents to any static web host; see README, "Host it for your class".');
   } catch (e) {
     console.error(`\nbuild failed: ${e.message}`);
