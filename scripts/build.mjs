@@ -21,7 +21,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { setup, ROOT } from "./setup.mjs";
+import { setup } from "./setup.mjs";
+import { ROOT } from "./paths.mjs";
 import { CSP_META } from "./serve.mjs";
 
 export const WWW = path.join(ROOT, "www");

@@ -12,8 +12,7 @@ import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { ROOT } from "./paths.mjs";
 
 export const MIME = {
   ".html": "text/html; charset=utf-8",

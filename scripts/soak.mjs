@@ -15,7 +15,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ROOT } from "./setup.mjs";
+import { ROOT } from "./paths.mjs";
 
 const MB = (n) => (n == null ? null : Math.round((n / 2 ** 20) * 10) / 10);
 

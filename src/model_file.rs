@@ -13,7 +13,7 @@
 //! program's file, a newer version, a checksum that does not match (corrupted), or tensors that do
 //! not fit the architecture.
 //!
-//! Next: `src/wasm.rs` (the browser's view of all of the above).
+//! Next: [`crate::data::mnist`].
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -10,7 +10,7 @@
 //! layer followed by ReLU, Glorot uniform (limit √(6/(fan_in+fan_out))) otherwise, biases 0.
 //! One seed fixes the initial weights and every dropout mask.
 //!
-//! Next: [`crate::presets`], then [`crate::train`].
+//! Next: [`crate::optim::sgd`].
 
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 use rand::{Rng, SeedableRng};
@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::layers::{
     within_limit, Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, LayerSpec,
-    MaxPool2d, Param, Tensor, MAX_VALUES,
+    MaxPool2d, Param, Tensor,
 };
+use crate::vocabulary::MAX_VALUES_PER_EXAMPLE;
 
 /// The shape of a network without its numbers: what a model file stores beside the weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,7 +50,7 @@ impl Arch {
             return Err(Error::at(
                 "input_shape",
                 format!(
-                    "{:?} is more than {MAX_VALUES} numbers per example",
+                    "{:?} is more than {MAX_VALUES_PER_EXAMPLE} numbers per example",
                     self.input_shape
                 ),
             ));

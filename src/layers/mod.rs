@@ -25,6 +25,7 @@ use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::vocabulary::MAX_VALUES_PER_EXAMPLE;
 pub use activation::{Activation, ActivationKind};
 pub use conv2d::Conv2d;
 pub use dense::Dense;
@@ -67,15 +68,10 @@ fn weight_and_bias<'a, D: ndarray::Dimension>(
     ]
 }
 
-/// The most numbers one example may become at any layer (its input included): 2^24, 64 MB of
-/// f32, hundreds of times what the MNIST models need (the CNN's largest is 32 x 26 x 26 = 21,632).
-/// A model file or a spec asking for more is refused before anything that size is allocated.
-pub const MAX_VALUES: usize = 1 << 24;
-
-/// Whether a per-example shape holds at most [`MAX_VALUES`] numbers.
+/// Whether a per-example shape holds at most [`MAX_VALUES_PER_EXAMPLE`] numbers.
 pub fn within_limit(shape: &[usize]) -> bool {
     let n = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-    matches!(n, Some(n) if n <= MAX_VALUES)
+    matches!(n, Some(n) if n <= MAX_VALUES_PER_EXAMPLE)
 }
 
 /// The shape of one layer, without its numbers: what a preset, a model file and the page need to
@@ -108,15 +104,29 @@ pub enum LayerSpec {
 }
 
 impl LayerSpec {
+    /// The name used in the spec JSON and on the page (one of [`crate::vocabulary::LAYER_KINDS`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LayerSpec::Dense { .. } => "dense",
+            LayerSpec::Conv2d { .. } => "conv2d",
+            LayerSpec::Maxpool2d { .. } => "maxpool2d",
+            LayerSpec::Flatten => "flatten",
+            LayerSpec::Relu => "relu",
+            LayerSpec::Sigmoid => "sigmoid",
+            LayerSpec::Tanh => "tanh",
+            LayerSpec::Dropout { .. } => "dropout",
+        }
+    }
+
     /// The per-example output shape for a per-example input shape, or an error a person can act on
-    /// (including an output of more than [`MAX_VALUES`] numbers).
+    /// (including an output of more than [`MAX_VALUES_PER_EXAMPLE`] numbers).
     pub fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         let shape = self.shape_after(input)?;
         if within_limit(&shape) {
             Ok(shape)
         } else {
             Err(Error::new(format!(
-                "{} gives {shape:?}, more than {MAX_VALUES} numbers per example",
+                "{} gives {shape:?}, more than {MAX_VALUES_PER_EXAMPLE} numbers per example",
                 self.kind()
             )))
         }
@@ -188,11 +198,8 @@ impl LayerSpec {
                 .ok_or_else(|| Error::new(format!("flatten of {input:?} gives too many numbers"))),
             LayerSpec::Relu | LayerSpec::Sigmoid | LayerSpec::Tanh => Ok(input.to_vec()),
             LayerSpec::Dropout { rate } => {
-                if (0.0..1.0).contains(&rate) {
-                    Ok(input.to_vec())
-                } else {
-                    Err(Error::new(format!("dropout rate must be in [0, 1), found {rate}")))
-                }
+                crate::vocabulary::DROPOUT_RATE.check_f32("dropout rate", rate)?;
+                Ok(input.to_vec())
             }
         }
     }
@@ -214,20 +221,6 @@ impl LayerSpec {
                 ("bias", vec![out_channels]),
             ],
             _ => Vec::new(),
-        }
-    }
-
-    /// The name used in the spec JSON and on the page.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            LayerSpec::Dense { .. } => "dense",
-            LayerSpec::Conv2d { .. } => "conv2d",
-            LayerSpec::Maxpool2d { .. } => "maxpool2d",
-            LayerSpec::Flatten => "flatten",
-            LayerSpec::Relu => "relu",
-            LayerSpec::Sigmoid => "sigmoid",
-            LayerSpec::Tanh => "tanh",
-            LayerSpec::Dropout { .. } => "dropout",
         }
     }
 }

@@ -19,7 +19,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { createServer, listen, ROOT } from "../../scripts/serve.mjs";
+import { createServer, listen } from "../../scripts/serve.mjs";
+import { ROOT } from "../../scripts/paths.mjs";
 
 export { ROOT };
 export const WWW = path.join(ROOT, "www");

@@ -2,9 +2,9 @@
 // updated weight. The worker computes a worked trace (src/trace.rs) on a copy of the model; this
 // view only lays it out, one step at a time (buttons and ←/→), with formulas typeset by KaTeX.
 //
-// Read next: step-walk.js (what each step says, built from the trace), step-format.js (numbers
-// and formulas), step-diagram.js (the tiny network drawn), step-spec-form.js (the network editor),
-// step-markdown.js (the export for course notes).
+// Read next: www/walkthrough/ (what each step says, built from the trace: steps.js; how numbers
+// are written: numbers.js; the export for course notes: markdown.js), step-format.js (formulas
+// typeset), step-diagram.js (the tiny network drawn), step-spec-form.js (the network editor).
 //
 //   mountStepThrough(root, client, hooks)
 //     root    an empty element for the view
@@ -18,9 +18,9 @@
 
 import { EVENTS } from "../../protocol.js";
 import { h, num, fmt, full, tex, loadKatex, renderTex, typesetPending } from "./step-format.js";
-import { analyse, defaultPicks, buildSteps, pickUnit, pickInput, pickKernel, lossName, unflat } from "./step-walk.js";
+import { analyse, defaultPicks, buildSteps, pickUnit, pickInput, pickKernel, lossName, unflat } from "../../walkthrough/steps.js";
 import { drawNetwork, drawable } from "./step-diagram.js";
-import { toMarkdown } from "./step-markdown.js";
+import { toMarkdown } from "../../walkthrough/markdown.js";
 import { renderForm, formProblem } from "./step-spec-form.js";
 import { paintGrey, paintDiverging, divergingCss, absMax } from "../../lib/pixels.js";
 import { PRESETS as MODEL_PRESETS } from "../../lib/settings.js";
