@@ -34,7 +34,11 @@ export const MIME = {
   ".webmanifest": "application/manifest+json",
 };
 
-export const CSP = [
+/**
+ * The Content-Security-Policy, defined once: sent as a header here, and written into the static
+ * build's index.html as a <meta http-equiv> tag by scripts/build.mjs (CSP_META below).
+ */
+export const CSP_DIRECTIVES = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self'",
@@ -46,7 +50,16 @@ export const CSP = [
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
-].join("; ");
+];
+
+export const CSP = CSP_DIRECTIVES.join("; ");
+
+// A policy in a <meta> tag cannot carry frame-ancestors (browsers ignore it there and say so in the
+// console; only a header can stop other sites from framing the page), so the meta version leaves
+// it out. Nor can a meta tag set the other headers below: a static build on a plain host is not
+// cross-origin isolated (no COOP/COEP, so no SharedArrayBuffer), and its worker scripts run
+// without a policy of their own (a worker's policy comes only from its response's headers).
+export const CSP_META = CSP_DIRECTIVES.filter((d) => !d.startsWith("frame-ancestors")).join("; ");
 
 export const SECURITY_HEADERS = {
   "Content-Security-Policy": CSP,
