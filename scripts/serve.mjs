@@ -72,8 +72,10 @@ export const SECURITY_HEADERS = {
 
 /**
  * A static server. `mounts` maps URL prefixes to directories, first match wins; the default serves
- * www/ at "/". Returns the (not yet listening) http.Server.
- * @param {{mounts?: Array<[string, string]>, log?: boolean}} options
+ * www/ at "/". A mount's optional third element adds response headers by file extension (the
+ * tests use it to play a host that sends its own, e.g. {".gz": {"Content-Encoding": "gzip"}}).
+ * Returns the (not yet listening) http.Server.
+ * @param {{mounts?: Array<[string, string] | [string, string, Record<string, Record<string, string>>]>, log?: boolean}} options
  */
 export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = false } = {}) {
   return http.createServer(async (req, res) => {
@@ -93,7 +95,7 @@ export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = f
       ([prefix]) => pathname === prefix.replace(/\/$/, "") || pathname.startsWith(prefix.endsWith("/") ? prefix : prefix + "/"),
     );
     if (!mount) return send(404, "not found\n");
-    const [prefix, dir] = mount;
+    const [prefix, dir, extraHeaders = {}] = mount;
     const rel = pathname.slice(prefix.replace(/\/$/, "").length);
     const root = path.resolve(dir);
     let file = path.join(root, rel);
@@ -114,6 +116,7 @@ export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = f
         "Content-Length": stat.size,
         // Everything is rebuilt in place by the set-up step, so the browser must always ask again.
         "Cache-Control": "no-cache",
+        ...extraHeaders[path.extname(file).toLowerCase()],
       });
       if (log) console.log(`200 ${req.method} ${req.url}`);
       if (req.method === "HEAD") return res.end();
