@@ -13,6 +13,7 @@ import { loadCurrent, saveCurrent } from "./lib/modelstore.js";
 import { readSettings, settingsQuery, workerSettings } from "./lib/settings.js";
 import { mountTrain } from "./views/train/train.js";
 import { mountDraw } from "./views/draw/draw.js";
+import { startOffline } from "./lib/offline.js";
 
 /** The pretrained model the set-up step trains, and the data directory (both under www/). */
 const PRETRAINED_URL = "model/default.safetensors";
@@ -327,3 +328,4 @@ function mountAll() {
 }
 
 mountAll();
+startOffline(app);

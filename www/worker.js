@@ -138,8 +138,17 @@ async function download(url, name, onBytes) {
       controller.enqueue(chunk);
     },
   });
+  const body = new Uint8Array(await new Response(res.body.pipeThrough(counter)).arrayBuffer());
+  // A host that serves .gz files with `Content-Encoding: gzip` has the browser unpack them on
+  // the way: the bytes then start with an IDX magic number (0x00000801 or 0x00000803, checked
+  // in full by the core) instead of gzip's 1f 8b.
+  const isIdx = body[0] === 0 && body[1] === 0 && body[2] === 8 && (body[3] === 1 || body[3] === 3);
+  if (isIdx) return body;
+  if (!(body[0] === 0x1f && body[1] === 0x8b)) {
+    throw new Error(`the data file ${name} is damaged (it is neither gzip nor an IDX file); prepare the data again`);
+  }
   try {
-    const raw = res.body.pipeThrough(counter).pipeThrough(new DecompressionStream("gzip"));
+    const raw = new Blob([body]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Uint8Array(await new Response(raw).arrayBuffer());
   } catch (e) {
     throw new Error(`the data file ${name} is damaged (it could not be decompressed: ${e.message}); prepare the data again`);

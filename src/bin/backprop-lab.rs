@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use backprop_lab::data::files::load_dir;
-use backprop_lab::data::preprocess;
+use backprop_lab::data::{picture, preprocess};
 use backprop_lab::digit::{self, test_digit};
 use backprop_lab::error::{Error, Result};
 use backprop_lab::model_file;
@@ -508,18 +508,8 @@ fn predict(
     model.network.check_digit_classifier()?;
     let (pixels, label, preprocessed) = match (image, test_index) {
         (Some(path), _) => {
-            let img = image::open(&path).map_err(|e| {
-                Error::new(format!("{}: not a readable picture ({e})", path.display()))
-            })?;
-            let gray = img.to_luma8();
-            let (w, h) = gray.dimensions();
-            let ink = preprocess::ink_from_gray(gray.as_raw(), w as usize, h as usize);
-            let p = preprocess::preprocess(&ink, w as usize, h as usize)?.ok_or_else(|| {
-                Error::new(format!(
-                    "{}: no digit found (the picture is blank)",
-                    path.display()
-                ))
-            })?;
+            let p = picture::digit_from_picture(&read_file(&path)?)
+                .map_err(|e| e.context(path.display()))?;
             (p.image.clone(), None, Some(p))
         }
         (None, Some(i)) => {
