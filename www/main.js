@@ -195,7 +195,7 @@ function mountStepThrough() {
   const root = document.querySelector("#view-step .view-body");
   stepThrough = (async () => {
     try {
-      const { mountStepThrough } = await import("./views/stepthrough/stepthrough.js");
+      const { mountStepThrough } = await import("./views/stepthrough/view.js");
       root.replaceChildren();
       await app.ready;
       const hooks = {

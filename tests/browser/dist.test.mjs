@@ -235,7 +235,7 @@ test("a new build replaces the old one whole: never half uploaded, never mixed w
   // The second build: www with one lazily loaded module changed.
   const src2 = path.join(tmp, "www2");
   fs.cpSync(WWW, src2, { recursive: true, dereference: true });
-  const changed = "views/stepthrough/step-format.js";
+  const changed = "views/stepthrough/dom.js";
   fs.appendFileSync(path.join(src2, changed), "// the second build\n");
   const site2 = build({ src: src2, out: path.join(tmp, "dist2") });
   assert.notEqual(site2.version, site.version);
