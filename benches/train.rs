@@ -4,19 +4,18 @@
 //!
 //! A plain harness rather than criterion: what we want to compare (with the browser benchmark
 //! and with other libraries) is samples per second of a whole training step, which this reports
-//! directly. Pixel values do not change the work done, so random digits stand in for MNIST.
+//! directly. Pixel values do not change the work done, so made-up digits stand in for MNIST.
 //!
 //! To profile: `cargo bench --no-run`, then `perf record -g target/release/deps/train-*`
 //! (with `debug = 1` in the release profile for symbols).
 
 use std::time::Instant;
 
-use backprop_lab::data::mnist::{Dataset, Images};
+use backprop_lab::data::mnist::synthetic;
 use backprop_lab::network::Network;
 use backprop_lab::optim::OptimizerConfig;
 use backprop_lab::presets;
 use backprop_lab::train::Trainer;
-use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 const RUNS: usize = 5;
@@ -26,24 +25,9 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn random_digits(n: usize) -> Dataset {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    let pixels = (0..n * 784).map(|_| rng.random::<u8>()).collect();
-    let labels = (0..n).map(|_| rng.random_range(0..10u8)).collect();
-    Dataset::new(
-        Images {
-            count: n,
-            rows: 28,
-            cols: 28,
-            pixels,
-        },
-        labels,
-    )
-    .unwrap()
-}
-
 fn main() {
-    let data = random_digits(6_400);
+    // Learnable made-up digits: the speed of a step does not depend on the pixels.
+    let data = synthetic(6_400);
     let mut rows = Vec::new();
     for (model, steps) in [("mlp-128", 300), ("cnn", 40)] {
         let net = Network::from_arch(&presets::arch(model).unwrap(), 1).unwrap();

@@ -12,14 +12,18 @@
 //! 5. [`optim::sgd`], [`optim::adam`] — the update rules.
 //! 6. [`layers::conv2d`], [`layers::maxpool`], [`layers::flatten`], [`layers::dropout`].
 //! 7. [`trace`] — every number of one step, observed while the real code runs.
-//! 8. [`saliency`] — backprop one step further, to the pixels: which ink made the answer.
+//! 8. `src/layers/gradcheck.rs` — how every layer's backward is checked by central differences.
+//! 9. [`saliency`] — backprop one step further, to the pixels: which ink made the answer.
 //!
-//! Then, for the product around the maths: [`presets`] (the MNIST models), [`train`] (mini-batch
-//! training and evaluation), [`finetune`] (learning a user's own digits without forgetting
-//! MNIST), [`spec`] (the network spec JSON), [`model_file`] (safetensors),
-//! [`data`] (MNIST files, drawing preprocessing), [`error`] (messages for people).
+//! Each module's docs end with `Next:`, in this order. Then, for the product around the maths: [`vocabulary`] (every limit and default, stated once),
+//! [`presets`] (the MNIST models), [`train`] (mini-batch training and evaluation), [`finetune`]
+//! (learning a user's own digits without forgetting MNIST), [`summary`]
+//! (histograms for the weights view), [`digit`] (one test digit traced), [`spec`] (the network
+//! spec JSON), [`model_file`] (safetensors), [`data`] (MNIST files, drawing preprocessing),
+//! [`error`] (messages for people), and last [`wasm`], which only converts these for the browser.
 
 pub mod data;
+pub mod digit;
 pub mod error;
 pub mod finetune;
 pub mod layers;
@@ -30,6 +34,8 @@ pub mod optim;
 pub mod presets;
 pub mod saliency;
 pub mod spec;
+pub mod summary;
 pub mod trace;
 pub mod train;
+pub mod vocabulary;
 pub mod wasm;

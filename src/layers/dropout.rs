@@ -6,7 +6,7 @@
 //! `dx = dout ⊙ mask`. The mask comes from the layer's own seeded generator, so one seed
 //! reproduces a whole training run, dropout included.
 //!
-//! Next: [`crate::loss`].
+//! Next: [`crate::trace`].
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -24,7 +24,7 @@ pub struct Dropout {
 impl Dropout {
     pub fn new(rate: f32, seed: u64) -> Self {
         assert!(
-            (0.0..1.0).contains(&rate),
+            crate::vocabulary::DROPOUT_RATE.contains(f64::from(rate)),
             "dropout: rate {rate} must be in [0, 1)"
         );
         Dropout {
@@ -54,6 +54,18 @@ impl Dropout {
             *v *= m;
         }
         x
+    }
+
+    /// Draws and forgets the masks of `passes` training passes over `values` numbers each, as
+    /// `forward` would have drawn them: a saved spec that goes on after some steps goes on with
+    /// the masks that come next.
+    pub fn skip_masks(&mut self, passes: u64, values: usize) {
+        if self.rate == 0.0 {
+            return;
+        }
+        for _ in 0..passes as u128 * values as u128 {
+            let _: f32 = self.rng.random();
+        }
     }
 
     pub fn backward(&self, dout: &Tensor) -> Tensor {

@@ -13,7 +13,7 @@
 //! numbers for one element; training and the worked trace both call it, so the numbers the
 //! step-through view shows are the ones training uses.
 //!
-//! Next: [`crate::network`].
+//! Next: [`crate::layers::conv2d`].
 
 use serde::{Deserialize, Serialize};
 
