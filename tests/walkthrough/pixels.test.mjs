@@ -172,10 +172,10 @@ test("the network's answer is the core's, and a probability is never shown as 1 
 test("a drawn digit's walk-through has its own title and subtitle", () => {
   const trace = traces.cnn;
   const m = drawingMeta({ label: 3, fresh: null, trace, model: "cnn" });
-  assert.equal(m.title, "Your drawing (labelled 3)");
+  assert.equal(m.title, "Your drawing, taken to be a 3");
   assert.match(
     m.subtitle,
-    /^One training step on your drawing, with label 3, of a copy of the current model \(cnn\), after [\d,]+ training steps, with its Adam/,
+    /^One training step on a drawn digit, with label 3, of a copy of the current model \(cnn\), after [\d,]+ training steps, with its Adam/,
   );
   assert.notEqual(m.title, digitMeta({ index: 0, label: 3, fresh: null, trace }).title);
 });

@@ -126,7 +126,8 @@ export function inputGradStep(T, P) {
       highlight: k,
       label: "gradient of the loss at each pixel",
     });
-  else
+  // A few inputs as one vector; more are in the table below.
+  else if (g.length <= 12)
     blocks.push({ kind: "eq", symbolic: "", numeric: `\\frac{\\partial L}{\\partial x} = (${Array.from(g, (v) => tex(v)).join(",\\ ")})` });
   blocks.push({ kind: "text", text: drawViewText(T, P) });
   blocks.push({

@@ -45,8 +45,8 @@ export function digitMeta({ index, label, fresh, trace, model }) {
  */
 export function drawingMeta({ label, fresh, trace, model }) {
   return {
-    title: `Your drawing (labelled ${label})`,
-    subtitle: `One training step on your drawing, with label ${label}, of ${networkText(fresh, trace, model)}.`,
+    title: `Your drawing, taken to be a ${label}`,
+    subtitle: `One training step on a drawn digit, with label ${label}, of ${networkText(fresh, trace, model)}.`,
   };
 }
 
