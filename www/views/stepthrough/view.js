@@ -54,7 +54,7 @@ export class StepThroughView {
     this.hooks = hooks;
     /** @type {Mode} */
     this.mode = "digit";
-    /** @type {any} the trace on show (plain arrays) */
+    /** @type {any} the trace on show (its per-element arrays as the worker sent them: Float64Arrays) */
     this.trace = null;
     /** @type {any} analyse(trace) */
     this.T = null;
