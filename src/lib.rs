@@ -14,7 +14,7 @@
 //! 7. [`trace`] — every number of one step, observed while the real code runs.
 //!
 //! Then, for the product around the maths: [`presets`] (the MNIST models), [`train`] (mini-batch
-//! training and evaluation), [`spec`] (the network spec JSON), [`model_file`] (safetensors),
+//! training and evaluation), [`parallel`] (a batch's gradient on every core), [`spec`] (the network spec JSON), [`model_file`] (safetensors),
 //! [`data`] (MNIST files, drawing preprocessing), [`error`] (messages for people).
 
 pub mod data;
@@ -24,6 +24,7 @@ pub mod loss;
 pub mod model_file;
 pub mod network;
 pub mod optim;
+pub mod parallel;
 pub mod presets;
 pub mod spec;
 pub mod trace;

@@ -1,7 +1,8 @@
 //! Training on a labelled image set (MNIST): mini-batches, shuffling, evaluation.
 //!
 //! One step: take the next `batch` examples of a seeded shuffle, scale their pixels to [0, 1],
-//! forward, softmax cross-entropy, backward, optimizer step. An epoch is one pass over the
+//! forward, softmax cross-entropy, backward (shard by shard, on every core: [`crate::parallel`]),
+//! optimizer step. An epoch is one pass over the
 //! shuffled training set (the last batch may be smaller). The same [`Trainer`] serves the CLI
 //! (which runs whole epochs) and the browser worker (which runs a few steps at a time and
 //! yields, so that the page stays responsive).
@@ -10,7 +11,6 @@
 //! last checkpoint whose loss was finite (taken every [`CHECKPOINT_EVERY`] steps) and reports it,
 //! so the user keeps a working model and can retry with a smaller learning rate.
 
-use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -19,6 +19,7 @@ use crate::data::mnist::Dataset;
 use crate::loss::{Loss, Targets};
 use crate::network::Network;
 use crate::optim::{Optimizer, OptimizerConfig};
+use crate::parallel::DataParallel;
 
 /// How often (in steps) a known-good copy of the weights and optimizer state is kept.
 pub const CHECKPOINT_EVERY: u64 = 100;
@@ -37,6 +38,7 @@ pub struct Trainer {
     pos: usize,
     x: Vec<f32>,
     y: Vec<usize>,
+    parallel: DataParallel,
     /// A copy of this trainer (weights, optimizer state, step and epoch counts, place in the
     /// shuffle) from the last step whose loss was finite, taken every CHECKPOINT_EVERY steps.
     checkpoint: Option<Box<Trainer>>,
@@ -92,6 +94,7 @@ impl Trainer {
             pos: 0,
             x: vec![0.0; batch * features],
             y: vec![0; batch],
+            parallel: DataParallel::default(),
             checkpoint: None,
         }
     }
@@ -116,20 +119,17 @@ impl Trainer {
         );
         self.pos += n;
 
-        let x = self.net.batch_from_flat(self.x[..n * features].to_vec(), n);
-        let out = self.net.forward(x, true);
-        let targets = Targets::Labels(self.y[..n].to_vec());
-        let loss = Loss::SoftmaxCrossEntropy.forward_backward(out.view(), &targets);
-        if !loss.loss.is_finite() {
-            return Err(self.restore(loss.loss));
+        // Forward, loss and backward, shard by shard on every core (see crate::parallel).
+        let pass =
+            self.parallel
+                .forward_backward(&mut self.net, &self.x[..n * features], &self.y[..n]);
+        if !pass.loss.is_finite() {
+            return Err(self.restore(pass.loss));
         }
-        let correct = count_correct(&out, &self.y[..n]);
         if self.step % CHECKPOINT_EVERY == 0 {
             self.checkpoint = None;
             self.checkpoint = Some(Box::new(self.clone()));
         }
-        self.net.zero_grad();
-        self.net.backward(loss.dout);
         self.opt.step(&mut self.net.params());
         self.step += 1;
         let epoch_done = self.pos >= self.order.len();
@@ -137,8 +137,8 @@ impl Trainer {
             self.epoch += 1;
         }
         Ok(StepOutcome {
-            loss: loss.loss,
-            correct,
+            loss: pass.loss,
+            correct: pass.correct,
             batch: n,
             epoch_done,
         })
@@ -171,14 +171,6 @@ impl Trainer {
             restored_step,
         }
     }
-}
-
-fn count_correct(out: &Array2<f32>, labels: &[usize]) -> usize {
-    out.rows()
-        .into_iter()
-        .zip(labels)
-        .filter(|(row, &y)| argmax(row.as_slice().expect("contiguous")) == y)
-        .count()
 }
 
 /// The index of the largest value (the first one on ties).
