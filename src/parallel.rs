@@ -26,6 +26,8 @@
 
 use std::ops::Range;
 
+use ndarray::{Array2, Axis};
+
 use crate::layers::Layer;
 use crate::loss::{Loss, Targets};
 use crate::network::Network;
@@ -117,6 +119,42 @@ impl DataParallel {
     }
 }
 
+impl DataParallel {
+    /// The outputs of `net` in evaluation mode (no dropout) for the `n` examples of `x` (flat),
+    /// the rows split between the threads. Each example's output is computed alone, row by row, so
+    /// the split does not change a bit of it.
+    // x: (n, features...) flat -> (n, outputs)
+    pub fn forward(&mut self, net: &mut Network, x: &[f32], n: usize) -> Array2<f32> {
+        let parts = threads().min(n.div_ceil(SHARD)).max(1);
+        if parts == 1 {
+            return net.forward(net.batch_from_flat(x.to_vec(), n), false);
+        }
+        let features = x.len() / n;
+        let rows: Vec<Range<usize>> = (0..parts)
+            .map(|p| p * n / parts..(p + 1) * n / parts)
+            .collect();
+        while self.replicas.len() + 1 < parts {
+            self.replicas.push(net.clone());
+        }
+        for replica in &mut self.replicas[..parts - 1] {
+            follow(replica, net, 0, &[]);
+        }
+        let mut nets: Vec<&mut Network> = std::iter::once(&mut *net)
+            .chain(self.replicas.iter_mut())
+            .take(parts)
+            .collect();
+        let outs = run_shards(&mut nets, |p, net| {
+            let r = rows[p].clone();
+            net.forward(
+                net.batch_from_flat(x[r.start * features..r.end * features].to_vec(), r.len()),
+                false,
+            )
+        });
+        let views: Vec<_> = outs.iter().map(|o| o.view()).collect();
+        ndarray::concatenate(Axis(0), &views).expect("outputs of one network have one width")
+    }
+}
+
 /// One shard: forward (training mode), the loss of these rows as a part of a batch of `batch`,
 /// backward. Returns the shard's share of the batch's mean loss and how many it got right.
 fn shard_pass(net: &mut Network, x: &[f32], y: &[usize], batch: usize) -> (f64, usize) {
@@ -136,6 +174,17 @@ fn shard_pass(net: &mut Network, x: &[f32], y: &[usize], batch: usize) -> (f64, 
     net.zero_grad();
     net.backward(lo.dout);
     (lo.loss_f64, correct)
+}
+
+/// How many threads the shards can run on.
+#[cfg(not(target_arch = "wasm32"))]
+fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn threads() -> usize {
+    1
 }
 
 /// Runs `f(shard, network)` for every shard, each on its own core, in shard order of results.
@@ -373,5 +422,29 @@ mod tests {
             })
         };
         assert_eq!(run(2), run(1));
+    }
+
+    /// Evaluation splits the rows between threads; each example's outputs are the same bits
+    /// whichever rows it was computed with.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn evaluation_outputs_do_not_depend_on_the_split() {
+        for model in ["mlp-128", "cnn"] {
+            let net = Network::from_arch(&presets::arch(model).unwrap(), 4).unwrap();
+            let n = 2 * SHARD + 9;
+            let (x, _) = batch(n, 784);
+            let whole = net
+                .clone()
+                .forward(net.batch_from_flat(x.clone(), n), false);
+            for threads in [2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let split =
+                    pool.install(|| DataParallel::default().forward(&mut net.clone(), &x, n));
+                assert_eq!(split, whole, "{model}, {threads} threads");
+            }
+        }
     }
 }

@@ -211,6 +211,7 @@ pub struct Evaluator {
     predictions: Vec<u8>,
     x: Vec<f32>,
     y: Vec<usize>,
+    parallel: DataParallel,
 }
 
 impl Evaluator {
@@ -224,6 +225,7 @@ impl Evaluator {
             predictions: Vec::new(),
             x: Vec::new(),
             y: Vec::new(),
+            parallel: DataParallel::default(),
         }
     }
 
@@ -242,10 +244,7 @@ impl Evaluator {
         for chunk in indices.chunks(batch) {
             let n = chunk.len();
             data.fill_batch(chunk, &mut self.x[..n * features], &mut self.y[..n]);
-            let out = net.forward(
-                net.batch_from_flat(self.x[..n * features].to_vec(), n),
-                false,
-            );
+            let out = self.parallel.forward(net, &self.x[..n * features], n);
             let l = Loss::SoftmaxCrossEntropy
                 .forward_backward(out.view(), &Targets::Labels(self.y[..n].to_vec()));
             self.loss_sum += l.loss as f64 * n as f64;
