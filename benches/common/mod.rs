@@ -6,6 +6,9 @@
 //! the optimizer's share is the time of [`Optimizer::step`] alone, on the same network and
 //! gradients, over the time of a whole step. Both are medians of `runs` runs of `steps` steps.
 
+// Each user (the native bench, the wasm example) needs only part of this.
+#![allow(dead_code)]
+
 use backprop_lab::data::mnist::{Dataset, Images};
 use backprop_lab::network::Network;
 use backprop_lab::optim::OptimizerConfig;
