@@ -7,9 +7,9 @@
 //! directly. The timing itself is in benches/common, shared with the wasm build of the same
 //! measurement that the browser benchmark runs (examples/step_parts.rs).
 //!
-//! `cargo bench --bench train -- cnn` runs one model. To profile: `cargo bench --no-run`, then
-//! `perf record -g target/release/deps/train-* cnn` (with `debug = 1` in the release profile for
-//! symbols).
+//! Arguments pick models and thread counts: `cargo bench --bench train -- cnn 1` runs the cnn on
+//! one thread. To profile: `cargo bench --no-run`, then `perf record -g target/release/deps/train-*
+//! cnn 1` (with `debug = 1` in the release profile for line numbers).
 
 mod common;
 
@@ -21,22 +21,27 @@ use serde_json::json;
 const RUNS: usize = 5;
 
 fn main() {
-    let only: Vec<String> = std::env::args()
+    let picks: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
+    let only: Vec<&String> = picks.iter().filter(|a| a.parse::<usize>().is_err()).collect();
+    let only_threads: Vec<usize> = picks.iter().filter_map(|a| a.parse().ok()).collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let data = random_digits(6_400);
     let start = Instant::now();
     let now = || start.elapsed().as_secs_f64() * 1e3;
     let mut rows = Vec::new();
     for (model, steps) in [("mlp-128", 300), ("cnn", 30)] {
-        if !only.is_empty() && !only.iter().any(|m| m == model) {
+        if !only.is_empty() && !only.iter().any(|m| *m == model) {
             continue;
         }
         let mut threads = vec![1];
         if cores > 1 {
             threads.push(cores);
+        }
+        if !only_threads.is_empty() {
+            threads = only_threads.clone();
         }
         for &n in &threads {
             let pool = rayon::ThreadPoolBuilder::new()
