@@ -8,8 +8,8 @@
 //! measurement that the browser benchmark runs (examples/step_parts.rs).
 //!
 //! Arguments pick models and thread counts: `cargo bench --bench train -- cnn 1` runs the cnn on
-//! one thread. To profile: `cargo bench --no-run`, then `perf record -g target/release/deps/train-*
-//! cnn 1` (with `debug = 1` in the release profile for line numbers).
+//! one thread. To profile: `cargo bench --no-run`, then `perf record target/release/deps/train-*
+//! cnn 1 profile` (`profile`: training steps only, for 20 s, nothing else timed).
 
 mod common;
 
@@ -25,8 +25,13 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let only: Vec<&String> = picks.iter().filter(|a| a.parse::<usize>().is_err()).collect();
+    let only: Vec<&String> = picks
+        .iter()
+        .filter(|a| a.parse::<usize>().is_err())
+        .collect();
     let only_threads: Vec<usize> = picks.iter().filter_map(|a| a.parse().ok()).collect();
+    let profile = picks.iter().any(|a| a == "profile");
+    let only: Vec<&String> = only.into_iter().filter(|a| *a != "profile").collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let data = random_digits(6_400);
     let start = Instant::now();
@@ -42,6 +47,14 @@ fn main() {
         }
         if !only_threads.is_empty() {
             threads = only_threads.clone();
+        }
+        if profile {
+            let mut t = trainer(model, &data);
+            let t0 = Instant::now();
+            while t0.elapsed().as_secs() < 20 {
+                t.step(&data).unwrap();
+            }
+            continue;
         }
         for &n in &threads {
             let pool = rayon::ThreadPoolBuilder::new()
