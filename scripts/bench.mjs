@@ -58,6 +58,12 @@ function run(cmd, cmdArgs, env = {}) {
 }
 
 await setup({ test: true });
+// Other work on the machine slows every figure and skews ratios between runs taken minutes apart:
+// the load is recorded with the results, and a busy machine is called out.
+const loadBefore = os.loadavg();
+if (loadBefore[0] > CORES / 2) {
+  console.log(`bench: the machine is busy (load average ${loadBefore[0].toFixed(1)} on ${CORES} cores); the figures will be low and noisy`);
+}
 const { startServer, launchBrowser, openPage } = await import("../tests/browser/harness.mjs");
 const DATA = path.join(ROOT, "www", "data");
 
@@ -356,6 +362,7 @@ const result = {
     cpu: os.cpus()[0]?.model,
     memory_gb: round(os.totalmem() / 2 ** 30, 1),
     platform: `${os.platform()} ${os.arch()}`,
+    load_average_1min: { before: round(loadBefore[0], 2), after: round(os.loadavg()[0], 2) },
   },
   browser: browserVersion,
   data: runs[0]?.data.description,
@@ -378,6 +385,7 @@ fs.writeFileSync(path.join(ROOT, "bench-results", "browser.json"), JSON.stringif
 
 const pad = (s, n) => String(s ?? "-").padStart(n);
 console.log(`\n${result.browser}, ${result.machine.cpus} CPUs (${result.machine.cpu}); data: ${result.data}`);
+console.log(`load average (1 min) ${result.machine.load_average_1min.before} before, ${result.machine.load_average_1min.after} after`);
 console.log(
   `${"library".padEnd(13)} ${"variant".padEnd(17)} ${"model".padEnd(8)} ${pad("samples/s", 10)} ${pad("s/epoch", 8)} ${pad("accuracy", 9)} ${pad("predict ms", 11)} ${pad("drawing ms", 11)} ${pad("heap MB", 8)}`,
 );
