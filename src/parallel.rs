@@ -20,7 +20,8 @@
 //! at most [`SHARD`] examples is one shard and is computed as one pass.)
 //!
 //! Natively the shards run on rayon's thread pool, one core each (`--threads`, or
-//! `RAYON_NUM_THREADS`, to use fewer); the browser build runs them in turn on its one thread.
+//! `RAYON_NUM_THREADS`, to use fewer), and so does the optimizer's step, cut into pieces of the
+//! parameters ([`optimizer_step`]); the browser build runs them in turn on its one thread.
 //!
 //! Next: [`crate::train`], which takes a step with [`DataParallel::forward_backward`].
 
@@ -28,9 +29,12 @@ use std::ops::Range;
 
 use ndarray::{Array2, Axis};
 
-use crate::layers::Layer;
+use crate::layers::{Layer, Param};
 use crate::loss::{Loss, Targets};
 use crate::network::Network;
+use crate::optim::Optimizer;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::optim::{adam, sgd};
 use crate::train::argmax;
 
 /// Examples per shard. 32 keeps each shard's matrix products large enough to run near full
@@ -174,6 +178,61 @@ fn shard_pass(net: &mut Network, x: &[f32], y: &[usize], batch: usize) -> (f64, 
     net.zero_grad();
     net.backward(lo.dout);
     (lo.loss_f64, correct)
+}
+
+/// Elements per piece when the optimizer's step is split between threads.
+#[cfg(not(target_arch = "wasm32"))]
+const OPTIMIZER_PIECE: usize = 1 << 14;
+
+/// The optimizer's step, [`Optimizer::step`], with every tensor cut into pieces that run on all
+/// the threads. Each element's update depends on that element alone and every piece runs the
+/// optimizer's own loop, so the pieces give the bits of the plain step on any number of threads.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn optimizer_step(opt: &mut Optimizer, params: &mut [Param<'_>]) {
+    use rayon::prelude::*;
+    if threads() == 1 {
+        return opt.step(params);
+    }
+    let piece = OPTIMIZER_PIECE;
+    match opt {
+        Optimizer::Adam(a) => {
+            let (s, m, v) = a.begin_step(params);
+            let mut pieces = Vec::new();
+            for ((p, m), v) in params.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()) {
+                pieces.extend(
+                    p.value
+                        .chunks_mut(piece)
+                        .zip(p.grad.chunks(piece))
+                        .zip(m.chunks_mut(piece))
+                        .zip(v.chunks_mut(piece)),
+                );
+            }
+            pieces.into_par_iter().for_each(|(((theta, g), m), v)| {
+                adam::update_tensor(&s, theta, g, m, v, |_, _| {})
+            });
+        }
+        Optimizer::Sgd(o) => {
+            let (lr, momentum, velocity) = o.begin_step(params);
+            let mut pieces = Vec::new();
+            for (p, velocity) in params.iter_mut().zip(velocity.iter_mut()) {
+                pieces.extend(
+                    p.value
+                        .chunks_mut(piece)
+                        .zip(p.grad.chunks(piece))
+                        .zip(velocity.chunks_mut(piece)),
+                );
+            }
+            pieces.into_par_iter().for_each(|((theta, g), velocity)| {
+                sgd::update_tensor(lr, momentum, theta, g, velocity, |_, _| {})
+            });
+        }
+    }
+}
+
+/// The optimizer's step, [`Optimizer::step`] (the browser's one thread).
+#[cfg(target_arch = "wasm32")]
+pub fn optimizer_step(opt: &mut Optimizer, params: &mut [Param<'_>]) {
+    opt.step(params);
 }
 
 /// How many threads the shards can run on.
@@ -445,6 +504,66 @@ mod tests {
                     pool.install(|| DataParallel::default().forward(&mut net.clone(), &x, n));
                 assert_eq!(split, whole, "{model}, {threads} threads");
             }
+        }
+    }
+
+    /// The optimizer's step in pieces on 3 threads leaves the bits of the plain step, for Adam
+    /// and SGD with momentum, over steps whose state carries over.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn the_optimizer_in_pieces_is_the_plain_step() {
+        use crate::optim::OptimizerConfig;
+        fn params<'a>(
+            (w, b): &'a mut (Vec<f32>, Vec<f32>),
+            g: &'a [f32],
+            gb: &'a [f32],
+        ) -> Vec<Param<'a>> {
+            let shape = vec![w.len()];
+            vec![
+                Param {
+                    name: "weight",
+                    shape,
+                    value: w,
+                    grad: g,
+                },
+                Param {
+                    name: "bias",
+                    shape: vec![b.len()],
+                    value: b,
+                    grad: gb,
+                },
+            ]
+        }
+        let n = 3 * OPTIMIZER_PIECE + 5;
+        let theta0: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+        let bias0 = vec![0.1f32; 7];
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for cfg in [
+            OptimizerConfig::default(),
+            OptimizerConfig::Sgd {
+                lr: 0.05,
+                momentum: 0.9,
+            },
+        ] {
+            let (mut plain, mut pieces) = (cfg.build(), cfg.build());
+            let (mut a, mut b) = (
+                (theta0.clone(), bias0.clone()),
+                (theta0.clone(), bias0.clone()),
+            );
+            for step in 0..3 {
+                let g: Vec<f32> = (0..n)
+                    .map(|i| ((i * 7 + step) as f32 * 0.61).cos() * 10f32.powi(i as i32 % 5 - 2))
+                    .collect();
+                let gb = vec![0.5f32 - step as f32; 7];
+                plain.step(&mut params(&mut a, &g, &gb));
+                pool.install(|| optimizer_step(&mut pieces, &mut params(&mut b, &g, &gb)));
+                assert!(a == b, "{cfg:?}, step {step}");
+            }
+            assert_eq!(plain.steps(), pieces.steps());
+            assert_eq!(plain.last_steps(), pieces.last_steps());
         }
     }
 }

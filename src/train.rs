@@ -130,7 +130,7 @@ impl Trainer {
             self.checkpoint = None;
             self.checkpoint = Some(Box::new(self.clone()));
         }
-        self.opt.step(&mut self.net.params());
+        crate::parallel::optimizer_step(&mut self.opt, &mut self.net.params());
         self.step += 1;
         let epoch_done = self.pos >= self.order.len();
         if epoch_done {

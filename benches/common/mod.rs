@@ -3,8 +3,9 @@
 //! timed.
 //!
 //! A step is [`Trainer::step`], all of it (the batch, forward, loss, backward, the optimizer);
-//! the optimizer's share is the time of [`Optimizer::step`] alone, on the same network and
-//! gradients, over the time of a whole step. Both are medians of `runs` runs of `steps` steps.
+//! the optimizer's share is the time of the optimizer's step alone as training runs it
+//! (`parallel::optimizer_step`: on every thread natively, on one in wasm), on the same network
+//! and gradients, over the time of a whole step. Both are medians of `runs` runs of `steps` steps.
 
 // Each user (the native bench, the wasm example) needs only part of this.
 #![allow(dead_code)]
@@ -87,7 +88,7 @@ pub fn time_steps(
         let mut copy = trainer.clone();
         let t = now();
         for _ in 0..steps {
-            copy.opt.step(&mut copy.net.params());
+            backprop_lab::parallel::optimizer_step(&mut copy.opt, &mut copy.net.params());
         }
         optimizer.push((now() - t) / steps as f64);
     }

@@ -224,19 +224,30 @@ impl Adam {
         params: &mut [Param<'_>],
         mut observe: impl FnMut(usize, usize, &AdamUpdate),
     ) {
+        let (s, m, v) = self.begin_step(params);
+        for (k, p) in params.iter_mut().enumerate() {
+            update_tensor(&s, p.value, p.grad, &mut m[k], &mut v[k], |i, u| {
+                observe(k, i, u)
+            });
+        }
+    }
+
+    /// Starts step t + 1: the state exists, t counts the step, and the returned constants and
+    /// moments (one m and v per parameter) are what [`update_tensor`] runs on. [`step`](Self::step)
+    /// runs it tensor by tensor; data-parallel training runs it on pieces of the tensors on
+    /// several cores (`crate::parallel::optimizer_step`), which changes no bit: each element's
+    /// update depends on that element alone.
+    pub fn begin_step(
+        &mut self,
+        params: &[Param<'_>],
+    ) -> (AdamStep, &mut [Vec<f32>], &mut [Vec<f32>]) {
         self.init_state(params);
         self.t += 1;
-        let s = self.cfg.step_constants(self.t);
-        for (k, p) in params.iter_mut().enumerate() {
-            update_tensor(
-                &s,
-                p.value,
-                p.grad,
-                &mut self.m[k],
-                &mut self.v[k],
-                |i, u| observe(k, i, u),
-            );
-        }
+        (
+            self.cfg.step_constants(self.t),
+            &mut self.m[..],
+            &mut self.v[..],
+        )
     }
 }
 

@@ -77,28 +77,30 @@ impl Sgd {
         params: &mut [Param<'_>],
         mut observe: impl FnMut(usize, usize, &SgdUpdate),
     ) {
+        let (lr, momentum, velocity) = self.begin_step(params);
+        for (k, p) in params.iter_mut().enumerate() {
+            update_tensor(lr, momentum, p.value, p.grad, &mut velocity[k], |i, u| {
+                observe(k, i, u)
+            });
+        }
+    }
+
+    /// Starts a step: the velocities exist and the step is counted; returns the learning rate,
+    /// the momentum and the velocities that [`update_tensor`] runs on (see
+    /// [`super::Adam::begin_step`]).
+    pub fn begin_step(&mut self, params: &[Param<'_>]) -> (f32, f32, &mut [Vec<f32>]) {
         if self.velocity.len() != params.len() {
             self.velocity = params.iter().map(|p| vec![0.0; p.value.len()]).collect();
         }
         self.t += 1;
-        let (lr, momentum) = (self.lr as f32, self.momentum as f32);
-        for (k, p) in params.iter_mut().enumerate() {
-            update_tensor(
-                lr,
-                momentum,
-                p.value,
-                p.grad,
-                &mut self.velocity[k],
-                |i, u| observe(k, i, u),
-            );
-        }
+        (self.lr as f32, self.momentum as f32, &mut self.velocity[..])
     }
 }
 
 /// Updates one parameter tensor in one pass (see [`super::adam::update_tensor`]: the slices are
 /// cut to one length so that the loop runs in f32 lanes).
 #[multiversion(targets("x86_64+avx"))]
-fn update_tensor(
+pub fn update_tensor(
     lr: f32,
     momentum: f32,
     theta: &mut [f32],
