@@ -17,10 +17,10 @@ extern "C" {
 }
 
 /// `[step ms, optimizer ms]`, each the median of `runs` runs of `steps` steps of `model`
-/// (batch 64, Adam) on random digits.
+/// (batch 64, Adam) on made-up digits.
 #[wasm_bindgen]
 pub fn time_steps(model: &str, steps: u32, runs: u32) -> Vec<f64> {
-    let data = common::random_digits(1_280);
+    let data = backprop_lab::data::mnist::synthetic(1_280);
     let mut trainer = common::trainer(model, &data);
     let t = common::time_steps(&mut trainer, &data, steps as usize, runs as usize, now);
     vec![t.step_ms, t.optimizer_ms]

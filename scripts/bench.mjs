@@ -1,7 +1,7 @@
 // The benchmark: training speed and single-image inference latency in headless Chromium (in the
 // worker, as the page runs them) and natively, with TensorFlow.js beside us as the anchor.
 //
-//   node scripts/bench.mjs [--quick] [--variants simd,nosimd] [--skip-native] [--skip-tfjs]      (npm run bench)
+//   node scripts/bench.mjs [--quick] [--variants simd,nosimd] [--skip-native] [--skip-tfjs] [--skip-soak]   (npm run bench)
 //
 // Every training run uses the same data (www/data: full MNIST when MNIST_DIR was given at set-up),
 // batch 64, Adam (lr 0.001), seed 1; mlp-128 for 3 epochs and cnn for 1 (--quick: 1 each), timed
@@ -408,3 +408,6 @@ for (const p of nativeProfile ?? [])
     `  native ${p.threads} thread${p.threads > 1 ? "s" : ""} ${p.model}: ${p.optimizer_ms} of ${p.step_ms} ms (${(100 * p.optimizer_share).toFixed(1)} %)`,
   );
 console.log("wrote bench-results/browser.json");
+
+// The soak: memory before and after 20 epochs on the page (scripts/soak.mjs, bench-results/soak.json).
+if (!args.includes("--skip-soak")) await (await import("./soak.mjs")).soak({ epochs: QUICK ? 2 : 20 });

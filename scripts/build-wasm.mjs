@@ -5,15 +5,18 @@
 // For each variant: wasm-pack build (--no-opt, so wasm-pack.toml's own wasm-opt settings are the
 // ones used), then wasm-opt. A variant is skipped when a stamp in its output directory shows it was
 // built from the same sources, settings and tool versions.
+//
+// Then the core's vocabulary (every limit, default and preset; src/vocabulary.rs) is written to
+// www/pkg/vocabulary.js, from the wasm's own `vocabulary()` call run in Node: the page imports it,
+// so its settings form is there at once, before the worker has loaded the wasm.
 
 import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse } from "smol-toml";
-
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { ROOT } from "./paths.mjs";
 
 /** wasm-pack.toml, checked: every field the build uses must be there. */
 export function readConfig(file = path.join(ROOT, "wasm-pack.toml")) {
@@ -130,15 +133,33 @@ export function buildVariant(cfg, variant, { force = false } = {}) {
   return true;
 }
 
-export function buildAll({ force = false, only = [] } = {}) {
+export const VOCABULARY = path.join(ROOT, "www", "pkg", "vocabulary.js");
+
+/** Writes www/pkg/vocabulary.js from the `vocabulary()` of the last variant's wasm build. */
+export async function writeVocabulary(cfg = readConfig()) {
+  const variant = cfg.variant.at(-1);
+  const base = path.join(ROOT, variant["out-dir"], cfg.build["out-name"]);
+  const glue = await import(pathToFileURL(`${base}.js`).href);
+  glue.initSync({ module: fs.readFileSync(`${base}_bg.wasm`) });
+  const text = [
+    "// Written by scripts/build-wasm.mjs from the wasm's vocabulary() (src/vocabulary.rs); do not edit.",
+    "/** @type {import('../lib/vocabulary.js').Vocabulary} */",
+    `export default ${JSON.stringify(glue.vocabulary(), null, 2)};`,
+    "",
+  ].join("\n");
+  if (!fs.existsSync(VOCABULARY) || fs.readFileSync(VOCABULARY, "utf8") !== text) fs.writeFileSync(VOCABULARY, text);
+}
+
+export async function buildAll({ force = false, only = [] } = {}) {
   const cfg = readConfig();
   for (const v of cfg.variant) if (only.length === 0 || only.includes(v.name)) buildVariant(cfg, v, { force });
+  await writeVocabulary(cfg);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   try {
-    buildAll({ force: args.includes("--force"), only: args.filter((a) => !a.startsWith("--")) });
+    await buildAll({ force: args.includes("--force"), only: args.filter((a) => !a.startsWith("--")) });
   } catch (e) {
     console.error(`wasm build failed: ${e.message}`);
     process.exit(1);

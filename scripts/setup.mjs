@@ -14,8 +14,10 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ROOT } from "./paths.mjs";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export { ROOT };
+
 const EXE = process.platform === "win32" ? ".exe" : "";
 export const CLI = path.join(ROOT, "target", "release", `backprop-lab${EXE}`);
 export const DEFAULT_MODEL = path.join(ROOT, "www", "model", "default.safetensors");
@@ -84,6 +86,16 @@ function rust() {
   }
 }
 
+/** rustfmt and clippy, which the test command's guard rails run. */
+function rustComponents() {
+  const have = output("rustup", ["component", "list", "--installed"]);
+  if (have === null) return log("rustup not found; assuming rustfmt and clippy are available");
+  const missing = ["rustfmt", "clippy"].filter((c) => !have.split("\n").some((l) => l.startsWith(`${c}-`)));
+  if (!missing.length) return log("rustfmt and clippy: present");
+  log(`Rust components ${missing.join(", ")}: installing`);
+  run("rustup", ["component", "add", ...missing]);
+}
+
 async function cargoTool(crate, bin, version) {
   const have = output(bin, ["--version"]);
   if (have && have.split(/\s+/)[1] === version) return log(`${crate} ${version}: present`);
@@ -124,7 +136,7 @@ function nativeCli() {
 
 async function wasmBuilds() {
   const { buildAll } = await import("./build-wasm.mjs");
-  buildAll();
+  await buildAll();
 }
 
 /** Copies a file or directory tree when the copy is missing or differs in size or age. */
@@ -211,7 +223,10 @@ export async function setup({ test = false } = {}) {
   rust();
   await cargoTool("wasm-bindgen-cli", "wasm-bindgen", lockedVersion("wasm-bindgen"));
   await cargoTool("wasm-pack", "wasm-pack", readConfig().tools["wasm-pack"]);
-  if (test) chromium();
+  if (test) {
+    rustComponents();
+    chromium();
+  }
   await step("native build", nativeCli);
   await step("wasm builds", wasmBuilds);
   vendor();

@@ -4,6 +4,8 @@
 //! user can cause comes back as an [`Error`] whose message names the field and what was expected,
 //! e.g. `layers[2].weights: expected 3 rows of 4 numbers, found a row of 5`. The CLI prints it on
 //! one line; the wasm build turns it into a JavaScript exception the page shows.
+//!
+//! Next: `src/wasm.rs`, the browser's view of all of the above.
 
 use std::fmt;
 

@@ -11,7 +11,7 @@
 //!   and averaged over the batch: `∂L/∂o = (o − t) / N`. Classic worked examples use it because
 //!   the ½ cancels the 2 of the derivative.
 //!
-//! Next: [`crate::optim`].
+//! Next: [`crate::network`].
 
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -78,7 +78,7 @@ impl Loss {
 
     // out: (N, K), targets: N labels or (N, K) values -> loss, dout (N, K)
     pub fn forward_backward(self, out: ArrayView2<'_, f32>, targets: &Targets) -> LossOutput {
-        self.forward_backward_part(out, targets, out.nrows())
+        self.forward_backward_observed(out, targets, None)
     }
 
     /// [`forward_backward`](Self::forward_backward) of some rows of a batch of `batch` examples:
@@ -91,6 +91,29 @@ impl Loss {
         out: ArrayView2<'_, f32>,
         targets: &Targets,
         batch: usize,
+    ) -> LossOutput {
+        self.compute(out, targets, batch, None)
+    }
+
+    /// [`forward_backward`](Self::forward_backward), also filling `parts` (when given, for
+    /// cross-entropy) with the softmax's intermediate numbers: the worked trace records them
+    /// from the same loop that computes the loss.
+    pub fn forward_backward_observed(
+        self,
+        out: ArrayView2<'_, f32>,
+        targets: &Targets,
+        parts: Option<&mut SoftmaxParts>,
+    ) -> LossOutput {
+        self.compute(out, targets, out.nrows(), parts)
+    }
+
+    /// The loss of the rows of `out`, part (or all) of a batch of `batch` examples.
+    fn compute(
+        self,
+        out: ArrayView2<'_, f32>,
+        targets: &Targets,
+        batch: usize,
+        parts: Option<&mut SoftmaxParts>,
     ) -> LossOutput {
         let (n, k) = out.dim();
         assert!(n <= batch, "{n} rows cannot be part of a batch of {batch}");
@@ -116,7 +139,7 @@ impl Loss {
             );
         }
         match self {
-            Loss::SoftmaxCrossEntropy => softmax_cross_entropy(out, targets, batch),
+            Loss::SoftmaxCrossEntropy => softmax_cross_entropy(out, targets, batch, parts),
             Loss::Mse => {
                 let scale = 2.0 / (batch * k) as f32;
                 let mut sum = 0f64;
@@ -162,9 +185,25 @@ pub fn softmax(z: ArrayView2<'_, f32>) -> Array2<f32> {
     p
 }
 
+/// The softmax's intermediate numbers for each example n: `max_n = max_k z_nk`, the shifted
+/// exponentials `e^(z_nk − max_n)` (f64, as computed) and their sum `S_n`. Then
+/// `p_nk = e^(z_nk − max_n) / S_n` and `−ln p_nk = ln S_n − (z_nk − max_n)`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SoftmaxParts {
+    pub max: Vec<f32>,
+    /// `(N, K)` flat.
+    pub exps: Vec<f64>,
+    pub sum: Vec<f64>,
+}
+
 /// `L = −(1/N) Σ_n Σ_k y_nk ln p_nk`, and the fused backward `∂L/∂z = (p − y) / N`, for the rows
 /// of `z` (all of the batch of N, or a part of it).
-fn softmax_cross_entropy(z: ArrayView2<'_, f32>, targets: &Targets, batch: usize) -> LossOutput {
+fn softmax_cross_entropy(
+    z: ArrayView2<'_, f32>,
+    targets: &Targets,
+    batch: usize,
+    mut parts: Option<&mut SoftmaxParts>,
+) -> LossOutput {
     let (n, k) = z.dim();
     let mut probs = Array2::zeros((n, k));
     let mut dout = Array2::zeros((n, k));
@@ -172,7 +211,13 @@ fn softmax_cross_entropy(z: ArrayView2<'_, f32>, targets: &Targets, batch: usize
     for i in 0..n {
         let row = z.row(i);
         let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-        let sum: f64 = row.iter().map(|&v| ((v - max) as f64).exp()).sum();
+        let exp = |v: f32| ((v - max) as f64).exp();
+        let sum: f64 = row.iter().map(|&v| exp(v)).sum();
+        if let Some(p) = parts.as_deref_mut() {
+            p.max.push(max);
+            p.exps.extend(row.iter().map(|&v| exp(v)));
+            p.sum.push(sum);
+        }
         let log_sum = sum.ln();
         for j in 0..k {
             let log_p = (row[j] - max) as f64 - log_sum;

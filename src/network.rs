@@ -10,7 +10,7 @@
 //! layer followed by ReLU, Glorot uniform (limit √(6/(fan_in+fan_out))) otherwise, biases 0.
 //! One seed fixes the initial weights and every dropout mask.
 //!
-//! Next: [`crate::presets`], then [`crate::train`].
+//! Next: [`crate::optim::sgd`].
 
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 use rand::{Rng, SeedableRng};
@@ -20,9 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::layers::{
-    Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, LayerSpec, MaxPool2d,
-    Param, Tensor,
+    within_limit, Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, LayerSpec,
+    MaxPool2d, Param, Tensor,
 };
+use crate::vocabulary::MAX_VALUES_PER_EXAMPLE;
 
 /// The shape of a network without its numbers: what a model file stores beside the weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +42,15 @@ impl Arch {
                 "input_shape",
                 format!(
                     "expected [n] or [C, H, W] of positive sizes, found {:?}",
+                    self.input_shape
+                ),
+            ));
+        }
+        if !within_limit(&self.input_shape) {
+            return Err(Error::at(
+                "input_shape",
+                format!(
+                    "{:?} is more than {MAX_VALUES_PER_EXAMPLE} numbers per example",
                     self.input_shape
                 ),
             ));

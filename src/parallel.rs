@@ -23,7 +23,7 @@
 //! `RAYON_NUM_THREADS`, to use fewer), and so does the optimizer's step, cut into pieces of the
 //! parameters ([`optimizer_step`]); the browser build runs them in turn on its one thread.
 //!
-//! Next: [`crate::train`], which takes a step with [`DataParallel::forward_backward`].
+//! Next: [`crate::summary`].
 
 use std::ops::Range;
 
@@ -113,7 +113,7 @@ impl DataParallel {
         let first_rows = shards[0].len();
         for &(l, values) in &dropout {
             if let Layer::Dropout(d) = &mut net.layers[l] {
-                d.skip((n - first_rows) * values);
+                d.skip(((n - first_rows) * values) as u128);
             }
         }
         BatchPass {

@@ -1,4 +1,4 @@
-//! The model presets, matching the classic Keras MNIST examples:
+//! The model presets, matching the classic Keras MNIST examples ([`PRESETS`] holds this table):
 //!
 //! | name              | layers                                                                  |
 //! |-------------------|-------------------------------------------------------------------------|
@@ -11,12 +11,55 @@
 //!
 //! [`network`] builds one with fresh weights from a seed: the same name and seed give the same
 //! network, natively and in the browser.
+//!
+//! Next: [`crate::train`].
 
 use crate::error::{Error, Result};
 use crate::layers::LayerSpec::{self, *};
-use crate::network::{Arch, Network};
+use serde::Deserialize;
 
-pub const NAMES: [&str; 4] = ["mlp-64", "mlp-128", "cnn", "mlp-512-dropout"];
+use crate::network::{Arch, Network};
+use crate::optim::{Optimizer, OptimizerConfig};
+use crate::vocabulary;
+
+/// A preset's name and how the page and README describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preset {
+    pub name: &'static str,
+    /// A few words for a menu.
+    pub description: &'static str,
+    /// The layers in one line, as in the table above.
+    pub layers: &'static str,
+}
+
+/// Every preset, in the order menus list them.
+pub const PRESETS: [Preset; 4] = [
+    Preset {
+        name: "mlp-64",
+        description: "64 hidden units",
+        layers: "784 → 64 ReLU → 10",
+    },
+    Preset {
+        name: "mlp-128",
+        description: "128 hidden units",
+        layers: "784 → 128 ReLU → 10",
+    },
+    Preset {
+        name: "cnn",
+        description: "32 filters, 64 units",
+        layers: "conv 32 3×3 ReLU → maxpool 2 → flatten → dense 64 ReLU → dense 10",
+    },
+    Preset {
+        name: "mlp-512-dropout",
+        description: "2 × 512 units",
+        layers: "784 → 512 ReLU → dropout 0.5 → 512 ReLU → dropout 0.5 → 10",
+    },
+];
+
+/// The presets' names.
+pub fn names() -> Vec<&'static str> {
+    PRESETS.iter().map(|p| p.name).collect()
+}
 
 fn mlp(hidden: &[usize], dropout: f32) -> Arch {
     let mut layers = Vec::new();
@@ -71,7 +114,7 @@ pub fn arch(name: &str) -> Result<Arch> {
         _ => {
             return Err(Error::new(format!(
                 "unknown model '{name}'; choose one of {}",
-                NAMES.join(", ")
+                names().join(", ")
             )));
         }
     })
@@ -82,21 +125,36 @@ pub fn network(name: &str, seed: u64) -> Result<Network> {
     Network::from_arch(&arch(name)?, seed)
 }
 
-/// The largest seed the page can send: 2⁵³ − 1, the largest whole number a JavaScript number
-/// holds exactly.
-pub const MAX_SEED: u64 = (1 << 53) - 1;
+/// A fresh network for the step-through view, instead of the current model: a preset with the
+/// weights of `seed` and a fresh optimizer (t = 0, m = v = 0; by default Adam with its defaults).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fresh {
+    pub model: String,
+    /// A JavaScript number, checked by [`seed_from_number`] (serde's own message for 1.5 or −1
+    /// would not name the field).
+    pub seed: f64,
+    #[serde(default)]
+    pub optimizer: OptimizerConfig,
+}
+
+impl Fresh {
+    /// The network and optimizer; bad settings give a message naming the field.
+    pub fn build(&self) -> Result<(Network, Optimizer)> {
+        let build = || -> Result<(Network, Optimizer)> {
+            let seed = seed_from_number(self.seed)?;
+            self.optimizer.validate("optimizer")?;
+            Ok((network(&self.model, seed)?, self.optimizer.build()))
+        };
+        build().map_err(|e| e.context("fresh network"))
+    }
+}
 
 /// A seed that arrives as a plain number (from the page, where every number is an f64): a whole
-/// number from 0 to [`MAX_SEED`].
+/// number within [`vocabulary::SEED`].
 pub fn seed_from_number(value: f64) -> Result<u64> {
-    if value.fract() == 0.0 && (0.0..=MAX_SEED as f64).contains(&value) {
-        Ok(value as u64)
-    } else {
-        Err(Error::at(
-            "seed",
-            format!("expected a whole number from 0 to {MAX_SEED}, found {value}"),
-        ))
-    }
+    vocabulary::SEED.check("seed", value)?;
+    Ok(value as u64)
 }
 
 #[cfg(test)]
@@ -109,7 +167,7 @@ mod tests {
             let mut net = network(name, seed).unwrap();
             net.params().iter().map(|p| p.value.to_vec()).collect()
         };
-        for name in NAMES {
+        for name in names() {
             let a = weights(name, 1);
             assert_eq!(a, weights(name, 1), "{name}, seed 1 twice");
             assert_ne!(a, weights(name, 2), "{name}, seeds 1 and 2");
@@ -124,7 +182,7 @@ mod tests {
     fn a_seed_from_the_page_is_a_whole_number_a_javascript_number_holds() {
         assert_eq!(seed_from_number(0.0), Ok(0));
         assert_eq!(seed_from_number(7.0), Ok(7));
-        assert_eq!(seed_from_number(9_007_199_254_740_991.0), Ok(MAX_SEED));
+        assert_eq!(seed_from_number(9_007_199_254_740_991.0), Ok((1 << 53) - 1));
         for bad in [-1.0, 1.5, 9_007_199_254_740_992.0, f64::NAN, f64::INFINITY] {
             let e = seed_from_number(bad).unwrap_err().to_string();
             assert_eq!(
@@ -135,8 +193,17 @@ mod tests {
     }
 
     #[test]
+    fn readme_lists_every_preset_as_the_table_here_says() {
+        let readme = include_str!("../README.md");
+        for p in PRESETS {
+            let row = format!("| `{}` | {} |", p.name, p.layers);
+            assert!(readme.contains(&row), "README lacks the row {row}");
+        }
+    }
+
+    #[test]
     fn every_preset_is_a_valid_ten_class_model() {
-        for name in NAMES {
+        for name in names() {
             assert_eq!(arch(name).unwrap().outputs().unwrap(), 10, "{name}");
         }
         assert_eq!(

@@ -17,7 +17,7 @@
 //! mistake is reported with its path and what was expected, e.g.
 //! `layers[2].weights: expected 3 rows of 4 numbers, found a row of 5`.
 //!
-//! Next: [`crate::trace`].
+//! Next: [`crate::model_file`].
 
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 use serde_json::{json, Map, Value};
@@ -29,7 +29,8 @@ use crate::layers::{
 };
 use crate::loss::{Loss, Targets};
 use crate::network::Network;
-use crate::optim::{AdamConfig, OptimizerConfig};
+use crate::optim::{AdamConfig, Optimizer, OptimizerConfig};
+use crate::vocabulary::{self, LAYER_KINDS};
 
 /// A parsed, validated spec: ready to run.
 #[derive(Debug, Clone)]
@@ -43,6 +44,24 @@ pub struct Spec {
     pub steps: usize,
     /// The document gave one `input` rather than a batch of `inputs`.
     pub single: bool,
+    /// What the document called itself and how it wrote things, so that [`to_value`] writes
+    /// it back the way it was given (`input` or `inputs`, and so `target`/`label` or
+    /// `targets`/`labels`, follow from `single`).
+    pub name: Option<String>,
+    pub seed: Option<u64>,
+    /// The document gave `input_shape` (examples are then written flat).
+    pub input_shape_given: bool,
+    /// The optimizer as the document leaves it: fresh, or with the state (`t`, Adam's `m` and
+    /// `v`, SGD's `velocity`) of the steps already taken, so that a saved spec goes on where it
+    /// stopped.
+    pub start: Optimizer,
+}
+
+impl Spec {
+    /// The optimizer to run the spec with: [`Spec::start`], a copy.
+    pub fn build_optimizer(&self) -> Optimizer {
+        self.start.clone()
+    }
 }
 
 const TOP_FIELDS: [&str; 13] = [
@@ -61,8 +80,8 @@ const TOP_FIELDS: [&str; 13] = [
     "name",
 ];
 
-/// The most steps one spec (or `trace --steps`) may ask for: each step's trace is kept.
-pub const MAX_STEPS: usize = 10_000;
+/// The most steps one spec (or `trace --steps`) may ask for ([`vocabulary::SPEC_STEPS`]).
+pub const MAX_STEPS: usize = vocabulary::MAX_SPEC_STEPS;
 
 /// Parses a spec from JSON text.
 pub fn parse(text: &str) -> Result<Spec> {
@@ -78,10 +97,21 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
         .ok_or_else(|| Error::new(format!("expected a JSON object, found {}", describe(doc))))?;
     check_fields(obj, "", &TOP_FIELDS)?;
 
-    let seed = match obj.get("seed") {
-        None => 0,
-        Some(v) => count(v, "seed", 0)? as u64,
+    let name = match obj.get("name") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v) => {
+            return Err(Error::at(
+                "name",
+                format!("expected a string, found {}", describe(v)),
+            ))
+        }
     };
+    let seed_given = match obj.get("seed") {
+        None => None,
+        Some(v) => Some(count(v, "seed", 0)? as u64),
+    };
+    let seed = seed_given.unwrap_or(0);
     let steps = match obj.get("steps") {
         None => 1,
         Some(v) => count(v, "steps", 1)?,
@@ -193,7 +223,7 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
             return Err(Error::at("layers", format!("the last layer must give a flat output (add a flatten layer), but it gives shape {s:?}")))
         }
     };
-    let network = Network {
+    let mut network = Network {
         input_shape: input_shape.clone(),
         layers,
     };
@@ -225,10 +255,14 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
         }
     };
     let targets = parse_targets(obj, single, n, outputs, loss)?;
-    let optimizer = match obj.get("optimizer") {
-        None => OptimizerConfig::Adam(AdamConfig::default()),
-        Some(v) => parse_optimizer(v)?,
+    let (optimizer, start) = match obj.get("optimizer") {
+        None => {
+            let cfg = OptimizerConfig::Adam(AdamConfig::default());
+            (cfg, cfg.build())
+        }
+        Some(v) => parse_optimizer(v, &mut network)?,
     };
+    skip_dropout_masks(&mut network, start.steps(), n)?;
 
     let mut shape_n = vec![n];
     shape_n.extend(&input_shape);
@@ -241,7 +275,28 @@ pub fn from_value(doc: &Value) -> Result<Spec> {
         optimizer,
         steps,
         single,
+        name,
+        seed: seed_given,
+        input_shape_given: declared.is_some(),
+        start,
     })
+}
+
+/// After `t` steps each dropout layer has drawn `t` masks; a saved spec that goes on must go on
+/// with the next ones.
+fn skip_dropout_masks(network: &mut Network, t: u64, batch: usize) -> Result<()> {
+    if t == 0 {
+        return Ok(());
+    }
+    let shapes = network.arch().shapes()?;
+    let mut size: usize = network.input_shape.iter().product();
+    for (layer, shape) in network.layers.iter_mut().zip(shapes) {
+        if let Layer::Dropout(d) = layer {
+            d.skip_masks(t, batch * size);
+        }
+        size = shape.iter().product();
+    }
+    Ok(())
 }
 
 fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Layer> {
@@ -262,10 +317,12 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
                 format!("expected a string, found {}", describe(t)),
             ))
         }
-        None => return Err(Error::at(
-            path,
-            "missing \"type\" (dense, conv2d, maxpool2d, flatten, relu, sigmoid, tanh, dropout)",
-        )),
+        None => {
+            return Err(Error::at(
+                path,
+                format!("missing \"type\" ({})", LAYER_KINDS.join(", ")),
+            ))
+        }
     };
     let field = |name: &str| {
         obj.get(name)
@@ -289,15 +346,33 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
             for (j, row) in rows.iter().enumerate() {
                 let row = number_list(row, &format!("{wpath}[{j}]"))?;
                 if row.len() != inputs {
-                    return Err(Error::at(&wpath, format!("expected {} of {}, found a row of {}", plural(rows.len(), "row"), plural(inputs, "number"), row.len())));
+                    return Err(Error::at(
+                        &wpath,
+                        format!(
+                            "expected {} of {}, found a row of {}",
+                            plural(rows.len(), "row"),
+                            plural(inputs, "number"),
+                            row.len()
+                        ),
+                    ));
                 }
                 w.extend(row);
             }
             let b = number_list(field("bias")?, &format!("{path}.bias"))?;
             if b.len() != rows.len() {
-                return Err(Error::at(&format!("{path}.bias"), format!("expected {} (one per row of weights), found {}", plural(rows.len(), "number"), b.len())));
+                return Err(Error::at(
+                    &format!("{path}.bias"),
+                    format!(
+                        "expected {} (one per row of weights), found {}",
+                        plural(rows.len(), "number"),
+                        b.len()
+                    ),
+                ));
             }
-            Ok(Layer::Dense(Dense::new(Array2::from_shape_vec((rows.len(), inputs), w).expect("checked"), Array1::from(b))))
+            Ok(Layer::Dense(Dense::new(
+                Array2::from_shape_vec((rows.len(), inputs), w).expect("checked"),
+                Array1::from(b),
+            )))
         }
         "conv2d" => {
             check_fields(obj, path, &["type", "weights", "bias", "stride", "padding"])?;
@@ -314,32 +389,65 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
                 return Err(Error::at(&wpath, format!("expected {channels} input channels per filter (the input has {channels}), found {c}")));
             }
             if kh != kw {
-                return Err(Error::at(&wpath, format!("expected square kernels, found {kh}x{kw}")));
+                return Err(Error::at(
+                    &wpath,
+                    format!("expected square kernels, found {kh}x{kw}"),
+                ));
             }
             let b = number_list(field("bias")?, &format!("{path}.bias"))?;
             if b.len() != o {
-                return Err(Error::at(&format!("{path}.bias"), format!("expected {} (one per filter), found {}", plural(o, "number"), b.len())));
+                return Err(Error::at(
+                    &format!("{path}.bias"),
+                    format!(
+                        "expected {} (one per filter), found {}",
+                        plural(o, "number"),
+                        b.len()
+                    ),
+                ));
             }
-            let stride = obj.get("stride").map(|v| count(v, &format!("{path}.stride"), 1)).transpose()?.unwrap_or(1);
-            let padding = obj.get("padding").map(|v| count(v, &format!("{path}.padding"), 0)).transpose()?.unwrap_or(0);
-            let spec = LayerSpec::Conv2d { in_channels: c, out_channels: o, kernel: kh, stride, padding };
+            let stride = obj
+                .get("stride")
+                .map(|v| count(v, &format!("{path}.stride"), 1))
+                .transpose()?
+                .unwrap_or(1);
+            let padding = obj
+                .get("padding")
+                .map(|v| count(v, &format!("{path}.padding"), 0))
+                .transpose()?
+                .unwrap_or(0);
+            let spec = LayerSpec::Conv2d {
+                in_channels: c,
+                out_channels: o,
+                kernel: kh,
+                stride,
+                padding,
+            };
             spec.output_shape(input).map_err(|e| e.context(path))?;
             let w = Array4::from_shape_vec((o, c, kh, kw), w).expect("checked");
-            Ok(Layer::Conv2d(Conv2d::new(w, Array1::from(b), stride, padding)))
+            Ok(Layer::Conv2d(Conv2d::new(
+                w,
+                Array1::from(b),
+                stride,
+                padding,
+            )))
         }
         "maxpool2d" => {
             check_fields(obj, path, &["type", "size", "stride"])?;
             let size = count(field("size")?, &format!("{path}.size"), 1)?;
-            let stride = obj.get("stride").map(|v| count(v, &format!("{path}.stride"), 1)).transpose()?.unwrap_or(size);
-            LayerSpec::Maxpool2d { size, stride }.output_shape(input).map_err(|e| e.context(path))?;
+            let stride = obj
+                .get("stride")
+                .map(|v| count(v, &format!("{path}.stride"), 1))
+                .transpose()?
+                .unwrap_or(size);
+            LayerSpec::Maxpool2d { size, stride }
+                .output_shape(input)
+                .map_err(|e| e.context(path))?;
             Ok(Layer::MaxPool2d(MaxPool2d::new(size, stride)))
         }
         "dropout" => {
             check_fields(obj, path, &["type", "rate"])?;
             let rate = number(field("rate")?, &format!("{path}.rate"))?;
-            if !(0.0..1.0).contains(&rate) {
-                return Err(Error::at(&format!("{path}.rate"), format!("expected a number in [0, 1), found {rate}")));
-            }
+            vocabulary::DROPOUT_RATE.check_f32(&format!("{path}.rate"), rate)?;
             Ok(Layer::Dropout(Dropout::new(rate, seed)))
         }
         "flatten" | "relu" | "sigmoid" | "tanh" => {
@@ -353,7 +461,10 @@ fn parse_layer(v: &Value, path: &str, input: &[usize], seed: u64) -> Result<Laye
         }
         other => Err(Error::at(
             &format!("{path}.type"),
-            format!("expected one of dense, conv2d, maxpool2d, flatten, relu, sigmoid, tanh, dropout, found \"{other}\""),
+            format!(
+                "expected one of {}, found \"{other}\"",
+                LAYER_KINDS.join(", ")
+            ),
         )),
     }
 }
@@ -491,7 +602,10 @@ fn parse_targets(
     }
 }
 
-fn parse_optimizer(v: &Value) -> Result<OptimizerConfig> {
+/// The optimizer's settings, and the optimizer itself: fresh, or with the state of the steps
+/// already taken (`t`; Adam's `m` and `v`, SGD's `velocity`: lists with one entry per layer,
+/// `null` for a layer without weights, else `{"weights": ..., "bias": ...}` shaped like its own).
+fn parse_optimizer(v: &Value, network: &mut Network) -> Result<(OptimizerConfig, Optimizer)> {
     let obj = v.as_object().ok_or_else(|| {
         Error::at(
             "optimizer",
@@ -513,14 +627,22 @@ fn parse_optimizer(v: &Value) -> Result<OptimizerConfig> {
     };
     let cfg = match obj.get("type").and_then(Value::as_str) {
         Some("sgd") => {
-            check_fields(obj, "optimizer", &["type", "lr", "momentum"])?;
+            check_fields(
+                obj,
+                "optimizer",
+                &["type", "lr", "momentum", "t", "velocity"],
+            )?;
             OptimizerConfig::Sgd {
                 lr: get("lr", None)?,
                 momentum: get("momentum", Some(0.0))?,
             }
         }
         Some("adam") => {
-            check_fields(obj, "optimizer", &["type", "lr", "beta1", "beta2", "eps"])?;
+            check_fields(
+                obj,
+                "optimizer",
+                &["type", "lr", "beta1", "beta2", "eps", "t", "m", "v"],
+            )?;
             let d = AdamConfig::default();
             OptimizerConfig::Adam(AdamConfig {
                 lr: get("lr", Some(d.lr))?,
@@ -543,64 +665,237 @@ fn parse_optimizer(v: &Value) -> Result<OptimizerConfig> {
         }
     };
     cfg.validate("optimizer")?;
-    Ok(cfg)
+    let t = match obj.get("t") {
+        None => 0,
+        Some(v) => count(v, "optimizer.t", 0)? as u64,
+    };
+    let fields: &[&str] = match cfg {
+        OptimizerConfig::Sgd { .. } => &["velocity"],
+        OptimizerConfig::Adam(_) => &["m", "v"],
+    };
+    let given = fields.iter().filter(|f| obj.contains_key(**f)).count();
+    if t == 0 && given > 0 {
+        return Err(Error::at("optimizer.t", format!("{} is the state left by the steps already taken: give t, the number of those steps (at least 1)", fields.join(" and "))));
+    }
+    if t > 0 && given < fields.len() {
+        return Err(Error::at(
+            "optimizer",
+            format!(
+                "with t = {t} steps taken, give the state they left: {}",
+                fields.join(" and ")
+            ),
+        ));
+    }
+    let mut opt = cfg.build();
+    if t > 0 {
+        let mut read = |f: &str| param_state(&obj[f], &format!("optimizer.{f}"), network);
+        match &mut opt {
+            Optimizer::Sgd(o) => (o.t, o.velocity) = (t, read("velocity")?),
+            Optimizer::Adam(o) => {
+                (o.t, o.m, o.v) = (t, read("m")?, read("v")?);
+                if o.v.iter().flatten().any(|&x| x < 0.0) {
+                    return Err(Error::at(
+                        "optimizer.v",
+                        "expected numbers of at least 0 (a mean of squares)",
+                    ));
+                }
+            }
+        }
+    }
+    Ok((cfg, opt))
 }
 
-/// Writes a network (its current weights), a batch and its targets back as a spec document:
-/// what the page exports after a few steps, and what `parse` reads back unchanged.
-pub fn to_value(
-    network: &Network,
-    inputs: &Tensor,
-    targets: &Targets,
-    loss: Loss,
-    optimizer: &OptimizerConfig,
-    steps: usize,
-) -> Value {
-    let n = inputs.shape()[0];
-    let features: usize = network.input_shape.iter().product();
-    let flat: Vec<f32> = inputs.iter().copied().collect();
-    let examples: Vec<Value> = flat.chunks(features).map(|c| json!(c)).collect();
-    let layers: Vec<Value> = network.layers.iter().map(layer_to_value).collect();
-    let mut doc = Map::new();
-    doc.insert("input_shape".into(), json!(network.input_shape));
-    doc.insert("inputs".into(), Value::Array(examples));
-    match targets {
-        Targets::Labels(l) => doc.insert("labels".into(), json!(l)),
-        Targets::Values(v) => doc.insert(
-            "targets".into(),
-            json!(v.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>()),
-        ),
+/// One state tensor per parameter, in the network's parameter order, from one entry per layer.
+fn param_state(v: &Value, path: &str, network: &mut Network) -> Result<Vec<Vec<f32>>> {
+    let count = network.layers.len();
+    let items = v.as_array().filter(|a| a.len() == count).ok_or_else(|| {
+        Error::at(path, format!("expected a list of {count} entries, one per layer (null for a layer without weights), found {}", describe(v)))
+    })?;
+    let mut out = Vec::new();
+    for (i, (layer, item)) in network.layers.iter_mut().zip(items).enumerate() {
+        let at = format!("{path}[{i}]");
+        let kind = layer.spec().kind();
+        let params = layer.params();
+        if params.is_empty() {
+            if !item.is_null() {
+                return Err(Error::at(
+                    &at,
+                    format!("expected null: layer {i} ({kind}) has no weights"),
+                ));
+            }
+            continue;
+        }
+        let obj = item.as_object().ok_or_else(|| {
+            Error::at(
+                &at,
+                format!(
+                    "expected {{\"weights\": ..., \"bias\": ...}} like layer {i}'s own, found {}",
+                    describe(item)
+                ),
+            )
+        })?;
+        check_fields(obj, &at, &["weights", "bias"])?;
+        for p in &params {
+            let key = if p.name == "weight" {
+                "weights"
+            } else {
+                "bias"
+            };
+            let value = obj
+                .get(key)
+                .ok_or_else(|| Error::at(&at, format!("missing \"{key}\"")))?;
+            let (values, shape) = nested_numbers(value, &format!("{at}.{key}"))?;
+            if shape != p.shape {
+                return Err(Error::at(
+                    &format!("{at}.{key}"),
+                    format!(
+                        "expected the shape of layer {i}'s {key}, {:?}, found {shape:?}",
+                        p.shape
+                    ),
+                ));
+            }
+            out.push(values);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes a spec back as a document, with the network's current weights and the optimizer's
+/// current state: what the page exports after a few steps. It keeps the document's name, seed
+/// and keys (`input` or `inputs`, `target`/`label` or `targets`/`labels`, nested or flat inputs),
+/// prints every f32 as its shortest decimal (0.05, not 0.05000000074505806), and [`parse`] reads
+/// it back to the same network and optimizer: `to_value` of that is the same document.
+pub fn to_value(spec: &Spec, network: &Network, optimizer: &Optimizer) -> Value {
+    let shape = &network.input_shape;
+    let features: usize = shape.iter().product();
+    let example = |c: &[f32]| {
+        if spec.input_shape_given {
+            nums(c)
+        } else {
+            nested(c, shape)
+        }
     };
-    debug_assert_eq!(targets.len(), n);
+    let flat: Vec<f32> = spec.inputs.iter().copied().collect();
+    let mut examples: Vec<Value> = flat.chunks(features).map(example).collect();
+    let mut doc = Map::new();
+    if let Some(name) = &spec.name {
+        doc.insert("name".into(), json!(name));
+    }
+    if spec.input_shape_given {
+        doc.insert("input_shape".into(), json!(shape));
+    }
+    let rows = |v: &Array2<f32>| -> Vec<Value> {
+        v.rows().into_iter().map(|r| nums(&r.to_vec())).collect()
+    };
+    let (key, targets) = match (&spec.targets, spec.single) {
+        (Targets::Labels(l), true) => ("label", json!(l[0])),
+        (Targets::Labels(l), false) => ("labels", json!(l)),
+        (Targets::Values(v), true) => ("target", rows(v).swap_remove(0)),
+        (Targets::Values(v), false) => ("targets", Value::Array(rows(v))),
+    };
+    if spec.single {
+        doc.insert("input".into(), examples.swap_remove(0));
+    } else {
+        doc.insert("inputs".into(), Value::Array(examples));
+    }
+    doc.insert(key.into(), targets);
+    let layers: Vec<Value> = network.layers.iter().map(layer_to_value).collect();
     doc.insert("layers".into(), Value::Array(layers));
-    doc.insert("loss".into(), json!(loss.name()));
-    doc.insert(
-        "optimizer".into(),
-        serde_json::to_value(optimizer).expect("plain numbers"),
-    );
-    doc.insert("steps".into(), json!(steps));
+    doc.insert("loss".into(), json!(spec.loss.name()));
+    doc.insert("optimizer".into(), optimizer_to_value(network, optimizer));
+    doc.insert("steps".into(), json!(spec.steps));
+    if let Some(seed) = spec.seed {
+        doc.insert("seed".into(), json!(seed));
+    }
     Value::Object(doc)
+}
+
+/// The settings, and after a step the state: `t` and one entry per layer (see [`parse_optimizer`]).
+fn optimizer_to_value(network: &Network, optimizer: &Optimizer) -> Value {
+    let mut v = serde_json::to_value(optimizer.config()).expect("plain numbers");
+    let t = optimizer.steps();
+    if t == 0 {
+        return v;
+    }
+    let state: Vec<(&str, &Vec<Vec<f32>>)> = match optimizer {
+        Optimizer::Sgd(o) => vec![("velocity", &o.velocity)],
+        Optimizer::Adam(o) => vec![("m", &o.m), ("v", &o.v)],
+    };
+    let mut net = network.clone();
+    let obj = v.as_object_mut().expect("an object");
+    obj.insert("t".into(), json!(t));
+    for (field, tensors) in state {
+        let mut next = tensors.iter();
+        let per_layer: Vec<Value> = net
+            .layers
+            .iter_mut()
+            .map(|layer| {
+                let params = layer.params();
+                if params.is_empty() {
+                    return Value::Null;
+                }
+                let mut entry = Map::new();
+                for p in &params {
+                    let key = if p.name == "weight" {
+                        "weights"
+                    } else {
+                        "bias"
+                    };
+                    let values = next.next().expect("one state tensor per parameter");
+                    entry.insert(key.into(), nested(values, &p.shape));
+                }
+                Value::Object(entry)
+            })
+            .collect();
+        obj.insert(field.into(), Value::Array(per_layer));
+    }
+    v
 }
 
 fn layer_to_value(layer: &Layer) -> Value {
     match layer {
         Layer::Dense(d) => json!({
             "type": "dense",
-            "weights": d.w.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
-            "bias": d.b.to_vec(),
+            "weights": nested(d.w.as_slice().expect("contiguous"), d.w.shape()),
+            "bias": nums(d.b.as_slice().expect("contiguous")),
         }),
-        Layer::Conv2d(c) => {
-            let w: Vec<Vec<Vec<Vec<f32>>>> =
-                c.w.outer_iter()
-                    .map(|f| {
-                        f.outer_iter()
-                            .map(|ch| ch.outer_iter().map(|r| r.to_vec()).collect())
-                            .collect()
-                    })
-                    .collect();
-            json!({"type": "conv2d", "weights": w, "bias": c.b.to_vec(), "stride": c.stride, "padding": c.padding})
-        }
+        Layer::Conv2d(c) => json!({
+            "type": "conv2d",
+            "weights": nested(c.w.as_slice().expect("contiguous"), c.w.shape()),
+            "bias": nums(c.b.as_slice().expect("contiguous")),
+            "stride": c.stride,
+            "padding": c.padding,
+        }),
+        Layer::Dropout(d) => json!({"type": "dropout", "rate": num(d.rate)}),
         other => serde_json::to_value(other.spec()).expect("plain fields"),
+    }
+}
+
+/// An f32 as its shortest decimal: JSON numbers are f64, and 0.05f32 widened to f64 would print
+/// as 0.05000000074505806. Rust prints an f32 as the shortest decimal that reads back as itself.
+fn num(x: f32) -> Value {
+    json!(format!("{x}")
+        .parse::<f64>()
+        .expect("Rust prints a float it can read"))
+}
+
+fn nums(values: &[f32]) -> Value {
+    Value::Array(values.iter().map(|&x| num(x)).collect())
+}
+
+/// Flat values as nested lists of `shape` (C order).
+fn nested(values: &[f32], shape: &[usize]) -> Value {
+    match shape {
+        [] | [_] => nums(values),
+        [n, rest @ ..] => {
+            let size = values.len() / n.max(&1);
+            Value::Array(
+                values
+                    .chunks(size.max(1))
+                    .map(|c| nested(c, rest))
+                    .collect(),
+            )
+        }
     }
 }
 
@@ -775,22 +1070,135 @@ mod tests {
         assert!(close(trace.layers[0].params[0].after[0], 0.149_780_716));
     }
 
+    /// A spec with every kind of thing to keep: a name, a seed, a batch of nested [C][H][W]
+    /// inputs without `input_shape`, labels, dropout, SGD with momentum.
+    const CONV_BATCH: &str = r#"{
+        "name": "conv, dropout, momentum",
+        "inputs": [[[[0.1, 0.9, 0.3], [0.7, 0.5, 0.2], [0.8, 0.4, 0.6]]],
+                   [[[0.9, 0.1, 0.6], [0.2, 0.4, 0.8], [0.3, 0.7, 0.05]]]],
+        "layers": [
+            {"type": "conv2d", "weights": [[[[0.2, -0.1], [0.4, 0.3]]], [[[-0.3, 0.5], [0.1, -0.2]]]], "bias": [0.05, -0.05], "padding": 1, "stride": 2},
+            {"type": "tanh"},
+            {"type": "flatten"},
+            {"type": "dropout", "rate": 0.3},
+            {"type": "dense", "weights": [[0.5, -0.4, 0.1, 0.2, 0.3, -0.1, 0.05, 0.6], [-0.3, 0.8, 0.2, -0.2, 0.1, 0.4, -0.5, 0.3]], "bias": [0.0, 0.1]}
+        ],
+        "labels": [1, 0], "loss": "softmax_cross_entropy",
+        "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9}, "seed": 7, "steps": 2}"#;
+
+    fn export(spec: &Spec, net: &Network, opt: &Optimizer) -> Value {
+        to_value(spec, net, opt)
+    }
+
     #[test]
-    fn round_trips_through_to_value() {
-        let spec = parse(MAZUR).unwrap();
-        let back = to_value(
-            &spec.network,
-            &spec.inputs,
-            &spec.targets,
-            spec.loss,
-            &spec.optimizer,
-            1,
-        );
-        let again = from_value(&back).unwrap();
-        assert_eq!(again.network.arch(), spec.network.arch());
-        assert_eq!(again.inputs, spec.inputs);
-        assert_eq!(again.targets, spec.targets);
-        assert_eq!(again.optimizer, spec.optimizer);
+    fn export_keeps_the_documents_name_keys_and_numbers() {
+        for doc in [
+            include_str!("../www/presets/mazur-2-2-2-sgd.json"),
+            include_str!("../www/presets/relu-softmax-adam.json"),
+            CONV_BATCH,
+        ] {
+            let given: Value = serde_json::from_str(doc).unwrap();
+            let spec = parse(doc).unwrap();
+            let out = export(&spec, &spec.network, &spec.build_optimizer());
+            // The same fields, with the same values (only defaults such as momentum = 0 or the
+            // conv's padding are written out), and no float noise: 0.05, not 0.05000000074505806.
+            for (key, value) in given.as_object().unwrap() {
+                if key != "optimizer" && key != "layers" {
+                    assert_eq!(&out[key], value, "{key}");
+                }
+            }
+            for key in out.as_object().unwrap().keys() {
+                assert!(given.get(key).is_some(), "{key} was not in the document");
+            }
+            for (l_out, l_in) in out["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(given["layers"].as_array().unwrap())
+            {
+                for (key, value) in l_in.as_object().unwrap() {
+                    assert_eq!(&l_out[key], value, "layers: {key}");
+                }
+            }
+            let text = serde_json::to_string(&out).unwrap();
+            assert!(
+                !text.contains("0000000") && !text.contains("9999999"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_exported_spec_goes_on_where_it_stopped() {
+        for doc in [
+            include_str!("../www/presets/mazur-2-2-2-sgd.json"),
+            include_str!("../www/presets/relu-softmax-adam.json"),
+            CONV_BATCH,
+        ] {
+            let spec = parse(doc).unwrap();
+            let (mut net, mut opt) = (spec.network.clone(), spec.build_optimizer());
+            let step = |net: &mut Network, opt: &mut Optimizer, spec: &Spec| {
+                crate::trace::trace_step(
+                    net,
+                    opt,
+                    spec.inputs.clone(),
+                    &spec.targets,
+                    spec.loss,
+                    true,
+                )
+            };
+            for _ in 0..3 {
+                step(&mut net, &mut opt, &spec);
+            }
+            let saved = export(&spec, &net, &opt);
+            let again = from_value(&saved).unwrap();
+            // parse(export(x)) exports identically...
+            assert_eq!(
+                export(&again, &again.network, &again.build_optimizer()),
+                saved
+            );
+            assert_eq!(again.build_optimizer().steps(), 3);
+            // ...and stepping the reloaded spec gives the numbers of stepping on, bit for bit
+            // (Adam's m, v and t, SGD's velocity and the dropout masks included).
+            let (mut net2, mut opt2) = (again.network.clone(), again.build_optimizer());
+            for _ in 0..2 {
+                let on = step(&mut net, &mut opt, &spec);
+                let reloaded = step(&mut net2, &mut opt2, &again);
+                assert_eq!(
+                    serde_json::to_string(&on).unwrap(),
+                    serde_json::to_string(&reloaded).unwrap()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn optimizer_state_errors_name_the_field() {
+        let with = |opt: &str| {
+            format!(
+                r#"{{"input": [1, 2], "layers": [{{"type": "dense", "weights": [[1, 2]], "bias": [0]}}, {{"type": "relu"}}],
+                "target": [1], "loss": "mse", "optimizer": {opt}}}"#
+            )
+        };
+        let cases = [
+            (r#"{"type": "adam", "t": 2}"#, "optimizer: with t = 2 steps taken, give the state they left: m and v"),
+            (r#"{"type": "adam", "m": [], "v": []}"#, "optimizer.t: m and v is the state left by the steps already taken"),
+            (r#"{"type": "sgd", "lr": 0.1, "t": 1, "velocity": [{"weights": [[1, 2]], "bias": [0]}]}"#, "optimizer.velocity: expected a list of 2 entries, one per layer"),
+            (r#"{"type": "sgd", "lr": 0.1, "t": 1, "velocity": [{"weights": [[1, 2]], "bias": [0]}, 3]}"#, "optimizer.velocity[1]: expected null: layer 1 (relu) has no weights"),
+            (r#"{"type": "sgd", "lr": 0.1, "t": 1, "velocity": [{"weights": [1, 2], "bias": [0]}, null]}"#, "optimizer.velocity[0].weights: expected the shape of layer 0's weights, [1, 2], found [2]"),
+            (r#"{"type": "adam", "t": 1, "m": [{"weights": [[1, 2]], "bias": [0]}, null], "v": [{"weights": [[1, -2]], "bias": [0]}, null]}"#, "optimizer.v: expected numbers of at least 0"),
+            (r#"{"type": "sgd", "lr": 0.1, "t": 1, "m": []}"#, "optimizer.m: unknown field"),
+        ];
+        for (opt, want) in cases {
+            let got = parse(&with(opt))
+                .err()
+                .unwrap_or_else(|| panic!("{opt} should fail"))
+                .to_string();
+            assert!(
+                got.starts_with(want),
+                "for {opt}\n  expected: {want}\n  got:      {got}"
+            );
+        }
     }
 
     #[test]

@@ -11,13 +11,13 @@
 //! `forward`, `backward` and the optimizer's own `step` run, so the trace shows exactly what
 //! training does. The format is documented in README.md ("The worked trace").
 //!
-//! Next: [`crate::model_file`].
+//! Next: `src/layers/gradcheck.rs` (how every layer's backward is checked).
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::layers::{Layer, LayerSpec, Tensor};
-use crate::loss::{Loss, Targets};
+use crate::loss::{Loss, SoftmaxParts, Targets};
 use crate::network::Network;
 use crate::optim::adam::BiasCorrection;
 use crate::optim::{Optimizer, OptimizerConfig};
@@ -112,6 +112,10 @@ pub struct LossTrace {
     pub targets: Vec<f32>,
     /// ∂L/∂outputs, `(N, K)` flat: `(p − y)/N` for cross-entropy.
     pub grad: Vec<f32>,
+    /// Cross-entropy: each example's largest logit m, the exponentials `e^(z − m)` and their sum
+    /// S, as the loss computed them (`p = e^(z − m)/S`, `L = ln S − (z_y − m)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub softmax: Option<SoftmaxParts>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -144,7 +148,8 @@ pub fn trace_step(
 
     let mut outputs: Vec<Vec<f32>> = vec![Vec::new(); net.layers.len()];
     let out = net.forward_observed(x, train, |i, o| outputs[i] = o.iter().copied().collect());
-    let lo = loss.forward_backward(out.view(), targets);
+    let mut parts = SoftmaxParts::default();
+    let lo = loss.forward_backward_observed(out.view(), targets, Some(&mut parts));
     let k = out.ncols();
     let per_example: Vec<f32> = (0..batch)
         .map(|n| {
@@ -177,6 +182,7 @@ pub fn trace_step(
         },
         targets: target_values,
         grad: lo.dout.iter().copied().collect(),
+        softmax: lo.probs.is_some().then_some(parts),
     };
 
     net.zero_grad();
@@ -301,22 +307,60 @@ pub fn trace_step(
     }
 }
 
-/// The analytic gradient of one parameter element next to its central-difference estimate:
-/// the step-through view shows both, so a learner can see that backprop is right.
+/// The nominal step of the gradient check. In f32, 1e-3 balances the central difference's own
+/// error (about h² · L‴/6) against the rounding of the two losses (about ε_f32 · L / h).
+pub const GRADCHECK_H: f32 = 1e-3;
+/// The check's verdict: backprop and the central difference agree when they differ by at most
+/// this fraction of the larger of the two...
+pub const GRADCHECK_TOLERANCE: f64 = 1e-2;
+/// ...plus this many times the measured rounding noise of the estimate (so that a zero gradient,
+/// whose estimate is rounding noise and nothing else, agrees).
+pub const GRADCHECK_NOISE_FACTOR: f64 = 3.0;
+
+/// The analytic gradient of one parameter element next to its central-difference estimate, with
+/// every number the estimate is made of and the verdict: the step-through view and its Markdown
+/// export print these numbers and this verdict; they compute neither.
 #[derive(Debug, Clone, Serialize)]
 pub struct GradCheck {
     pub layer: usize,
     pub param: &'static str,
     pub index: usize,
+    /// The nominal step h ([`GRADCHECK_H`]).
     pub h: f32,
-    /// L(θ + h) and L(θ − h), before rounding to f32.
+    /// θ, and θ + h and θ − h rounded to f32: the values the network really ran with.
+    pub theta: f32,
+    pub theta_plus: f32,
+    pub theta_minus: f32,
+    /// (θ + h) − (θ − h), the step really taken (exact: two f32s differ by an exact f64).
+    pub step: f64,
+    /// L(θ + h) and L(θ − h): the f32 network's outputs, the loss summed in f64 (rounding each
+    /// to f32 first would cost the difference most of its digits).
     pub loss_plus: f64,
     pub loss_minus: f64,
-    /// (L(θ + h) − L(θ − h)) / 2h, with 2h the step actually taken in f32.
-    pub numeric: f32,
+    /// L(θ + h) − L(θ − h).
+    pub difference: f64,
+    /// `difference / step`: the central-difference estimate of ∂L/∂θ.
+    pub numeric: f64,
+    /// Backprop's ∂L/∂θ, in evaluation mode like the two losses (no dropout masks).
     pub analytic: f32,
-    /// |analytic − numeric| / max(|analytic|, |numeric|, 1e-12)
-    pub relative_error: f32,
+    /// |analytic − numeric|
+    pub abs_error: f64,
+    /// `abs_error / max(|analytic|, |numeric|)` (0 when both are 0).
+    pub relative_error: f64,
+    /// How much the estimate moves with the rounding of the two losses alone: the standard
+    /// deviation of five estimates with steps h, 1.01 h, …, 1.04 h (their own h² error taken
+    /// out). Each uses other f32 values of θ ± h, so each is rounded differently.
+    pub noise: f64,
+    /// The central difference's own error, c·h² (c = L‴/6), estimated from one more estimate
+    /// with step 2h: `(numeric(2h) − numeric(h)) / 3`.
+    pub truncation: f64,
+    /// [`GRADCHECK_TOLERANCE`] and [`GRADCHECK_NOISE_FACTOR`].
+    pub tolerance: f64,
+    pub noise_factor: f64,
+    /// `tolerance · max(|analytic|, |numeric|) + noise_factor · noise`
+    pub allowed: f64,
+    /// `abs_error ≤ allowed`
+    pub agrees: bool,
 }
 
 /// Checks ∂L/∂θ for element `index` of parameter `param` (`weight` or `bias`) of layer `layer`,
@@ -351,48 +395,90 @@ pub fn gradient_check(
     base.zero_grad();
     base.backward(lo.dout);
     let analytic = base.params()[k].grad[index];
-    // f32: a step of 1e-3 balances truncation error (h²) against rounding (ε/h).
-    let h = 1e-3f32;
     let theta = base.params()[k].value[index];
-    let (up, down) = (theta + h, theta - h);
     let loss_with = |value: f32| {
         let mut n = net.clone();
         n.params()[k].value[index] = value;
         loss_at(&mut n).loss_f64
     };
-    let (loss_plus, loss_minus) = (loss_with(up), loss_with(down));
-    // θ ± h is rounded to f32, so divide by the difference really made, not by 2h.
-    let numeric = ((loss_plus - loss_minus) / (up as f64 - down as f64)) as f32;
-    let relative_error = (analytic - numeric).abs() / analytic.abs().max(numeric.abs()).max(1e-12);
+    // One central difference with step `h`: θ ± h rounded to f32, divided by the step taken.
+    let estimate = |h: f32| {
+        let (up, down) = (theta + h, theta - h);
+        let (plus, minus) = (loss_with(up), loss_with(down));
+        let step = up as f64 - down as f64;
+        (up, down, step, plus, minus, (plus - minus) / step)
+    };
+    let h = GRADCHECK_H;
+    let (theta_plus, theta_minus, step, loss_plus, loss_minus, numeric) = estimate(h);
+    let truncation = (estimate(2.0 * h).5 - numeric) / 3.0;
+    let noise = {
+        let scales = [1.0f32, 1.01, 1.02, 1.03, 1.04];
+        let values: Vec<f64> = scales
+            .iter()
+            .map(|&s| {
+                let e = if s == 1.0 { numeric } else { estimate(h * s).5 };
+                e - truncation * (s as f64) * (s as f64)
+            })
+            .collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let var =
+            values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64;
+        var.sqrt()
+    };
+    let a = analytic as f64;
+    let abs_error = (a - numeric).abs();
+    let larger = a.abs().max(numeric.abs());
+    let relative_error = if larger > 0.0 {
+        abs_error / larger
+    } else {
+        0.0
+    };
+    let allowed = GRADCHECK_TOLERANCE * larger + GRADCHECK_NOISE_FACTOR * noise;
     Ok(GradCheck {
         layer,
         param: names[k].1,
         index,
         h,
+        theta,
+        theta_plus,
+        theta_minus,
+        step,
         loss_plus,
         loss_minus,
+        difference: loss_plus - loss_minus,
         numeric,
         analytic,
+        abs_error,
         relative_error,
+        noise,
+        truncation,
+        tolerance: GRADCHECK_TOLERANCE,
+        noise_factor: GRADCHECK_NOISE_FACTOR,
+        allowed,
+        agrees: abs_error <= allowed,
     })
 }
 
 /// Runs a spec's steps, one trace per step.
 pub fn run_spec(spec: &crate::spec::Spec, steps: usize) -> Vec<Trace> {
     let mut net = spec.network.clone();
-    let mut opt = spec.optimizer.build();
+    let mut opt = spec.build_optimizer();
     (0..steps)
-        .map(|_| {
-            trace_step(
-                &mut net,
-                &mut opt,
-                spec.inputs.clone(),
-                &spec.targets,
-                spec.loss,
-                true,
-            )
-        })
+        .map(|_| trace_spec_step(spec, &mut net, &mut opt))
         .collect()
+}
+
+/// One traced step of `net` and `opt` (a spec's network, maybe already stepped) on the spec's
+/// inputs and targets.
+pub fn trace_spec_step(spec: &crate::spec::Spec, net: &mut Network, opt: &mut Optimizer) -> Trace {
+    trace_step(
+        net,
+        opt,
+        spec.inputs.clone(),
+        &spec.targets,
+        spec.loss,
+        true,
+    )
 }
 
 #[cfg(test)]
@@ -443,7 +529,7 @@ mod tests {
     fn tracing_a_step_is_taking_a_step() {
         let spec = crate::spec::parse(CNN_SPEC).unwrap();
         // Plain training...
-        let (mut net, mut opt) = (spec.network.clone(), spec.optimizer.build());
+        let (mut net, mut opt) = (spec.network.clone(), spec.build_optimizer());
         for _ in 0..2 {
             let out = net.forward(spec.inputs.clone(), true);
             let lo = spec.loss.forward_backward(out.view(), &spec.targets);
@@ -533,7 +619,7 @@ mod tests {
         ] {
             let doc = CNN_SPEC.replace(r#"{"type": "adam", "lr": 0.01}"#, optimizer);
             let spec = crate::spec::parse(&doc).unwrap();
-            let (mut net, mut opt) = (spec.network.clone(), spec.optimizer.build());
+            let (mut net, mut opt) = (spec.network.clone(), spec.build_optimizer());
             assert!(opt.last_steps().is_empty(), "no step yet");
             for _ in 0..2 {
                 let t = trace_step(
@@ -578,7 +664,7 @@ mod tests {
                 index,
             )
             .unwrap();
-            assert!(c.relative_error < 1e-2, "{c:?}");
+            assert!(c.relative_error < 1e-2 && c.agrees, "{c:?}");
         }
         let err = gradient_check(
             &spec.network,
@@ -605,5 +691,66 @@ mod tests {
             err.to_string(),
             "layer 4 bias has 3 elements; index 3 is out of range"
         );
+    }
+
+    /// The check reports the numbers it really used, and its verdict follows from them.
+    #[test]
+    fn gradient_check_shows_what_it_computed() {
+        for (doc, last) in [
+            (include_str!("../www/presets/mazur-2-2-2-sgd.json"), 2),
+            (include_str!("../www/presets/relu-softmax-adam.json"), 2),
+            (CNN_SPEC, 4),
+        ] {
+            let spec = crate::spec::parse(doc).unwrap();
+            for (layer, param, index) in [(0, "weight", 0), (0, "bias", 1), (last, "weight", 1)] {
+                let c = gradient_check(
+                    &spec.network,
+                    &spec.inputs,
+                    &spec.targets,
+                    spec.loss,
+                    layer,
+                    param,
+                    index,
+                )
+                .unwrap();
+                assert_eq!(
+                    (c.theta + c.h, c.theta - c.h),
+                    (c.theta_plus, c.theta_minus)
+                );
+                // The step really taken, not 2h: θ ± h are rounded to f32.
+                assert_eq!(c.step, c.theta_plus as f64 - c.theta_minus as f64);
+                assert_eq!(c.difference, c.loss_plus - c.loss_minus);
+                assert_eq!(c.numeric, c.difference / c.step);
+                let larger = (c.analytic as f64).abs().max(c.numeric.abs());
+                assert_eq!(c.allowed, 0.01 * larger + 3.0 * c.noise);
+                assert_eq!(c.agrees, c.abs_error <= c.allowed);
+                assert!(c.agrees, "{c:?}");
+                // The noise is the f32 forward pass's: a few units in the last place of the
+                // loss, divided by the step (a loss near 0.3 has an f32 ulp of 3e-8).
+                let ulp = (c.loss_plus.abs().max(1e-30) as f32).to_bits();
+                let ulp = (f32::from_bits(ulp + 1) - f32::from_bits(ulp)) as f64;
+                assert!(c.noise <= 30.0 * ulp / c.step, "{c:?}");
+            }
+        }
+    }
+
+    /// A gradient that is not the loss's slope fails the check: the verdict is not a formality.
+    #[test]
+    fn a_wrong_gradient_fails_the_check() {
+        let spec = crate::spec::parse(include_str!("../www/presets/mazur-2-2-2-sgd.json")).unwrap();
+        let c = gradient_check(
+            &spec.network,
+            &spec.inputs,
+            &spec.targets,
+            spec.loss,
+            2,
+            "weight",
+            0,
+        )
+        .unwrap();
+        // The same numbers with an analytic gradient 5 % off, as a wrongly routed gradient gives.
+        let wrong = c.analytic as f64 * 1.05;
+        let allowed = c.tolerance * wrong.abs().max(c.numeric.abs()) + c.noise_factor * c.noise;
+        assert!((wrong - c.numeric).abs() > allowed, "{c:?}");
     }
 }

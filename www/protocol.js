@@ -1,3 +1,4 @@
+// @ts-check
 // The message protocol between the page and the worker (www/worker.js), defined once.
 //
 // Two tagged unions ({type: "...", ...}):
@@ -8,14 +9,116 @@
 // Large buffers (drawings, images, model bytes, weights) are transferred, not copied.
 //
 // The page talks through `WorkerClient` below: `await client.request("predictDrawing", {...})`
-// and `client.on("progress", fn)`.
+// and `client.on("progress", fn)`. The typedefs below give every request's fields, every reply
+// and every event, so `tsc` catches a wrong field name on either side.
+
+/**
+ * The shapes the core sends (src/train.rs, src/summary.rs, src/vocabulary.rs), as they cross.
+ * @typedef {{type: "adam", lr: number, beta1?: number, beta2?: number, eps?: number} | {type: "sgd", lr: number, momentum?: number}} OptimizerConfig
+ * @typedef {{model: string, optimizer: OptimizerConfig, batch: number, seed: number}} Settings
+ * @typedef {{type: string, [field: string]: any}} LayerSpec
+ * @typedef {{input_shape: number[], layers: LayerSpec[]}} Arch
+ * @typedef {{settings: Settings, arch: Arch, params: number, step: number, epoch: number, info: any}} Description
+ * @typedef {{source: string, description: string, train: number, test: number}} DataInfo
+ * @typedef {"idle" | "training" | "paused" | "evaluating" | "done"} TrainingState
+ * @typedef {Description & {data: DataInfo | null, state: TrainingState, heapBytes: number}} Describe
+ * @typedef {{count: number, correct: number, accuracy: number, loss: number, confusion: number[][], misclassified: number[], predictions: number[]}} Evaluation
+ * @typedef {{min: number, max: number, mean: number, std: number, counts: number[]}} Histogram
+ * @typedef {{index: number, spec: LayerSpec, weight_shape: number[], weights: Histogram, last_update: Histogram}} LayerSummary
+ * @typedef {{width: number, height: number, pixels: Float32Array}} Stage
+ * @typedef {{image: Float32Array, bbox: [number, number, number, number], cropped: Stage, scaled: Stage, stroked: Stage, centered: Stage,
+ *            restroked: boolean, stroke_width_before: number, stroke_width_after: number, shift: [number, number], [more: string]: any}} Preprocessed
+ * @typedef {{empty: false, probs: number[], class: number, preprocessed: Preprocessed}} DrawingRead
+ * @typedef {{empty: true} | DrawingRead} DrawingPrediction
+ * @typedef {{pixels: Uint8Array, label: number, probs: number[], class: number}} TestDigitPrediction
+ * @typedef {{analytic: number, numeric: number, relative_error: number, h: number, loss_plus: number, loss_minus: number, [more: string]: any}} GradCheck
+ * @typedef {{model: string, seed: number, optimizer?: OptimizerConfig}} FreshNetwork
+ */
+
+/**
+ * Every request's fields (besides `type` and `id`).
+ * @typedef {{
+ *   init: {settings?: Settings, modelUrl?: string, wasm?: "auto" | "simd" | "nosimd"},
+ *   loadData: {base: string},
+ *   configure: {settings: Settings},
+ *   train: {epochs: number},
+ *   pause: {},
+ *   setLearningRate: {lr: number},
+ *   predictDrawing: {rgba: Uint8ClampedArray, width: number, height: number},
+ *   predict: {pixels: Float32Array},
+ *   classify: {pixels: Float32Array},
+ *   predictTestDigit: {index: number},
+ *   testImage: {index: number},
+ *   trace: {pixels: Float32Array, label: number, fresh?: FreshNetwork},
+ *   gradientCheck: {pixels: Float32Array, label: number, layer: number, param: string, index: number, fresh?: FreshNetwork},
+ *   activations: {pixels: Float32Array},
+ *   weights: {layer: number},
+ *   weightSummary: {bins?: number},
+ *   describe: {},
+ *   saveModel: {info?: object},
+ *   loadModel: {bytes: Uint8Array},
+ *   evaluate: {},
+ *   specCreate: {lab: string, json: string | Blob | object},
+ *   specStep: {lab: string},
+ *   specPeek: {lab: string},
+ *   specReset: {lab: string},
+ *   specGradientCheck: {lab: string, layer: number, param: string, index: number},
+ *   specExport: {lab: string, blob?: boolean},
+ * }} Requests
+ */
+
+/**
+ * Every request's reply value.
+ * @typedef {{
+ *   init: {simd: boolean, variant: string, model: {source: "file" | "fresh", url?: string, warning?: string}, describe: Describe, heapBytes: number},
+ *   loadData: DataInfo & {heapBytes: number},
+ *   configure: Describe,
+ *   train: null,
+ *   pause: null,
+ *   setLearningRate: null,
+ *   predictDrawing: DrawingPrediction,
+ *   predict: Float32Array,
+ *   classify: {probs: number[], class: number},
+ *   predictTestDigit: TestDigitPrediction,
+ *   testImage: {pixels: Uint8Array, label: number},
+ *   trace: any,
+ *   gradientCheck: GradCheck,
+ *   activations: {shape: number[], values: Float32Array}[],
+ *   weights: Float32Array,
+ *   weightSummary: LayerSummary[],
+ *   describe: Describe,
+ *   saveModel: Uint8Array,
+ *   loadModel: Describe,
+ *   evaluate: Evaluation,
+ *   specCreate: {stepsTaken: number, name: string | null},
+ *   specStep: any,
+ *   specPeek: any,
+ *   specReset: null,
+ *   specGradientCheck: GradCheck,
+ *   specExport: string | Blob,
+ * }} Replies
+ */
+
+/**
+ * Every event's fields (besides `type`).
+ * @typedef {{
+ *   dataProgress: {loaded: number, total: number, file: string},
+ *   progress: {state: TrainingState, step: number, epoch: number, epochs: number, stepsPerEpoch: number, stepInEpoch: number,
+ *              loss: number, accuracy: number | null, samplesPerSec: number, etaSeconds: number | null, losses: Float32Array},
+ *   epoch: {epoch: number, trainAccuracy: number, trainLoss: number, evaluation: Evaluation},
+ *   state: {state: TrainingState},
+ *   diverged: {message: string, step: number, loss: number, restoredStep: number, lr: number, suggestedLr: number},
+ *   error: {message: string, fatal: boolean},
+ * }} Events
+ */
 
 /** Request types and their fields (all also carry `id`). Replies' `value` is described after `->`. */
 export const REQUESTS = Object.freeze({
   // Load wasm (SIMD build when the browser supports it; `wasm: "simd" | "nosimd"` forces one), create
   // the model. If `modelUrl` is given and fetchable it is loaded, else a fresh model from `settings`
   // (model.warning then says why). Other requests wait for init.
-  // {settings, modelUrl?, wasm?} -> {simd, variant, model: {source: "file" | "fresh", url?, warning?}, describe, heapBytes}
+  // `settings` defaults to the core's default settings (src/vocabulary.rs).
+  // {settings?, modelUrl?, wasm?} -> {simd, variant, model: {source: "file" | "fresh", url?, warning?}, describe, heapBytes}
   init: "init",
   // Download and decompress the data named in `${base}/manifest.json`, with dataProgress events.
   // A broken or missing file rejects with a message naming it. Training stops first.
@@ -31,18 +134,24 @@ export const REQUESTS = Object.freeze({
   // still finishes and sends its `epoch` event.
   pause: "pause",
   setLearningRate: "setLearningRate", // {lr} -> null
-  // {rgba: Uint8ClampedArray (transferred), width, height} -> {empty: true} | {empty: false, probs, preprocessed}
+  // {rgba: Uint8ClampedArray (transferred), width, height} -> {empty: true} | {empty: false, probs, class, preprocessed}
+  // (`class`: the digit the core reads, the first of the largest probabilities)
   // preprocessed: {image: Float32Array(784), bbox, cropped, scaled, stroked, centered, ...}; each
   // stage is {width, height, pixels: Float32Array} (see src/data/preprocess.rs, Preprocessed).
   predictDrawing: "predictDrawing",
   predict: "predict", // {pixels: Float32Array(784)} -> Float32Array(10)
+  // The same with the digit the core reads (the first of the largest): {pixels} -> {probs, class}
+  classify: "classify",
+  // Test digit `index` and the model's reading of it: {index} -> {pixels: Uint8Array(784), label, probs, class}
+  predictTestDigit: "predictTestDigit",
   testImage: "testImage", // {index} -> {pixels: Uint8Array(784), label}
   // One forward+backward+optimizer step on one example, on a copy of the current model; or, with
   // `fresh: {model, seed, optimizer?}`, on a fresh preset (mlp-64, mlp-128, cnn, mlp-512-dropout)
   // with the weights of `seed` (a whole number from 0 to 2^53 - 1) and a fresh optimizer (t = 1,
   // m = v = 0; `optimizer` as in `settings`, default Adam with its defaults). Bad `fresh` settings
   // reject with a message naming the field.
-  // {pixels: Float32Array(784), label, fresh?} -> trace (parsed object, see README "The worked trace")
+  // {pixels: Float32Array(784), label, fresh?} -> trace (parsed object, see README "The worked trace"; its
+  // per-element arrays are Float64Arrays, transferred: see lib/trace-arrays.js)
   trace: "trace",
   // The gradient check of one parameter element, on the network `trace` uses for the same `fresh`.
   // {pixels, label, layer, param, index, fresh?} -> {analytic, numeric, relative_error, h, loss_plus, loss_minus, ...}
@@ -56,12 +165,14 @@ export const REQUESTS = Object.freeze({
   // {} -> evaluation (count, correct, accuracy, loss, confusion, misclassified, predictions); not while training
   evaluate: "evaluate",
   // Custom networks (the step-through view's spec mode). `lab` names one of several.
-  specCreate: "specCreate", // {lab, json} -> {stepsTaken, spec}; a bad spec rejects with the field path
-  specStep: "specStep", // {lab} -> trace of the step taken
-  specPeek: "specPeek", // {lab} -> trace of the next step, not taken
+  // {lab, json: text | Blob} -> {stepsTaken, name}; a bad spec rejects with the field path
+  specCreate: "specCreate",
+  specStep: "specStep", // {lab} -> trace of the step taken (per-element arrays as transferred Float64Arrays, see lib/trace-arrays.js)
+  specPeek: "specPeek", // {lab} -> trace of the next step, not taken (the same)
   specReset: "specReset", // {lab} -> null
   specGradientCheck: "specGradientCheck", // {lab, layer, param, index} -> gradient check
-  specExport: "specExport", // {lab} -> spec JSON text with the current weights
+  // {lab, blob?} -> spec JSON text with the current weights (a Blob of it with `blob: true`)
+  specExport: "specExport",
 });
 
 /** Event types (worker -> page). */
@@ -71,17 +182,18 @@ export const EVENTS = Object.freeze({
   // At most ~10 per second while training:
   // {state, step, epoch, epochs, stepsPerEpoch, stepInEpoch, loss, accuracy, samplesPerSec, etaSeconds, losses: Float32Array}
   // `epoch` counts completed epochs and `stepInEpoch` the steps of the one under way (at an epoch's
-  // last step: epoch already counts it, stepInEpoch === stepsPerEpoch).
-  // `losses` holds every step's loss since the previous progress event (for the chart); `loss` is
-  // their mean; `accuracy` is the running training accuracy of the current epoch; `etaSeconds` is
-  // null until the speed is known.
+  // last step: epoch already counts it, stepInEpoch === stepsPerEpoch); both come from the core's
+  // trainer. `losses` holds every step's loss since the previous progress event (for the chart);
+  // `loss` and `accuracy` are the current epoch's so far (the mean over its examples, from the
+  // core); `etaSeconds` is null until the speed is known.
   progress: "progress",
-  // After each epoch and its test-set evaluation: {epoch, trainAccuracy, trainLoss, evaluation}
+  // After each epoch and its test-set evaluation: {epoch, trainAccuracy, trainLoss, evaluation};
+  // trainLoss is the epoch's mean loss over its examples (as the CLI prints it).
   epoch: "epoch",
   // Training state changed: {state: "idle" | "training" | "paused" | "evaluating" | "done"}
   state: "state",
   // The loss became NaN/inf: training paused itself, the last good weights are back.
-  // {message, step, loss, restoredStep}
+  // {message (the core's words), step, loss, restoredStep, lr (the one that diverged), suggestedLr (the core's suggestion)}
   diverged: "diverged",
   // Something failed outside a request (a wasm panic): {message, fatal}. After a fatal error the
   // page offers to restart the worker.
@@ -142,7 +254,12 @@ export class WorkerClient {
     for (const fn of this.handlers.get(type) || []) fn(msg);
   }
 
-  /** @returns {() => void} unsubscribe */
+  /**
+   * @template {keyof Events} K
+   * @param {K} type
+   * @param {(msg: Events[K] & {type: K}) => void} fn
+   * @returns {() => void} unsubscribe
+   */
   on(type, fn) {
     if (!Object.values(EVENTS).includes(type)) throw new Error(`unknown event type ${type}`);
     if (!this.handlers.has(type)) this.handlers.set(type, new Set());
@@ -151,11 +268,13 @@ export class WorkerClient {
   }
 
   /**
-   * @param {string} type one of REQUESTS
-   * @param {object} fields
-   * @param {Transferable[]} transfer buffers to transfer
+   * @template {keyof Requests} K
+   * @param {K} type one of REQUESTS
+   * @param {Requests[K]} [fields]
+   * @param {Transferable[]} [transfer] buffers to transfer
+   * @returns {Promise<Replies[K]>}
    */
-  request(type, fields = {}, transfer = []) {
+  request(type, fields = /** @type {Requests[K]} */ ({}), transfer = []) {
     if (!Object.values(REQUESTS).includes(type)) return Promise.reject(new Error(`unknown request type ${type}`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

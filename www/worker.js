@@ -1,3 +1,4 @@
+// @ts-check
 // The worker: owns the wasm model (a Playground) and the custom networks (SpecLabs), and answers
 // the requests of protocol.js. Everything heavy happens here so the page never stutters.
 //
@@ -9,6 +10,19 @@
 // loading data, the training loop, the request handlers.
 
 import { REQUESTS, EVENTS } from "./protocol.js";
+import { typedTrace } from "./lib/trace-arrays.js";
+
+/**
+ * @typedef {import("./protocol.js").Requests} Requests
+ * @typedef {import("./protocol.js").Replies} Replies
+ * @typedef {import("./protocol.js").Events} Events
+ * @typedef {import("./protocol.js").TrainingState} TrainingState
+ * @typedef {typeof import("./pkg/simd/backprop_lab.js")} WasmModule
+ * @typedef {{steps: number, losses: number[], seen: number, epoch: number, step: number, steps_per_epoch: number,
+ *            step_in_epoch: number, epoch_done: boolean, epoch_so_far: {loss: number, accuracy: number, seen: number} | null,
+ *            diverged: {step: number, loss: number, restored_step: number, lr: number, suggested_lr: number, message: string} | null}} ChunkReport
+ *   what `Playground.trainSteps` returns (src/train.rs ChunkReport)
+ */
 
 /** Work per chunk, in milliseconds: small enough to answer within 50 ms, large enough to keep
  * the per-chunk overhead (a message, a timer) negligible. */
@@ -16,22 +30,33 @@ const CHUNK_MS = 25;
 /** At most this often a progress event (~10 per second). */
 const PROGRESS_MS = 100;
 
-let wasm = null; // the wasm-bindgen module (Playground, SpecLab, memory)
+/** @type {(WasmModule & {memory: WebAssembly.Memory}) | null} the wasm-bindgen module */
+let wasm = null;
 let wasmVariant = null; // "simd" | "nosimd"
-let pg = null; // the Playground
-let dataInfo = null; // {source, description, train, test}
-let ready = null; // the promise of init
+/** @type {import("./pkg/simd/backprop_lab.js").Playground | null} */
+let pg = null;
+/** @type {import("./protocol.js").DataInfo | null} */
+let dataInfo = null;
+/** @type {Promise<Replies["init"]> | null} the promise of init */
+let ready = null;
 let crashed = null; // after a panic: its message; every later request fails with it
-const labs = new Map(); // spec labs by name
+/** @type {Map<string, import("./pkg/simd/backprop_lab.js").SpecLab>} spec labs by name */
+const labs = new Map();
 
 // ---------------------------------------------------------------------------------------------
 // Messages out
 
 function post(msg, transfer = []) {
-  self.postMessage(msg, transfer);
+  self.postMessage(msg, { transfer });
 }
 
-function emit(type, fields = {}, transfer = []) {
+/**
+ * @template {keyof Events} K
+ * @param {K} type
+ * @param {Events[K]} fields
+ * @param {Transferable[]} [transfer]
+ */
+function emit(type, fields, transfer = []) {
   post({ type, ...fields }, transfer);
 }
 
@@ -113,8 +138,17 @@ async function download(url, name, onBytes) {
       controller.enqueue(chunk);
     },
   });
+  const body = new Uint8Array(await new Response(res.body.pipeThrough(counter)).arrayBuffer());
+  // A host that serves .gz files with `Content-Encoding: gzip` has the browser unpack them on
+  // the way: the bytes then start with an IDX magic number (0x00000801 or 0x00000803, checked
+  // in full by the core) instead of gzip's 1f 8b.
+  const isIdx = body[0] === 0 && body[1] === 0 && body[2] === 8 && (body[3] === 1 || body[3] === 3);
+  if (isIdx) return body;
+  if (!(body[0] === 0x1f && body[1] === 0x8b)) {
+    throw new Error(`the data file ${name} is damaged (it is neither gzip nor an IDX file); prepare the data again`);
+  }
   try {
-    const raw = res.body.pipeThrough(counter).pipeThrough(new DecompressionStream("gzip"));
+    const raw = new Blob([body]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Uint8Array(await new Response(raw).arrayBuffer());
   } catch (e) {
     throw new Error(`the data file ${name} is damaged (it could not be decompressed: ${e.message}); prepare the data again`);
@@ -161,7 +195,7 @@ async function loadData({ base }) {
 // Training
 
 const run = {
-  state: "idle", // idle | training | evaluating | paused | done
+  state: /** @type {TrainingState} */ ("idle"),
   targetEpochs: 0,
   generation: 0, // bumped to stop a loop (a new model)
   loopGeneration: -1, // the generation of the loop that is running, if any (it may be finishing an evaluation while paused)
@@ -169,16 +203,16 @@ const run = {
   stepsPerChunk: 1,
   msPerSample: 0, // moving average of training time per sample
   evalSeconds: 0, // the last evaluation's duration
-  stepInEpoch: 0,
-  epochStarts: new Map(), // epoch number -> the step it began at
-  epochLossSum: 0,
-  epochCorrect: 0,
-  epochSeen: 0,
+  completedEpoch: 0, // the epoch whose evaluation is pending
+  /** @type {{loss: number, accuracy: number} | null} the core's figures of the epoch whose evaluation is pending */
+  epochResult: null,
   pendingEval: false, // an epoch ended and its evaluation has not been sent yet
-  losses: [], // losses since the last progress event
+  /** @type {number[]} losses since the last progress event (for the chart) */
+  losses: [],
   lastProgress: 0,
 };
 
+/** @param {TrainingState} state */
 function setState(state) {
   if (run.state === state) return;
   run.state = state;
@@ -187,8 +221,8 @@ function setState(state) {
 
 /** A new model: no epoch in progress. */
 function newModel() {
-  resetEpochCounters();
-  run.epochStarts.clear();
+  run.losses = [];
+  run.epochResult = null;
   run.version++;
   // Another model costs another time per step: size the first chunks from scratch again.
   run.stepsPerChunk = 1;
@@ -197,14 +231,10 @@ function newModel() {
   evaluation.msPerExample = 0;
 }
 
-function resetEpochCounters() {
-  run.stepInEpoch = 0;
-  run.epochLossSum = 0;
-  run.epochCorrect = 0;
-  run.epochSeen = 0;
-}
-
-/** Stops any loop and forgets any evaluation in flight (the model is about to change). */
+/**
+ * Stops any loop and forgets any evaluation in flight (the model is about to change).
+ * @param {TrainingState} state
+ */
 function stopTraining(state) {
   run.generation++;
   run.pendingEval = false;
@@ -223,10 +253,16 @@ function yieldToMessages() {
   });
 }
 
+/**
+ * A progress event from the core's report of the last chunk (its place in the epoch, the epoch's
+ * loss and accuracy so far), with the speed and the time left, which only the worker can measure.
+ * @param {number} now
+ * @param {ChunkReport} report
+ */
 function progressEvent(now, report) {
-  const steps = run.stepsPerEpoch;
   const samplesPerSec = run.msPerSample > 0 ? 1000 / run.msPerSample : 0;
-  const remainingSamples = Math.max(0, (run.targetEpochs - report.epoch) * dataInfo.train - (report.epoch_done ? 0 : run.epochSeen));
+  const seenInEpoch = report.epoch_done ? 0 : (report.epoch_so_far?.seen ?? 0);
+  const remainingSamples = Math.max(0, (run.targetEpochs - report.epoch) * dataInfo.train - seenInEpoch);
   const remainingEvals = Math.max(0, run.targetEpochs - report.epoch) + (run.pendingEval ? 1 : 0);
   const losses = new Float32Array(run.losses);
   run.losses = [];
@@ -238,10 +274,10 @@ function progressEvent(now, report) {
       step: report.step,
       epoch: report.epoch,
       epochs: run.targetEpochs,
-      stepsPerEpoch: steps,
-      stepInEpoch: report.epoch_done ? steps : run.stepInEpoch,
-      loss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : report.last_loss,
-      accuracy: run.epochSeen ? run.epochCorrect / run.epochSeen : null,
+      stepsPerEpoch: report.steps_per_epoch,
+      stepInEpoch: report.step_in_epoch,
+      loss: report.epoch_so_far?.loss ?? NaN,
+      accuracy: report.epoch_so_far?.accuracy ?? null,
       samplesPerSec,
       etaSeconds: samplesPerSec > 0 ? remainingSamples / samplesPerSec + remainingEvals * run.evalSeconds : null,
       losses,
@@ -250,13 +286,17 @@ function progressEvent(now, report) {
   );
 }
 
-/** One chunk of training steps, sized to about CHUNK_MS. */
+/**
+ * One chunk of training steps, sized to about CHUNK_MS.
+ * @returns {ChunkReport}
+ */
 function trainChunk() {
   const t0 = performance.now();
+  /** @type {ChunkReport} */
   const r = call(() => pg.trainSteps(run.stepsPerChunk));
   const ms = performance.now() - t0;
   run.version++;
-  run.stepsPerEpoch = r.steps_per_epoch;
+  for (const l of r.losses) run.losses.push(l);
   if (r.steps > 0) {
     const msPerStep = ms / r.steps;
     const target = Math.max(1, Math.min(2000, Math.round(CHUNK_MS / Math.max(msPerStep, 1e-3))));
@@ -268,31 +308,17 @@ function trainChunk() {
   return r;
 }
 
-function collect(r) {
-  // Where each epoch began (in steps), to find our place again after a divergence rewinds.
-  const epochBefore = r.epoch_done ? r.epoch - 1 : r.epoch;
-  if (!r.diverged && !run.epochStarts.has(epochBefore)) run.epochStarts.set(epochBefore, r.step - r.steps - run.stepInEpoch);
-  if (r.epoch_done) run.epochStarts.set(r.epoch, r.step);
-  run.stepInEpoch += r.steps;
-  run.epochLossSum += r.loss_sum;
-  run.epochCorrect += r.correct;
-  run.epochSeen += r.seen;
-  for (const l of r.losses) run.losses.push(l);
-}
-
 async function trainLoop(generation) {
   run.loopGeneration = generation;
   try {
     while (generation === run.generation) {
       if (run.pendingEval) {
         if (run.state === "training") setState("evaluating");
-        const trainAccuracy = run.epochSeen ? run.epochCorrect / run.epochSeen : null;
-        const trainLoss = run.stepInEpoch ? run.epochLossSum / run.stepInEpoch : null;
+        const { loss: trainLoss, accuracy: trainAccuracy } = run.epochResult;
         const epoch = run.completedEpoch;
         const result = await evaluateAll();
         if (generation !== run.generation) return;
         run.pendingEval = false;
-        resetEpochCounters();
         emit(EVENTS.epoch, { epoch, trainAccuracy, trainLoss, evaluation: result });
         if (epoch >= run.targetEpochs) {
           setState("done");
@@ -304,29 +330,28 @@ async function trainLoop(generation) {
       if (run.state !== "training") return;
 
       const r = trainChunk();
-      collect(r);
       const now = performance.now();
       if (r.diverged) {
-        // The trainer went back to its last good checkpoint (r.step, r.epoch are its values): the
-        // epoch's counts restart from there.
+        // The trainer went back to its last good checkpoint: r's step, epoch and place in the
+        // epoch are the checkpoint's.
         const d = r.diverged;
-        const start = run.epochStarts.get(r.epoch);
-        run.stepInEpoch = start != null ? Math.max(0, r.step - start) : 0;
-        run.epochLossSum = run.epochCorrect = run.epochSeen = 0;
         run.pendingEval = false;
         run.version++;
         progressEvent(now, r);
         setState("paused");
         emit(EVENTS.diverged, {
-          message: `Training diverged at step ${d.step}: the loss became ${d.loss}. Training paused and the weights of step ${d.restored_step} were restored. Try a smaller learning rate.`,
+          message: d.message,
           step: d.step,
           loss: d.loss,
           restoredStep: d.restored_step,
+          lr: d.lr,
+          suggestedLr: d.suggested_lr,
         });
         return;
       }
       if (r.epoch_done) {
         run.completedEpoch = r.epoch;
+        run.epochResult = r.epoch_so_far;
         run.pendingEval = true;
         progressEvent(now, r);
       } else if (now - run.lastProgress >= PROGRESS_MS) {
@@ -345,10 +370,11 @@ async function trainLoop(generation) {
   }
 }
 
+/** @param {Requests["train"]} msg */
 function startTraining({ epochs }) {
   if (!pg.hasData()) throw new Error("the training data is not loaded yet");
-  if (!(Number.isInteger(epochs) && epochs >= 1 && epochs <= 1000))
-    throw new Error(`epochs: expected a whole number from 1 to 1000, found ${epochs}`);
+  // The core's limit and message (anything but a number checks as NaN).
+  call(() => wasm.checkLimit("epochs", typeof epochs === "number" ? epochs : NaN));
   run.targetEpochs = epochs;
   const current = pg.describe().epoch;
   if (current >= epochs && !run.pendingEval) {
@@ -428,10 +454,21 @@ function reportFailure(e, what) {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-const DEFAULT_SETTINGS = { model: "cnn", optimizer: { type: "adam", lr: 0.001 }, batch: 64, seed: 1 };
+/**
+ * The core's default settings (src/vocabulary.rs).
+ * @returns {import("./protocol.js").Settings}
+ */
+function defaultSettings() {
+  const v = wasm.vocabulary();
+  const d = v.defaults;
+  return { model: d.model, optimizer: v.optimizers.find((o) => o.name === d.optimizer).defaults, batch: d.batch, seed: d.seed };
+}
 
-async function init({ settings = DEFAULT_SETTINGS, modelUrl, wasm: variant = "auto" }) {
+/** @param {Requests["init"]} msg */
+async function init({ settings, modelUrl, wasm: variant = "auto" }) {
   await loadWasm(variant);
+  settings ??= defaultSettings();
+  /** @type {Replies["init"]["model"]} */
   let model = { source: "fresh" };
   let next = null;
   if (modelUrl) {
@@ -472,24 +509,44 @@ function lab(name) {
 
 function f32(pixels, what = "pixels") {
   if (pixels instanceof Float32Array) return pixels;
-  if (Array.isArray(pixels) || ArrayBuffer.isView(pixels)) return Float32Array.from(pixels);
+  if (Array.isArray(pixels) || ArrayBuffer.isView(pixels)) return Float32Array.from(/** @type {ArrayLike<number>} */ (pixels));
   throw new Error(`${what}: expected 784 numbers`);
 }
 
-function labSummary(l) {
-  return { stepsTaken: l.stepsTaken(), spec: JSON.parse(l.toJson()) };
+/** What the page needs of a new lab (not the spec itself: a big one would take long to copy). */
+function labSummary(l, text) {
+  let name = null;
+  try {
+    name = JSON.parse(text).name ?? null;
+  } catch {
+    // The core accepted the text, so it is JSON; nothing to do.
+  }
+  return { stepsTaken: l.stepsTaken(), name };
 }
 
 /** A reply value with the buffers to transfer along with it. */
+/** @template T */
 class Transfer {
+  /** @param {T} value @param {Transferable[]} buffers */
   constructor(value, buffers) {
     this.value = value;
     this.buffers = buffers;
   }
 }
+/** @template T @param {T} value @param {Transferable[]} buffers */
 const transfer = (value, buffers) => new Transfer(value, buffers);
 
-/** Each handler returns the reply's value (or a Transfer), maybe as a promise. */
+/** A trace (JSON text from the core) for the page: its per-element arrays transferred, not cloned. */
+function traceReply(text) {
+  const { trace, buffers } = typedTrace(JSON.parse(text));
+  return transfer(trace, buffers);
+}
+
+/**
+ * Each handler takes its request's fields and returns the reply's value (or a Transfer of it),
+ * maybe as a promise; protocol.js's types say which.
+ * @type {{[K in keyof Requests]: (msg: Requests[K]) => Replies[K] | Transfer<Replies[K]> | Promise<Replies[K]>}}
+ */
 const handlers = {
   [REQUESTS.init]: init,
   [REQUESTS.loadData]: loadData,
@@ -508,13 +565,19 @@ const handlers = {
     const p = call(() => pg.predict(f32(pixels)));
     return transfer(p, [p.buffer]);
   },
+  [REQUESTS.classify]: ({ pixels }) => call(() => pg.classify(f32(pixels))),
+  [REQUESTS.predictTestDigit]: ({ index }) => {
+    const r = call(() => pg.predictTestDigit(index));
+    const pixels = Uint8Array.from(r.pixels);
+    return transfer({ ...r, pixels }, [pixels.buffer]);
+  },
   [REQUESTS.testImage]: ({ index }) => {
     const r = call(() => pg.testImage(index));
     const pixels = Uint8Array.from(r.pixels);
     return transfer({ pixels, label: r.label }, [pixels.buffer]);
   },
   [REQUESTS.trace]: ({ pixels, label, fresh }) =>
-    JSON.parse(call(() => (fresh == null ? pg.trace(f32(pixels), label) : wasm.traceFresh(fresh, f32(pixels), label)))),
+    traceReply(call(() => (fresh == null ? pg.trace(f32(pixels), label) : wasm.traceFresh(fresh, f32(pixels), label)))),
   [REQUESTS.gradientCheck]: ({ pixels, label, layer, param, index, fresh }) =>
     call(() =>
       fresh == null
@@ -550,21 +613,26 @@ const handlers = {
     if (run.state === "training") throw new Error("training is running; pause it first (each epoch ends with an evaluation)");
     return evaluateAll();
   },
-  [REQUESTS.specCreate]: ({ lab: name, json }) => {
-    const text = typeof json === "string" ? json : JSON.stringify(json);
+  [REQUESTS.specCreate]: async ({ lab: name, json }) => {
+    // A big spec comes as a Blob (a file as picked, or as stored): read here, off the page's thread.
+    const text = typeof json === "string" ? json : json instanceof Blob ? await json.text() : JSON.stringify(json);
     const l = call(() => new wasm.SpecLab(text)); // a bad spec throws the core's message
     labs.get(name)?.free();
     labs.set(name, l);
-    return labSummary(l);
+    return labSummary(l, text);
   },
-  [REQUESTS.specStep]: ({ lab: name }) => JSON.parse(call(() => lab(name).step())),
-  [REQUESTS.specPeek]: ({ lab: name }) => JSON.parse(call(() => lab(name).peek())),
+  [REQUESTS.specStep]: ({ lab: name }) => traceReply(call(() => lab(name).step())),
+  [REQUESTS.specPeek]: ({ lab: name }) => traceReply(call(() => lab(name).peek())),
   [REQUESTS.specReset]: ({ lab: name }) => {
     call(() => lab(name).reset());
     return null;
   },
   [REQUESTS.specGradientCheck]: ({ lab: name, layer, param, index }) => call(() => lab(name).gradientCheck(layer, param, index)),
-  [REQUESTS.specExport]: ({ lab: name }) => call(() => lab(name).toJson()),
+  [REQUESTS.specExport]: ({ lab: name, blob = false }) => {
+    const text = call(() => lab(name).toJson());
+    // As a Blob, a big spec reaches the page (and its storage) without a long copy there.
+    return blob ? new Blob([text], { type: "application/json" }) : text;
+  },
 };
 
 async function handle(msg) {

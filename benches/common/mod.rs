@@ -10,31 +10,13 @@
 // Each user (the native bench, the wasm example) needs only part of this.
 #![allow(dead_code)]
 
-use backprop_lab::data::mnist::{Dataset, Images};
+use backprop_lab::data::mnist::Dataset;
 use backprop_lab::network::Network;
 use backprop_lab::optim::OptimizerConfig;
 use backprop_lab::presets;
 use backprop_lab::train::Trainer;
-use rand::{Rng, SeedableRng};
 
 pub const BATCH: usize = 64;
-
-/// Random digits: pixel values do not change the work done, so they stand in for MNIST.
-pub fn random_digits(n: usize) -> Dataset {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    let pixels = (0..n * 784).map(|_| rng.random::<u8>()).collect();
-    let labels = (0..n).map(|_| rng.random_range(0..10u8)).collect();
-    Dataset::new(
-        Images {
-            count: n,
-            rows: 28,
-            cols: 28,
-            pixels,
-        },
-        labels,
-    )
-    .unwrap()
-}
 
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());

@@ -20,17 +20,17 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use backprop_lab::data::files::load_dir;
-use backprop_lab::data::mnist::Dataset;
-use backprop_lab::data::preprocess;
+use backprop_lab::data::{picture, preprocess};
+use backprop_lab::digit::{self, test_digit};
 use backprop_lab::error::{Error, Result};
-use backprop_lab::loss::{Loss, Targets};
 use backprop_lab::model_file;
 use backprop_lab::network::Network;
-use backprop_lab::optim::{AdamConfig, Optimizer, OptimizerConfig};
+use backprop_lab::optim::{Optimizer, OptimizerConfig};
 use backprop_lab::presets;
 use backprop_lab::spec;
-use backprop_lab::trace::{run_spec, trace_step};
-use backprop_lab::train::{evaluate, Trainer};
+use backprop_lab::trace::run_spec;
+use backprop_lab::train::{evaluate, Run, Settings};
+use backprop_lab::vocabulary::{self, OptimizerKind};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -49,31 +49,46 @@ struct Cli {
     threads: Option<u16>,
 }
 
+/// The optimizers of [`vocabulary::OptimizerKind`], as command-line values.
 #[derive(Clone, Copy, ValueEnum)]
-enum OptimizerKind {
+enum OptimizerArg {
     Adam,
     Sgd,
 }
+
+impl From<OptimizerArg> for OptimizerKind {
+    fn from(o: OptimizerArg) -> Self {
+        match o {
+            OptimizerArg::Adam => OptimizerKind::Adam,
+            OptimizerArg::Sgd => OptimizerKind::Sgd,
+        }
+    }
+}
+
+/// Steps between progress-bar updates.
+const STEPS_PER_CHUNK: usize = 20;
 
 #[derive(Subcommand)]
 enum Command {
     /// Train a preset model on MNIST; progress on stderr, a JSON summary on stdout.
     Train {
         /// mlp-64, mlp-128, cnn or mlp-512-dropout
-        #[arg(long, default_value = "mlp-128")]
+        #[arg(long, default_value = vocabulary::DEFAULT_MODEL)]
         model: String,
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = vocabulary::DEFAULT_EPOCHS)]
         epochs: usize,
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = vocabulary::DEFAULT_BATCH)]
         batch: usize,
-        #[arg(long, default_value_t = 0.001, allow_negative_numbers = true)]
-        lr: f64,
-        #[arg(long, value_enum, default_value = "adam")]
-        optimizer: OptimizerKind,
+        /// Learning rate (default: the optimizer's own, Adam's α = 0.001 or SGD's)
+        #[arg(long, allow_negative_numbers = true)]
+        lr: Option<f64>,
+        /// The optimizer (default: Adam)
+        #[arg(long, value_enum)]
+        optimizer: Option<OptimizerArg>,
         /// SGD momentum (0 for plain SGD)
-        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = vocabulary::DEFAULT_MOMENTUM, allow_negative_numbers = true)]
         momentum: f64,
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = vocabulary::DEFAULT_SEED)]
         seed: u64,
         /// Folder with the four MNIST files (default: $MNIST_DIR)
         #[arg(long)]
@@ -111,7 +126,7 @@ enum Command {
         #[arg(long, requires = "index")]
         model: Option<String>,
         /// The seed of the fresh --model's weights
-        #[arg(long, requires = "model", default_value_t = 1)]
+        #[arg(long, requires = "model", default_value_t = vocabulary::DEFAULT_SEED)]
         seed: u64,
         #[arg(long)]
         data: Option<PathBuf>,
@@ -185,14 +200,18 @@ fn run(command: Command) -> Result<()> {
             limit,
             out,
         } => {
-            let opt = match optimizer {
-                OptimizerKind::Adam => OptimizerConfig::Adam(AdamConfig {
-                    lr,
-                    ..AdamConfig::default()
-                }),
-                OptimizerKind::Sgd => OptimizerConfig::Sgd { lr, momentum },
+            let kind = optimizer.map_or(vocabulary::DEFAULT_OPTIMIZER, OptimizerKind::from);
+            let optimizer = match kind.config(lr) {
+                OptimizerConfig::Sgd { lr, .. } => OptimizerConfig::Sgd { lr, momentum },
+                adam => adam,
             };
-            train(&model, epochs, batch, opt, seed, data, limit, out)
+            let settings = Settings {
+                model,
+                optimizer,
+                batch,
+                seed,
+            };
+            train(settings, epochs, data, limit, out)
         }
         Command::Eval {
             model_file,
@@ -262,27 +281,22 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn train(
-    model: &str,
+    settings: Settings,
     epochs: usize,
-    batch: usize,
-    opt: OptimizerConfig,
-    seed: u64,
     data: Option<PathBuf>,
     limit: Option<usize>,
     out: Option<PathBuf>,
 ) -> Result<()> {
-    // Check every setting before the slow part.
-    let arch = presets::arch(model)?;
-    opt.validate("--lr/--momentum")
+    // Check every setting before the slow part, with the flag names in the messages.
+    presets::arch(&settings.model)?;
+    settings
+        .optimizer
+        .validate("--lr/--momentum")
         .map_err(|e| Error::new(e.0.replace("--lr/--momentum.", "--")))?;
-    if epochs == 0 {
-        return Err(Error::new("--epochs must be at least 1"));
-    }
-    if batch == 0 {
-        return Err(Error::new("--batch must be at least 1"));
-    }
+    vocabulary::EPOCHS.check_count("--epochs", epochs)?;
+    vocabulary::BATCH.check_count("--batch", settings.batch)?;
+    vocabulary::SEED.check("--seed", settings.seed as f64)?;
     if let Some(out) = &out {
         let dir = out
             .parent()
@@ -304,6 +318,12 @@ fn train(
         }
         train_set = train_set.subset(0..n.min(train_set.len()));
     }
+    let Settings {
+        model,
+        optimizer: opt,
+        batch,
+        seed,
+    } = settings.clone();
     eprintln!(
         "training {model} on {} images ({} test) from {}: {epochs} epochs, batch {batch}, {}, seed {seed}",
         train_set.len(),
@@ -312,9 +332,7 @@ fn train(
         describe_opt(&opt)
     );
 
-    let net = Network::from_arch(&arch, seed)?;
-    let mut trainer = Trainer::new(net, opt, batch, seed);
-    let steps_per_epoch = trainer.steps_per_epoch(train_set.len());
+    let mut run = Run::fresh(settings)?;
     let bar = ProgressBar::new((epochs * train_set.len()) as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {percent:>3}% epoch {msg} · {per_sec} · ETA {eta}")
@@ -326,35 +344,35 @@ fn train(
     for epoch in 1..=epochs {
         bar.set_message(format!("{epoch}/{epochs}"));
         let epoch_start = Instant::now();
-        let (mut loss_sum, mut correct, mut seen) = (0f64, 0usize, 0usize);
-        for _ in 0..steps_per_epoch {
-            let o = trainer
-                .step(&train_set)
-                .map_err(|d| Error::new(d.to_string()))?;
-            loss_sum += o.loss as f64 * o.batch as f64;
-            correct += o.correct;
-            seen += o.batch;
-            bar.inc(o.batch as u64);
-        }
+        let so_far = loop {
+            let r = run.trainer.run_chunk(&train_set, STEPS_PER_CHUNK);
+            if let Some(d) = r.diverged {
+                return Err(Error::new(d.to_string()));
+            }
+            bar.inc(r.seen as u64);
+            if r.epoch_done {
+                break r.epoch_so_far.expect("an epoch has examples");
+            }
+        };
         let seconds = epoch_start.elapsed().as_secs_f64();
-        let ev = evaluate(&mut trainer.net, &test_set, 500);
+        let ev = evaluate(&mut run.trainer.net, &test_set, 500);
         let line = json!({
             "epoch": epoch,
-            "loss": loss_sum / seen as f64,
-            "train_accuracy": correct as f64 / seen as f64,
+            "loss": so_far.loss,
+            "train_accuracy": so_far.accuracy,
             "test_accuracy": ev.accuracy,
             "test_loss": ev.loss,
             "seconds": seconds,
-            "samples_per_second": seen as f64 / seconds,
+            "samples_per_second": so_far.seen as f64 / seconds,
         });
         bar.suspend(|| {
             eprintln!(
                 "epoch {epoch}/{epochs}: loss {:.4}, train accuracy {:.2}%, test accuracy {:.2}% ({:.1} s, {:.0} samples/s)",
-                loss_sum / seen as f64,
-                100.0 * correct as f64 / seen as f64,
+                so_far.loss,
+                100.0 * so_far.accuracy,
                 100.0 * ev.accuracy,
                 seconds,
-                seen as f64 / seconds
+                so_far.seen as f64 / seconds
             )
         });
         history.push(line);
@@ -370,7 +388,7 @@ fn train(
         "train_images": train_set.len(), "test_accuracy": final_acc,
     });
     if let Some(out) = &out {
-        let bytes = model_file::save(&mut trainer.net, Some(&trainer.opt), &info)?;
+        let bytes = run.save(info)?;
         write_atomically(out, &bytes)?;
         eprintln!("saved {}", out.display());
     }
@@ -479,35 +497,13 @@ fn trace_one_digit(
 ) -> Result<()> {
     let (_, test) = load_dir(&data_dir(data)?)?;
     let (pixels, label) = test_digit(&test, index)?;
-    let x = net.batch_from_flat(pixels, 1);
-    let trace = trace_step(
-        &mut net,
-        &mut opt,
-        x,
-        &Targets::Labels(vec![label]),
-        Loss::SoftmaxCrossEntropy,
-        true,
-    );
+    let trace = digit::trace_digit(&mut net, &mut opt, &pixels, label)?;
     print_json(&TraceReport {
         steps: 1,
         index: Some(index),
         label: Some(label),
         traces: &[trace],
     })
-}
-
-fn test_digit(test: &Dataset, index: usize) -> Result<(Vec<f32>, usize)> {
-    if index >= test.len() {
-        return Err(Error::new(format!(
-            "test digit {index} does not exist; there are {} (0 to {})",
-            test.len(),
-            test.len() - 1
-        )));
-    }
-    let mut x = vec![0.0; 784];
-    let mut y = [0usize];
-    test.fill_batch(&[index], &mut x, &mut y);
-    Ok((x, y[0]))
 }
 
 fn predict(
@@ -521,18 +517,8 @@ fn predict(
     model.network.check_digit_classifier()?;
     let (pixels, label, preprocessed) = match (image, test_index) {
         (Some(path), _) => {
-            let img = image::open(&path).map_err(|e| {
-                Error::new(format!("{}: not a readable picture ({e})", path.display()))
-            })?;
-            let gray = img.to_luma8();
-            let (w, h) = gray.dimensions();
-            let ink = preprocess::ink_from_gray(gray.as_raw(), w as usize, h as usize);
-            let p = preprocess::preprocess(&ink, w as usize, h as usize)?.ok_or_else(|| {
-                Error::new(format!(
-                    "{}: no digit found (the picture is blank)",
-                    path.display()
-                ))
-            })?;
+            let p = picture::digit_from_picture(&read_file(&path)?)
+                .map_err(|e| e.context(path.display()))?;
             (p.image.clone(), None, Some(p))
         }
         (None, Some(i)) => {

@@ -15,7 +15,7 @@
 //! A [`Dataset`] keeps the pixels as `u8` (47 MB for the training set instead of 188 MB as `f32`)
 //! and converts only the batch a step needs, with [`Dataset::fill_batch`].
 //!
-//! Read next: `preprocess.rs`, which turns a digit drawn on the page into an image like these.
+//! Next: [`super::preprocess`], which turns a digit drawn on the page into an image like these.
 
 use std::ops::Range;
 
@@ -252,11 +252,6 @@ impl Dataset {
         }
     }
 
-    /// The first `n` images and the rest: `split_at(50_000)` keeps 10,000 for validation.
-    pub fn split_at(&self, n: usize) -> (Dataset, Dataset) {
-        (self.subset(0..n), self.subset(n..self.count))
-    }
-
     /// Copy the images `indices` into a batch, scaled to [0, 1].
     ///
     /// `x[b * 784 + p] = image(indices[b])[p] / 255`, `y[b] = label(indices[b])`.
@@ -282,6 +277,45 @@ impl Dataset {
             }
             *y_b = usize::from(self.labels[i]);
         }
+    }
+}
+
+/// `n` made-up digits a model can learn quickly, for tests and benchmarks: image `i` shows the
+/// digit `i % 10`, drawn as a bright bar across row `2k + 4` for digit k.
+pub fn synthetic(n: usize) -> Dataset {
+    let mut pixels = vec![0u8; n * SIDE * SIDE];
+    for (i, img) in pixels.chunks_exact_mut(SIDE * SIDE).enumerate() {
+        let row = 2 * (i % 10) + 4;
+        img[row * SIDE + 4..row * SIDE + 24].fill(255);
+    }
+    let images = Images {
+        count: n,
+        rows: SIDE,
+        cols: SIDE,
+        pixels,
+    };
+    Dataset::new(images, (0..n).map(|i| (i % 10) as u8).collect()).expect("28x28 digits")
+}
+
+impl Dataset {
+    /// The data set as the two (uncompressed) IDX files it could be read from: images, labels.
+    pub fn to_idx(&self) -> (Vec<u8>, Vec<u8>) {
+        let mut images = Vec::with_capacity(16 + self.images.len());
+        for word in [
+            IMAGES_MAGIC,
+            self.count as u32,
+            self.rows as u32,
+            self.cols as u32,
+        ] {
+            images.extend_from_slice(&word.to_be_bytes());
+        }
+        images.extend_from_slice(&self.images);
+        let mut labels = Vec::with_capacity(8 + self.labels.len());
+        for word in [LABELS_MAGIC, self.count as u32] {
+            labels.extend_from_slice(&word.to_be_bytes());
+        }
+        labels.extend_from_slice(&self.labels);
+        (images, labels)
     }
 }
 
@@ -452,7 +486,7 @@ mod tests {
         // Image 1 starts at byte 784 of the body, and 784 % 256 = 16.
         assert_eq!(&data.image(1)[..3], &[16, 17, 18]);
 
-        let (train, valid) = data.split_at(3);
+        let (train, valid) = (data.subset(0..3), data.subset(3..4));
         assert_eq!((train.len(), valid.len()), (3, 1));
         assert_eq!(valid.image(0), data.image(3));
         assert_eq!(valid.labels, vec![1]);
@@ -474,5 +508,17 @@ mod tests {
     fn file_names_are_in_the_documented_order() {
         assert!(FILES[0].starts_with("train-images") && FILES[1].starts_with("train-labels"));
         assert!(FILES[2].starts_with("t10k-images") && FILES[3].starts_with("t10k-labels"));
+    }
+
+    #[test]
+    fn synthetic_digits_round_trip_through_idx() {
+        let data = synthetic(12);
+        assert_eq!(data.label(11), 1);
+        // Digit 1's bar is row 6: pixels 6 * 28 + 4 to 6 * 28 + 23.
+        assert_eq!(data.image(11)[6 * 28 + 4], 255);
+        assert_eq!(data.image(11)[6 * 28 + 3], 0);
+        let (images, labels) = data.to_idx();
+        let back = Dataset::from_idx(&images, &labels).unwrap();
+        assert_eq!((back.images, back.labels), (data.images, data.labels));
     }
 }

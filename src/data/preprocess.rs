@@ -31,7 +31,9 @@
 //! Everything is linear in the number of canvas pixels: the page runs it on every animation frame
 //! while the user draws.
 //!
-//! Read next: the network's forward pass, which takes [`Preprocessed::image`] as its input.
+//! The network's forward pass takes [`Preprocessed::image`] as its input.
+//!
+//! Next: [`crate::error`].
 
 use crate::error::{Error, Result};
 

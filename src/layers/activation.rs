@@ -8,7 +8,7 @@
 //!
 //! and backward is `dx = dout ⊙ dy/dx`.
 //!
-//! Next: [`super::conv2d`].
+//! Next: [`crate::loss`].
 
 use serde::{Deserialize, Serialize};
 

@@ -6,7 +6,7 @@
 //! `dx = dout ⊙ mask`. The mask comes from the layer's own seeded generator, so one seed
 //! reproduces a whole training run, dropout included.
 //!
-//! Next: [`crate::loss`].
+//! Next: [`crate::trace`].
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -24,7 +24,7 @@ pub struct Dropout {
 impl Dropout {
     pub fn new(rate: f32, seed: u64) -> Self {
         assert!(
-            (0.0..1.0).contains(&rate),
+            crate::vocabulary::DROPOUT_RATE.contains(f64::from(rate)),
             "dropout: rate {rate} must be in [0, 1)"
         );
         Dropout {
@@ -58,11 +58,11 @@ impl Dropout {
 
     /// Moves the generator past `values` mask values, where a training pass over that many
     /// inputs would leave it (nowhere when the rate is 0: no mask is drawn then).
-    pub fn skip(&mut self, values: usize) {
+    pub fn skip(&mut self, values: u128) {
         if self.rate > 0.0 {
             let at = self.rng.get_word_pos();
             // One mask value is one f32 drawn from one 32-bit word of the ChaCha stream.
-            self.rng.set_word_pos(at + values as u128);
+            self.rng.set_word_pos(at + values);
         }
     }
 
@@ -71,7 +71,14 @@ impl Dropout {
     /// shards together draw exactly the mask one pass over the whole batch would.
     pub fn continue_from(&mut self, leader: &Dropout, values: usize) {
         self.rng = leader.rng.clone();
-        self.skip(values);
+        self.skip(values as u128);
+    }
+
+    /// Draws and forgets the masks of `passes` training passes over `values` numbers each, as
+    /// `forward` would have drawn them: a saved spec that goes on after some steps goes on with
+    /// the masks that come next.
+    pub fn skip_masks(&mut self, passes: u64, values: usize) {
+        self.skip(passes as u128 * values as u128);
     }
 
     pub fn backward(&self, dout: &Tensor) -> Tensor {

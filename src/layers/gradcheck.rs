@@ -6,6 +6,8 @@
 //! For every input and parameter element `θ`, `(L(θ+h) − L(θ−h)) / 2h` must match what backward
 //! computed. f32 limits the agreement to about 1e-3 relative, which still catches any real bug
 //! (a wrong gradient is off by a factor, not by 0.1%).
+//!
+//! Next, the product around the maths: [`crate::vocabulary`].
 
 use ndarray::{ArrayD, IxDyn};
 use rand::{Rng, SeedableRng};

@@ -14,7 +14,7 @@
 //! training and the worked trace both run that loop, so the numbers the step-through view shows
 //! are the ones training uses.
 //!
-//! Next: [`crate::network`].
+//! Next: [`crate::layers::conv2d`].
 
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 //! running mean and a running mean square of each gradient and scales each parameter's step by
 //! them. Both see parameters as flat slices, in the order the network lists them.
 //!
-//! Next: [`crate::network`].
+//! Next: [`sgd`].
 
 pub mod adam;
 pub mod sgd;
@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 pub use adam::{Adam, AdamConfig};
 pub use sgd::Sgd;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::layers::Param;
+use crate::vocabulary;
 
 /// An optimizer's settings, as in the spec JSON: `{"type":"sgd","lr":0.5}` or
 /// `{"type":"adam","lr":0.001,"beta1":0.9,"beta2":0.999,"eps":1e-8}`.
@@ -44,32 +45,14 @@ impl OptimizerConfig {
         }
     }
 
-    /// Checks every setting; `path` names where the settings came from, for the message.
+    /// Checks every setting against the [`vocabulary`] limits; `path` names where the settings
+    /// came from, for the message (`optimizer.lr: expected a positive number, found 0`).
     pub fn validate(&self, path: &str) -> Result<()> {
-        let positive = |name: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(Error::at(
-                    &format!("{path}.{name}"),
-                    format!("expected a positive number, found {v}"),
-                ))
-            }
-        };
-        let fraction = |name: &str, v: f64| {
-            if (0.0..1.0).contains(&v) {
-                Ok(())
-            } else {
-                Err(Error::at(
-                    &format!("{path}.{name}"),
-                    format!("expected a number in [0, 1), found {v}"),
-                ))
-            }
-        };
+        let at = |name: &str| format!("{path}.{name}");
         match *self {
             OptimizerConfig::Sgd { lr, momentum } => {
-                positive("lr", lr)?;
-                fraction("momentum", momentum)
+                vocabulary::LEARNING_RATE.check(&at("lr"), lr)?;
+                vocabulary::MOMENTUM.check(&at("momentum"), momentum)
             }
             OptimizerConfig::Adam(AdamConfig {
                 lr,
@@ -77,10 +60,10 @@ impl OptimizerConfig {
                 beta2,
                 eps,
             }) => {
-                positive("lr", lr)?;
-                fraction("beta1", beta1)?;
-                fraction("beta2", beta2)?;
-                positive("eps", eps)
+                vocabulary::LEARNING_RATE.check(&at("lr"), lr)?;
+                vocabulary::BETA.check(&at("beta1"), beta1)?;
+                vocabulary::BETA.check(&at("beta2"), beta2)?;
+                vocabulary::EPS.check(&at("eps"), eps)
             }
         }
     }

@@ -1,8 +1,13 @@
-// Ten probability bars, one per digit, as a list a screen reader can read ("7: 92.3%").
+// @ts-check
+// Ten probability bars, one per digit, as a list a screen reader can read ("7: 92.3%"). The digit
+// the model reads (the core's `class`) is highlighted; the bars do not pick it themselves.
 
 import { el } from "./ui.js";
 
-/** @returns {{root: HTMLElement, update(probs: ArrayLike<number>|null, marks?: {truth?: number}): void}} */
+/**
+ * @typedef {{probs: ArrayLike<number>, class: number}} Prediction
+ * @returns {{root: HTMLElement, update(prediction: Prediction | null, marks?: {truth?: number}): void}}
+ */
 export function probabilityBars(label = "Probability of each digit") {
   const rows = [];
   const root = el(
@@ -23,14 +28,14 @@ export function probabilityBars(label = "Probability of each digit") {
     }),
   );
 
-  function update(probs, marks = {}) {
-    let top = -1;
-    if (probs) for (let d = 0; d < 10; d++) if (top < 0 || probs[d] > probs[top]) top = d;
+  /** @param {Prediction | null} prediction @param {{truth?: number}} [marks] */
+  function update(prediction, marks = {}) {
+    const probs = prediction?.probs;
     rows.forEach(({ li, fill, value }, d) => {
       const p = probs ? probs[d] : 0;
       fill.style.transform = `scaleX(${Number.isFinite(p) ? Math.max(0, Math.min(1, p)) : 0})`;
       value.textContent = probs ? `${(100 * p).toFixed(1)}%` : "–";
-      li.classList.toggle("top", d === top);
+      li.classList.toggle("top", d === prediction?.class);
       li.classList.toggle("truth", d === marks.truth);
     });
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // Keeps the current model in IndexedDB so a reload (or a crash) never loses it: the model file's
 // bytes as the worker saved them, plus what the page needs to redraw the run (settings, charts).
 // When a different run takes its place, the one before is kept as "previous", so starting again

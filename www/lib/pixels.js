@@ -1,3 +1,4 @@
+// @ts-check
 // Pictures of numbers: grey images (digits) and a diverging palette (weights), painted into
 // canvases one pixel per value and scaled up by CSS (image-rendering: pixelated).
 
@@ -9,6 +10,7 @@ const INK = [23, 32, 51];
  * Blue - white - orange, a diverging palette that stays readable with the common colour-vision
  * deficiencies (stops from ColorBrewer's PuOr/RdBu family). Negative is blue, positive orange.
  */
+/** @type {[number, number[]][]} */
 const STOPS = [
   [-1, [33, 102, 172]],
   [-0.5, [146, 197, 222]],

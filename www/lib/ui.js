@@ -1,3 +1,4 @@
+// @ts-check
 // Small DOM and formatting helpers shared by the views. No maths here: numbers arrive from the
 // worker and are only formatted.
 
@@ -66,21 +67,6 @@ export function bytes(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} kB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
-
-/** Runs `fn` at most once per animation frame, with the latest arguments. */
-export function perFrame(fn) {
-  let queued = false;
-  let args = [];
-  return (...a) => {
-    args = a;
-    if (queued) return;
-    queued = true;
-    requestAnimationFrame(() => {
-      queued = false;
-      fn(...args);
-    });
-  };
 }
 
 /** A unique id for label/aria wiring. */

@@ -1,0 +1,40 @@
+// @ts-check
+// The core's vocabulary (src/vocabulary.rs): every limit, default, preset, layer kind, loss and
+// optimizer, stated once in Rust. The wasm build writes it to pkg/vocabulary.js from the wasm's
+// own `vocabulary()` call, so the page has it at once, before the worker has loaded the wasm.
+// Views render from it; they never restate a limit or a default.
+
+import vocabulary from "../pkg/vocabulary.js";
+
+/**
+ * A limit as src/vocabulary.rs states it (`max: null` = no upper bound), with its words.
+ * @typedef {{min: number, max: number | null, min_exclusive: boolean, max_exclusive: boolean, integer: boolean, text: string}} Limit
+ * @typedef {{type: "adam", lr: number, beta1: number, beta2: number, eps: number} | {type: "sgd", lr: number, momentum: number}} OptimizerDefaults
+ * @typedef {{
+ *   presets: {name: string, description: string, layers: string}[],
+ *   optimizers: {name: "adam" | "sgd", label: string, defaults: OptimizerDefaults}[],
+ *   defaults: {model: string, optimizer: "adam" | "sgd", batch: number, epochs: number, seed: number},
+ *   limits: {batch: Limit, epochs: Limit, seed: Limit, lr: Limit, momentum: Limit, beta: Limit, eps: Limit,
+ *            dropout_rate: Limit, spec_steps: Limit, histogram_bins: Limit},
+ *   layer_kinds: string[],
+ *   losses: {name: string, description: string}[],
+ * }} Vocabulary
+ */
+
+/** Whether `v` lies within `limit` (src/vocabulary.rs `Limit::contains`). */
+export function withinLimit(limit, v) {
+  if (!Number.isFinite(v)) return false;
+  const above = limit.min_exclusive ? v > limit.min : v >= limit.min;
+  const below = limit.max == null || (limit.max_exclusive ? v < limit.max : v <= limit.max);
+  return above && below && (!limit.integer || Number.isInteger(v));
+}
+
+/** The default settings of optimizer `name` ("adam" or "sgd"). */
+export function optimizerDefaults(name) {
+  const o = vocabulary.optimizers.find((o) => o.name === name);
+  if (!o) throw new Error(`unknown optimizer ${name}`);
+  return o.defaults;
+}
+
+/** @type {Vocabulary} */
+export default vocabulary;
