@@ -23,7 +23,8 @@
 //! `RAYON_NUM_THREADS`, to use fewer), and so does the optimizer's step, cut into pieces of the
 //! parameters ([`optimizer_step`]); the browser build runs them in turn on its one thread.
 //!
-//! Next: [`crate::summary`].
+//! Next: [`crate::finetune`] (learning a user's digits, with these same steps), then
+//! [`crate::summary`].
 
 use std::ops::Range;
 
