@@ -15,14 +15,16 @@
 //! 8. `src/layers/gradcheck.rs` — how every layer's backward is checked by central differences.
 //!
 //! Each module's docs end with `Next:`, in this order. Then, for the product around the maths: [`vocabulary`] (every limit and default, stated once),
-//! [`presets`] (the MNIST models), [`train`] (mini-batch training and evaluation), [`summary`]
-//! (histograms for the weights view), [`digit`] (one test digit traced), [`spec`] (the network
+//! [`presets`] (the MNIST models), [`train`] (mini-batch training and evaluation), [`health`]
+//! (the health panel's numbers, from the training itself), [`timeline`] (which snapshots of a run
+//! to keep within a memory bound), [`summary`] (histograms for the weights view), [`digit`] (one test digit traced), [`spec`] (the network
 //! spec JSON), [`model_file`] (safetensors), [`data`] (MNIST files, drawing preprocessing),
 //! [`error`] (messages for people), and last [`wasm`], which only converts these for the browser.
 
 pub mod data;
 pub mod digit;
 pub mod error;
+pub mod health;
 pub mod layers;
 pub mod loss;
 pub mod model_file;
@@ -31,6 +33,7 @@ pub mod optim;
 pub mod presets;
 pub mod spec;
 pub mod summary;
+pub mod timeline;
 pub mod trace;
 pub mod train;
 pub mod vocabulary;

@@ -128,6 +128,26 @@ impl Adam {
             .collect()
     }
 
+    /// The length of the step each parameter tensor took at step t ([`Adam::last_steps`]'s
+    /// steps, not kept). Empty before the first step.
+    pub fn last_step_norms(&self) -> Vec<f64> {
+        if self.t == 0 {
+            return Vec::new();
+        }
+        let bc = self.cfg.bias_correction(self.t);
+        self.m
+            .iter()
+            .zip(&self.v)
+            .map(|(m, v)| {
+                m.iter()
+                    .zip(v)
+                    .map(|(&m, &v)| f64::from(self.cfg.corrected_step(bc, m, v).2).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .collect()
+    }
+
     pub fn new(cfg: AdamConfig) -> Self {
         Adam {
             cfg,

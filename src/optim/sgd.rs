@@ -64,6 +64,21 @@ impl Sgd {
             .collect()
     }
 
+    /// The length of the step each parameter tensor took last ([`Sgd::last_steps`]'s steps, not
+    /// kept). Empty before the first step.
+    pub fn last_step_norms(&self) -> Vec<f64> {
+        let lr = self.lr as f32;
+        self.velocity
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .map(|&x| f64::from(Sgd::step_of(lr, x)).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .collect()
+    }
+
     pub fn step(&mut self, params: &mut [Param<'_>]) {
         self.step_observed(params, |_, _, _| {});
     }
