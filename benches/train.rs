@@ -1,6 +1,7 @@
-//! `cargo bench`: training samples/s (mlp-128 and cnn, batch 64, Adam) and single-image
-//! inference latency, each the median of several runs, printed as a table and written to
-//! bench-results/native.json.
+//! `cargo bench`: training samples/s (mlp-128 and cnn, batch 64, Adam), single-image inference
+//! latency, and what the health panel costs (one measurement of the network's health, and the
+//! activation counts of one watched step, each beside the time of a training step), each the
+//! median of several runs, printed as a table and written to bench-results/native.json.
 //!
 //! A plain harness rather than criterion: what we want to compare (with the browser benchmark
 //! and with other libraries) is samples per second of a whole training step, which this reports
@@ -12,6 +13,7 @@
 use std::time::Instant;
 
 use backprop_lab::data::mnist::synthetic;
+use backprop_lab::health::Watch;
 use backprop_lab::network::Network;
 use backprop_lab::optim::OptimizerConfig;
 use backprop_lab::presets;
@@ -55,12 +57,47 @@ fn main() {
             })
             .collect();
         let samples_per_s = median(rates);
+        // The health panel: one measurement (norms of every weight, gradient and last step) per
+        // chunk, and the activation counts of the chunk's last steps (one step at batch 64).
+        let health_ms = median(
+            (0..RUNS)
+                .map(|_| {
+                    let t = Instant::now();
+                    for _ in 0..20 {
+                        std::hint::black_box(trainer.health());
+                    }
+                    t.elapsed().as_secs_f64() * 1e3 / 20.0
+                })
+                .collect(),
+        );
+        let watch_ms = median(
+            (0..RUNS)
+                .map(|_| {
+                    let t = Instant::now();
+                    for _ in 0..20 {
+                        let mut w = Watch::default();
+                        w.observe(&trainer.net, 64);
+                        std::hint::black_box(w.finish());
+                    }
+                    t.elapsed().as_secs_f64() * 1e3 / 20.0
+                })
+                .collect(),
+        );
+        let step_ms = 64.0 / samples_per_s * 1e3;
+        println!(
+            "{model:>8}: health {health_ms:.3} ms per measurement ({:.1} % of a {step_ms:.2} ms step), activation counts {watch_ms:.3} ms per watched step ({:.1} %)",
+            100.0 * health_ms / step_ms,
+            100.0 * watch_ms / step_ms
+        );
         let row = json!({
             "model": model,
             "batch": 64,
             "train_samples_per_s": samples_per_s.round(),
             "epoch_seconds_60k": (60_000.0 / samples_per_s * 10.0).round() / 10.0,
             "inference_ms": (median(latencies) * 1000.0).round() / 1000.0,
+            "health_ms": (health_ms * 1000.0).round() / 1000.0,
+            "health_watch_ms": (watch_ms * 1000.0).round() / 1000.0,
+            "step_ms": (step_ms * 1000.0).round() / 1000.0,
             "runs": RUNS,
         });
         println!(

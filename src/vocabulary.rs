@@ -251,7 +251,7 @@ pub const LOSSES: [(&str, &str); 3] = [
 /// it first uses the words.
 pub const TERMS: Terms = Terms {
     batch: "A batch: the training digits the model reads together before it changes its weights.",
-    step: "A step: one change of every weight, made from one batch (forward, loss, backpropagation, optimizer).",
+    step: "A step: one change of every weight, from one batch.",
     epoch: "An epoch: one pass over all the training digits, batch after batch.",
 };
 
