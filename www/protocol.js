@@ -247,8 +247,9 @@ export const EVENTS = Object.freeze({
   // trainer. `losses` holds every step's loss since the previous progress event (for the chart);
   // `loss` and `accuracy` are the current epoch's so far (the mean over its examples, from the
   // core); `etaSeconds` is null until the speed is known. At a chosen `speed` (steps per second),
-  // `samplesPerSec`, `stepsPerSec` and `etaSeconds` are the chosen pace's when the machine keeps up,
-  // and `fullStepsPerSec` the machine's. `health`: the last the core measured (src/health.rs).
+  // `samplesPerSec`, `stepsPerSec` and `etaSeconds` follow the pace really kept (the chosen one, or
+  // less when the machine cannot keep up), and `fullStepsPerSec` is the machine's, measured at full
+  // speed (0 until it has been). `health`: the last the core measured (src/health.rs).
   progress: "progress",
   // The timeline changed (a snapshot taken or let go, a new run, a reload): the timeline.
   timeline: "timeline",

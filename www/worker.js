@@ -287,8 +287,16 @@ const watchingEveryStep = () => run.speed != null && run.speed <= watchEveryStep
  * @param {ChunkReport} report
  */
 function progressEvent(now, report) {
+  // The machine's speed, measured at full speed (0 until then).
   const fullSamplesPerSec = run.msPerSample > 0 ? 1000 / run.msPerSample : 0;
-  const samplesPerSec = run.speed != null && fullSamplesPerSec ? Math.min(fullSamplesPerSec, run.speed * run.batch) : fullSamplesPerSec;
+  let samplesPerSec = fullSamplesPerSec;
+  if (run.speed != null) {
+    // The pace really kept since the speed was chosen: the chosen one, or less if the machine
+    // cannot keep up.
+    const elapsed = (now - run.paceStart) / 1000;
+    const kept = run.paceSteps >= 2 && elapsed > 0 ? run.paceSteps / elapsed : run.speed;
+    samplesPerSec = Math.min(run.speed, kept) * run.batch;
+  }
   const seenInEpoch = report.epoch_done ? 0 : (report.epoch_so_far?.seen ?? 0);
   const remainingSamples = Math.max(0, (run.targetEpochs - report.epoch) * dataInfo.train - seenInEpoch);
   const remainingEvals = Math.max(0, run.targetEpochs - report.epoch) + (run.pendingEval ? 1 : 0);
@@ -363,10 +371,10 @@ function trainChunk(steps) {
     const target = Math.max(1, Math.min(2000, Math.round(CHUNK_MS / Math.max(msPerStep, 1e-3))));
     // Grow gently (one slow step must not make the next chunk long), shrink at once.
     run.stepsPerChunk = target > run.stepsPerChunk ? Math.min(target, run.stepsPerChunk * 2) : target;
-    // The machine's speed, from chunks at full speed (paced chunks of one step, after a sleep,
-    // run slower per step: they would understate it).
+    // The machine's speed, from chunks at full speed only (paced chunks of one step, after a
+    // sleep, run slower per step: they would understate it).
     const perSample = ms / r.seen;
-    if (run.speed == null || !run.msPerSample) run.msPerSample = run.msPerSample ? 0.8 * run.msPerSample + 0.2 * perSample : perSample;
+    if (run.speed == null) run.msPerSample = run.msPerSample ? 0.8 * run.msPerSample + 0.2 * perSample : perSample;
   }
   return r;
 }

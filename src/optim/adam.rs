@@ -139,11 +139,7 @@ impl Adam {
             .iter()
             .zip(&self.v)
             .map(|(m, v)| {
-                m.iter()
-                    .zip(v)
-                    .map(|(&m, &v)| f64::from(self.cfg.corrected_step(bc, m, v).2).powi(2))
-                    .sum::<f64>()
-                    .sqrt()
+                crate::health::sum_squares(m, v, |m, v| self.cfg.corrected_step(bc, m, v).2).sqrt()
             })
             .collect()
     }

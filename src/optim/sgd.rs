@@ -70,12 +70,7 @@ impl Sgd {
         let lr = self.lr as f32;
         self.velocity
             .iter()
-            .map(|v| {
-                v.iter()
-                    .map(|&x| f64::from(Sgd::step_of(lr, x)).powi(2))
-                    .sum::<f64>()
-                    .sqrt()
-            })
+            .map(|v| crate::health::sum_squares(v, v, |x, _| Sgd::step_of(lr, x)).sqrt())
             .collect()
     }
 

@@ -53,11 +53,11 @@ export function trainingControls(app, { charts, results, divergence, card, progr
     }
   };
 
-  /** The model now in place, in words: "the pretrained cnn (97.6 % on test digits)". */
-  function currentName() {
+  /** The model now in place, in words: "the pretrained cnn (97.6% on test digits)", or shorter "(97.6%)". */
+  function currentName(short = false) {
     const m = app.model;
     const where = { pretrained: "the pretrained", restored: "your", file: "the loaded", new: "your" }[app.modelOrigin] || "the";
-    const acc = app.lastEvaluation ? ` (${pct(app.lastEvaluation.accuracy)} on test digits)` : "";
+    const acc = app.lastEvaluation ? ` (${pct(app.lastEvaluation.accuracy)}${short ? "" : " on test digits"})` : "";
     return `${where} ${m.settings.model}${acc}`;
   }
 
@@ -69,7 +69,7 @@ export function trainingControls(app, { charts, results, divergence, card, progr
   async function keepOutgoing() {
     const m = app.model;
     if (!m || m.step === 0) return null;
-    const name = currentName();
+    const name = currentName(true);
     const bytes = await client.request("saveModel", { info: { settings: app.settings, savedAt: new Date().toISOString() } });
     const record = {
       bytes,
@@ -215,9 +215,8 @@ export function trainingControls(app, { charts, results, divergence, card, progr
     if (!ready) text = "Starting the network…";
     else if (!hasData) text = "Waiting for the training digits to download…";
     else if (busy) text = "Training runs in the background.";
-    else if (m && m.step > 0)
-      text = `Start training builds a fresh ${s.model} in place of ${currentName()}, which stays one click away; Resume continues it.`;
-    else text = `Start training builds a fresh ${s.model} from these settings; Resume continues the current one.`;
+    else if (m && m.step > 0) text = `Start trains a fresh ${s.model}; ${currentName(true)} stays one click away.`;
+    else text = `Start trains a fresh ${s.model} from these settings; Resume goes on with the current one.`;
     note.textContent = text;
   }
 

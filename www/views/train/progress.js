@@ -27,11 +27,18 @@ export function progressCard() {
     bar.max = 1;
     bar.value = total ? Math.min(1, done / total) : 0;
     const epochShown = Math.min(Math.max(p.epochs, 1), p.epoch + 1);
-    const chosen = p.speed != null && p.fullStepsPerSec > p.stepsPerSec * 1.05;
+    let speed = `${int(p.samplesPerSec)} digits/s`;
+    if (p.speed != null) {
+      const full = p.fullStepsPerSec ? ` (full speed: ${int(p.fullStepsPerSec)})` : "";
+      speed =
+        p.stepsPerSec >= 0.95 * p.speed
+          ? `${pace(p.speed)} as chosen${full}`
+          : `${pace(p.stepsPerSec)} (chosen: ${pace(p.speed)}; this machine goes no faster)`;
+    }
     text.textContent = [
       p.epochs ? `Epoch ${epochShown} of ${p.epochs}` : `Epoch ${p.epoch + 1}`,
       `step ${int(p.stepInEpoch)} of ${int(p.stepsPerEpoch)}`,
-      chosen ? `${pace(p.stepsPerSec)} as chosen (full speed: ${int(p.fullStepsPerSec)})` : `${int(p.samplesPerSec)} digits/s`,
+      speed,
       Number.isFinite(p.etaSeconds) && p.state !== "paused" ? `about ${duration(p.etaSeconds)} left` : null,
       `loss ${num(p.loss)}`,
     ]

@@ -6,6 +6,7 @@
 // go on (with the optimizer's state of that point, so it really continues).
 
 import { el, int, bytes, uid } from "../../lib/ui.js";
+import vocabulary from "../../lib/vocabulary.js";
 
 /** @typedef {import("../../protocol.js").Timeline} Timeline */
 /** @typedef {import("../../protocol.js").TimelineEntry} TimelineEntry */
@@ -99,9 +100,7 @@ export function timelineCard(app, { onContinue }) {
     const busyTraining = app.state === "training" || app.state === "evaluating";
     continueBtn.disabled = i >= entries.length;
     continueBtn.title = busyTraining ? "Pauses training, then goes on from this point" : "";
-    memory.textContent = t
-      ? `${entries.length} snapshot${entries.length === 1 ? "" : "s"}, ${bytes(t.held)} of the ${bytes(t.bound)} the timeline may use (older ones thin out when it is full).`
-      : "";
+    memory.textContent = `${entries.length} snapshot${entries.length === 1 ? "" : "s"}, ${bytes(t?.held ?? 0)} of the ${bytes(vocabulary.timeline.bytes)} allowed; older ones thin out when it is full.`;
   }
 
   /** Shows the point at slider position `i` (the last request wins; one at a time). */
