@@ -1,7 +1,7 @@
 // The benchmark: training speed and single-image inference latency in headless Chromium (in the
 // worker, as the page runs them) and natively (`cargo bench`), with the wasm/native ratio.
 //
-//   node scripts/bench.mjs [--quick] [--variants simd,nosimd] [--skip-native]      (npm run bench)
+//   node scripts/bench.mjs [--quick] [--variants simd,nosimd] [--skip-native] [--skip-soak]   (npm run bench)
 //
 // In the browser: the training set in www/data (full MNIST when MNIST_DIR was given at set-up),
 // batch 64, Adam (lr 0.001), seed 1; mlp-128 for 3 epochs and cnn for 1 (--quick: 1 and a third),
@@ -209,3 +209,6 @@ for (const r of rows) {
   );
 }
 console.log("wrote bench-results/browser.json");
+
+// The soak: memory before and after 20 epochs on the page (scripts/soak.mjs, bench-results/soak.json).
+if (!args.includes("--skip-soak")) await (await import("./soak.mjs")).soak({ epochs: QUICK ? 2 : 20 });

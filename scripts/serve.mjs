@@ -34,7 +34,11 @@ export const MIME = {
   ".webmanifest": "application/manifest+json",
 };
 
-export const CSP = [
+/**
+ * The Content-Security-Policy, defined once: sent as a header here, and written into the static
+ * build's index.html as a <meta http-equiv> tag by scripts/build.mjs (CSP_META below).
+ */
+export const CSP_DIRECTIVES = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self'",
@@ -46,7 +50,16 @@ export const CSP = [
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
-].join("; ");
+];
+
+export const CSP = CSP_DIRECTIVES.join("; ");
+
+// A policy in a <meta> tag cannot carry frame-ancestors (browsers ignore it there and say so in the
+// console; only a header can stop other sites from framing the page), so the meta version leaves
+// it out. Nor can a meta tag set the other headers below: a static build on a plain host is not
+// cross-origin isolated (no COOP/COEP, so no SharedArrayBuffer), and its worker scripts run
+// without a policy of their own (a worker's policy comes only from its response's headers).
+export const CSP_META = CSP_DIRECTIVES.filter((d) => !d.startsWith("frame-ancestors")).join("; ");
 
 export const SECURITY_HEADERS = {
   "Content-Security-Policy": CSP,
@@ -59,8 +72,10 @@ export const SECURITY_HEADERS = {
 
 /**
  * A static server. `mounts` maps URL prefixes to directories, first match wins; the default serves
- * www/ at "/". Returns the (not yet listening) http.Server.
- * @param {{mounts?: Array<[string, string]>, log?: boolean}} options
+ * www/ at "/". A mount's optional third element adds response headers by file extension (the
+ * tests use it to play a host that sends its own, e.g. {".gz": {"Content-Encoding": "gzip"}}).
+ * Returns the (not yet listening) http.Server.
+ * @param {{mounts?: Array<[string, string] | [string, string, Record<string, Record<string, string>>]>, log?: boolean}} options
  */
 export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = false } = {}) {
   return http.createServer(async (req, res) => {
@@ -80,7 +95,7 @@ export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = f
       ([prefix]) => pathname === prefix.replace(/\/$/, "") || pathname.startsWith(prefix.endsWith("/") ? prefix : prefix + "/"),
     );
     if (!mount) return send(404, "not found\n");
-    const [prefix, dir] = mount;
+    const [prefix, dir, extraHeaders = {}] = mount;
     const rel = pathname.slice(prefix.replace(/\/$/, "").length);
     const root = path.resolve(dir);
     let file = path.join(root, rel);
@@ -101,6 +116,7 @@ export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = f
         "Content-Length": stat.size,
         // Everything is rebuilt in place by the set-up step, so the browser must always ask again.
         "Cache-Control": "no-cache",
+        ...extraHeaders[path.extname(file).toLowerCase()],
       });
       if (log) console.log(`200 ${req.method} ${req.url}`);
       if (req.method === "HEAD") return res.end();

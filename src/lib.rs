@@ -13,17 +13,20 @@
 //! 6. [`layers::conv2d`], [`layers::maxpool`], [`layers::flatten`], [`layers::dropout`].
 //! 7. [`trace`] — every number of one step, observed while the real code runs.
 //! 8. `src/layers/gradcheck.rs` — how every layer's backward is checked by central differences.
+//! 9. [`saliency`] — backprop one step further, to the pixels: which ink made the answer.
 //!
 //! Each module's docs end with `Next:`, in this order. Then, for the product around the maths: [`vocabulary`] (every limit and default, stated once),
 //! [`presets`] (the MNIST models), [`train`] (mini-batch training and evaluation), [`health`]
 //! (the health panel's numbers, from the training itself), [`timeline`] (which snapshots of a run
-//! to keep within a memory bound), [`summary`] (histograms for the weights view), [`digit`] (one test digit traced), [`spec`] (the network
+//! to keep within a memory bound), [`finetune`] (learning a user's own digits without forgetting
+//! MNIST), [`summary`] (histograms for the weights view), [`digit`] (one test digit traced), [`spec`] (the network
 //! spec JSON), [`model_file`] (safetensors), [`data`] (MNIST files, drawing preprocessing),
 //! [`error`] (messages for people), and last [`wasm`], which only converts these for the browser.
 
 pub mod data;
 pub mod digit;
 pub mod error;
+pub mod finetune;
 pub mod health;
 pub mod layers;
 pub mod loss;
@@ -31,6 +34,7 @@ pub mod model_file;
 pub mod network;
 pub mod optim;
 pub mod presets;
+pub mod saliency;
 pub mod spec;
 pub mod summary;
 pub mod timeline;

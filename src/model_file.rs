@@ -203,6 +203,24 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
             serde_json::from_str(a)
                 .map_err(|e| Error::new(format!("the model file's architecture is not valid: {e}")))
         })?;
+    arch.shapes()
+        .map_err(|e| e.context("the model file's architecture"))?;
+    // Every parameter the architecture has must be in the file with its shape before the network
+    // is built: an architecture claiming billions of weights is refused, not allocated.
+    for (i, layer) in arch.layers.iter().enumerate() {
+        for (name, shape) in layer.param_shapes() {
+            let key = format!("layers.{i}.{name}");
+            match tensors.get(&key) {
+                None => return Err(Error::new(format!("the model file has no tensor '{key}'"))),
+                Some((found, _)) if *found != shape => {
+                    return Err(Error::new(format!(
+                        "{key}: expected shape {shape:?} for this architecture, found {found:?}"
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+    }
     let mut network =
         Network::from_arch(&arch, 0).map_err(|e| e.context("the model file's architecture"))?;
     // (layer, name, shape) of every parameter, in the network's order.
@@ -234,6 +252,9 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
                     "the model file's optimizer settings are not valid: {e}"
                 ))
             })?;
+            om.config
+                .validate("optimizer")
+                .map_err(|e| e.context("the model file's optimizer settings"))?;
             Some(match om.config {
                 OptimizerConfig::Adam(cfg) => {
                     let mut a = Adam::new(cfg);
@@ -262,6 +283,19 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
     if !network.is_finite() {
         return Err(Error::new(
             "the model file holds weights that are not finite numbers (NaN or infinity)",
+        ));
+    }
+    // Resumed training would turn bad state into NaN weights at the first step.
+    let state_ok = match &optimizer {
+        None => true,
+        Some(Optimizer::Adam(a)) => {
+            all(&a.m, |x| x.is_finite()) && all(&a.v, |x| x.is_finite() && x >= 0.0)
+        }
+        Some(Optimizer::Sgd(s)) => all(&s.velocity, f32::is_finite),
+    };
+    if !state_ok {
+        return Err(Error::new(
+            "the model file's optimizer state holds numbers that are not finite, or a negative mean square",
         ));
     }
     let info = meta
@@ -301,6 +335,10 @@ fn take(
         )));
     }
     Ok(from_bytes(data))
+}
+
+fn all(state: &[Vec<f32>], ok: impl Fn(f32) -> bool) -> bool {
+    state.iter().flatten().all(|&x| ok(x))
 }
 
 fn to_bytes(values: &[f32]) -> Vec<u8> {

@@ -20,9 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::layers::{
-    Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, LayerSpec, MaxPool2d,
-    Param, Tensor,
+    within_limit, Activation, ActivationKind, Conv2d, Dense, Dropout, Flatten, Layer, LayerSpec,
+    MaxPool2d, Param, Tensor,
 };
+use crate::vocabulary::MAX_VALUES_PER_EXAMPLE;
 
 /// The shape of a network without its numbers: what a model file stores beside the weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +42,15 @@ impl Arch {
                 "input_shape",
                 format!(
                     "expected [n] or [C, H, W] of positive sizes, found {:?}",
+                    self.input_shape
+                ),
+            ));
+        }
+        if !within_limit(&self.input_shape) {
+            return Err(Error::at(
+                "input_shape",
+                format!(
+                    "{:?} is more than {MAX_VALUES_PER_EXAMPLE} numbers per example",
                     self.input_shape
                 ),
             ));
@@ -195,26 +205,43 @@ impl Network {
     }
 
     /// Backpropagates `dout` (∂L/∂output) through the layers in reverse, accumulating every
-    /// parameter gradient. The first layer's dx is skipped: nothing needs the input's gradient.
+    /// parameter gradient. The first layer's dx is skipped: training does not need the input's gradient
+    /// ([`backward_to_input`](Self::backward_to_input) computes it).
     pub fn backward(&mut self, dout: Array2<f32>) {
         self.backward_observed(dout, |_, _| {})
     }
 
     /// [`backward`](Self::backward), calling `observe(i, dout)` with the gradient arriving at the
     /// output of layer `i`, before that layer's backward runs.
-    pub fn backward_observed(
+    pub fn backward_observed(&mut self, dout: Array2<f32>, observe: impl FnMut(usize, &Tensor)) {
+        self.backward_through(dout, false, observe);
+    }
+
+    /// [`backward`](Self::backward) one step further: the first layer's dx too, the gradient with
+    /// respect to the input `(N, input_shape...)`. Saliency ([`crate::saliency`]) is this step.
+    pub fn backward_to_input(
         &mut self,
         dout: Array2<f32>,
+        observe: impl FnMut(usize, &Tensor),
+    ) -> Tensor {
+        self.backward_through(dout, true, observe)
+            .expect("every layer returns dx when asked")
+    }
+
+    /// The reverse loop itself: each layer turns ∂L/∂(its output) into ∂L/∂(its input) and adds
+    /// up its parameter gradients. The input's gradient is returned when `to_input`.
+    fn backward_through(
+        &mut self,
+        dout: Array2<f32>,
+        to_input: bool,
         mut observe: impl FnMut(usize, &Tensor),
-    ) {
+    ) -> Option<Tensor> {
         let mut grad = dout.into_dyn();
         for (i, layer) in self.layers.iter_mut().enumerate().rev() {
             observe(i, &grad);
-            match layer.backward(&grad, i > 0) {
-                Some(dx) => grad = dx,
-                None => break,
-            }
+            grad = layer.backward(&grad, i > 0 || to_input)?;
         }
+        Some(grad)
     }
 
     pub fn zero_grad(&mut self) {

@@ -17,7 +17,7 @@
 //! newest; epoch ends only when nothing else is left), until it fits. So it thins out evenly, on
 //! the scale on which training changes, instead of stopping: the newest snapshot is always kept.
 //!
-//! Next: [`crate::summary`].
+//! Next: [`crate::finetune`].
 
 use serde::{Deserialize, Serialize};
 

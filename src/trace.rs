@@ -33,6 +33,11 @@ pub struct Trace {
     pub layers: Vec<LayerTrace>,
     pub loss: LossTrace,
     pub optimizer: OptimizerTrace,
+    /// ∂L/∂input, `(N, input_shape...)` flat: the same backward pass carried one layer further,
+    /// to the pixels (training stops a layer short, since the input has nothing to learn). What
+    /// [`crate::saliency`] computes for one class's score, here for the loss.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_grad: Option<Vec<f32>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,7 +192,7 @@ pub fn trace_step(
 
     net.zero_grad();
     let mut grad_outputs: Vec<Vec<f32>> = vec![Vec::new(); net.layers.len()];
-    net.backward_observed(lo.dout, |i, g| {
+    let input_grad = net.backward_to_input(lo.dout, |i, g| {
         grad_outputs[i] = g.iter().copied().collect()
     });
 
@@ -304,6 +309,7 @@ pub fn trace_step(
             t: opt.steps(),
             bias_correction,
         },
+        input_grad: Some(input_grad.iter().copied().collect()),
     }
 }
 
@@ -608,6 +614,43 @@ mod tests {
                 assert_eq!(m_before2, m);
                 assert_eq!(p2.before, p1.after);
             }
+        }
+    }
+
+    #[test]
+    fn the_input_gradient_is_the_saliency_of_each_class_weighted_by_p_minus_y() {
+        // L = −ln p_y, so ∂L/∂x = Σ_j (p_j − y_j) ∂z_j/∂x: the loss gradient at the output
+        // carried back to the pixels, each class's logit saliency weighted by its p − y.
+        let spec = crate::spec::parse(CNN_SPEC).unwrap();
+        let x = spec.inputs.slice(ndarray::s![0..1, .., .., ..]).to_owned();
+        let (mut net, mut opt) = (spec.network.clone(), spec.optimizer.build());
+        let label = 2;
+        let t = trace_step(
+            &mut net,
+            &mut opt,
+            x.clone().into_dyn(),
+            &Targets::Labels(vec![label]),
+            spec.loss,
+            true,
+        );
+        let grad = t.input_grad.expect("the trace records ∂L/∂input");
+        let probs = t.loss.probs.unwrap();
+        let flat: Vec<f32> = x.iter().copied().collect();
+        let mut want = vec![0.0f32; flat.len()];
+        for (j, p) in probs.iter().enumerate() {
+            let s = crate::saliency::saliency(
+                &mut spec.network.clone(),
+                &flat,
+                j,
+                crate::saliency::Score::Logit,
+            )
+            .unwrap();
+            let w = p - (j == label) as u8 as f32;
+            want.iter_mut().zip(&s.grad).for_each(|(a, g)| *a += w * g);
+        }
+        assert_eq!(grad.len(), 16);
+        for (g, w) in grad.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-6, "{grad:?} vs {want:?}");
         }
     }
 

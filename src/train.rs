@@ -26,7 +26,8 @@
 //! from a model file, with what the file said about itself, and the run's [`Timeline`].
 //!
 //! Next: [`crate::health`] (is training going well?), [`crate::timeline`] (which snapshots to
-//! keep), [`crate::summary`] (what the weights view shows), [`crate::digit`].
+//! keep), [`crate::finetune`] (a user's own digits), [`crate::summary`] (what the weights view
+//! shows), [`crate::digit`].
 
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};

@@ -149,6 +149,11 @@ pub const SPEC_STEPS: Limit = Limit::whole(1, MAX_SPEC_STEPS as u64);
 pub const MAX_SPEC_STEPS: usize = 10_000;
 /// Bins of the weights view's histograms.
 pub const HISTOGRAM_BINS: Limit = Limit::whole(2, 200);
+/// The most numbers one example may become at any layer of a network (its input included): 2²⁴,
+/// 64 MB of f32, hundreds of times what the MNIST models need (the CNN's largest is 32 × 26 × 26
+/// = 21,632). A model file or a spec asking for more is refused before anything that size is
+/// allocated.
+pub const MAX_VALUES_PER_EXAMPLE: usize = 1 << 24;
 /// A training speed the page asks for, in steps per second ([`SPEEDS`] lists the ones it offers).
 pub const SPEED: Limit = Limit::POSITIVE;
 

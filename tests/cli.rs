@@ -225,6 +225,72 @@ fn trains_saves_evaluates_and_predicts() {
         "{text}"
     );
 
+    // The same test set as a pair of files, gzip-compressed and raw: the same report.
+    let (images_gz, labels_gz) = (
+        data.join("t10k-images-idx3-ubyte.gz"),
+        data.join("t10k-labels-idx1-ubyte.gz"),
+    );
+    let (images_raw, labels_raw) = (data.join("mine-images.idx"), data.join("mine-labels.idx"));
+    for (gz, raw) in [(&images_gz, &images_raw), (&labels_gz, &labels_raw)] {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(std::fs::File::open(gz).unwrap()),
+            &mut bytes,
+        )
+        .unwrap();
+        std::fs::write(raw, bytes).unwrap();
+    }
+    for (images, labels) in [(&images_gz, &labels_gz), (&images_raw, &labels_raw)] {
+        let o = run(&[
+            "eval",
+            "--model-file",
+            out.to_str().unwrap(),
+            "--images",
+            images.to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(String::from_utf8(o.stdout).unwrap(), text);
+    }
+    assert_fails(
+        &run(&[
+            "eval",
+            "--model-file",
+            out.to_str().unwrap(),
+            "--images",
+            images_raw.to_str().unwrap(),
+            "--labels",
+            data.join("train-labels-idx1-ubyte.gz").to_str().unwrap(),
+        ]),
+        1,
+        "the image file holds 120 images but the label file holds 600 labels",
+    );
+    assert_fails(
+        &run(&[
+            "eval",
+            "--model-file",
+            out.to_str().unwrap(),
+            "--images",
+            labels_raw.to_str().unwrap(),
+            "--labels",
+            labels_raw.to_str().unwrap(),
+        ]),
+        1,
+        "mine-labels.idx: expected the IDX image magic number 0x00000803, found 0x00000801: this is a label file",
+    );
+    assert_fails(
+        &run(&[
+            "eval",
+            "--model-file",
+            out.to_str().unwrap(),
+            "--images",
+            images_raw.to_str().unwrap(),
+        ]),
+        2,
+        "--labels <LABELS>",
+    );
+
     let o = run(&[
         "predict",
         "--model-file",

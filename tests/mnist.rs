@@ -102,3 +102,62 @@ fn one_seed_reproduces_a_run() {
     assert_eq!(a, run(7), "same seed, same weights");
     assert_ne!(a, run(8), "another seed, other weights");
 }
+
+/// A user whose handwriting MNIST never showed: the test digits turned a quarter turn. Fine-tuning
+/// on some of them (mixed with MNIST) must teach the model to read the others, the held-out
+/// ones, without forgetting MNIST.
+#[test]
+fn fine_tuning_learns_a_users_style_without_forgetting_mnist() {
+    use backprop_lab::data::mnist::Dataset;
+    use backprop_lab::finetune::{hold_out, FineTune, FineTuneConfig};
+    let Some(dir) = mnist_dir() else { return };
+    let (train, test) = load_dir(&dir).unwrap();
+    let net = Network::from_arch(&presets::arch("mlp-128").unwrap(), 1).unwrap();
+    let mut trainer = Trainer::new(net, OptimizerConfig::default(), 64, 1);
+    for _ in 0..trainer.steps_per_epoch(train.len()) {
+        trainer.step(&train).unwrap();
+    }
+    let mut net = trainer.net;
+
+    // The user's 300 digits: test digits 5000.. rotated 90° clockwise.
+    let mine = test.subset(5_000..5_300);
+    let mut images = Vec::with_capacity(mine.images.len());
+    for i in 0..mine.len() {
+        let img = mine.image(i);
+        images.extend((0..784).map(|p| {
+            let (y, x) = (p / 28, p % 28);
+            img[(27 - x) * 28 + y]
+        }));
+    }
+    let mine = Dataset { images, ..mine };
+    let config = FineTuneConfig::default();
+    let split = hold_out(&mine.labels, config.holdout, config.seed);
+    let (learn, held) = (mine.select(&split.train), mine.select(&split.held_out));
+    let mnist_test = test.subset(0..5_000);
+
+    let before_mine = evaluate(&mut net, &held, 500).accuracy;
+    let before_mnist = evaluate(&mut net, &mnist_test, 500).accuracy;
+    let mut f = FineTune::new(net, learn, config).unwrap();
+    while !f.finished() {
+        f.step(&train).unwrap();
+    }
+    let after_mine = evaluate(&mut f.trainer.net, &held, 500).accuracy;
+    let after_mnist = evaluate(&mut f.trainer.net, &mnist_test, 500).accuracy;
+    eprintln!(
+        "fine-tuning on {} rotated digits: held-out {} {:.1}% -> {:.1}%, MNIST test {:.2}% -> {:.2}%",
+        split.train.len(),
+        held.len(),
+        100.0 * before_mine,
+        100.0 * after_mine,
+        100.0 * before_mnist,
+        100.0 * after_mnist
+    );
+    assert!(
+        after_mine > before_mine + 0.3,
+        "it learnt the user's digits"
+    );
+    assert!(
+        after_mnist > before_mnist - 0.02,
+        "and did not forget MNIST"
+    );
+}

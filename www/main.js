@@ -14,6 +14,7 @@ import { readSettings, settingsQuery, workerSettings } from "./lib/settings.js";
 import vocabulary from "./lib/vocabulary.js";
 import { mountTrain } from "./views/train/train.js";
 import { mountDraw } from "./views/draw/draw.js";
+import { startOffline } from "./lib/offline.js";
 
 /** The pretrained model the set-up step trains, and the data directory (both under www/). */
 const PRETRAINED_URL = "model/default.safetensors";
@@ -220,7 +221,7 @@ function mountStepThrough() {
   const root = document.querySelector("#view-step .view-body");
   stepThrough = (async () => {
     try {
-      const { mountStepThrough } = await import("./views/stepthrough/stepthrough.js");
+      const { mountStepThrough } = await import("./views/stepthrough/view.js");
       root.replaceChildren();
       await app.ready;
       const hooks = {
@@ -371,3 +372,4 @@ function mountAll() {
 }
 
 mountAll();
+startOffline(app);

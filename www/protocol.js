@@ -81,12 +81,12 @@
  *   saveModel: {info?: object},
  *   loadModel: {bytes: Uint8Array, runId?: string},
  *   evaluate: {},
- *   specCreate: {lab: string, json: string | object},
+ *   specCreate: {lab: string, json: string | Blob | object},
  *   specStep: {lab: string},
  *   specPeek: {lab: string},
  *   specReset: {lab: string},
  *   specGradientCheck: {lab: string, layer: number, param: string, index: number},
- *   specExport: {lab: string},
+ *   specExport: {lab: string, blob?: boolean},
  * }} Requests
  */
 
@@ -121,12 +121,12 @@
  *   saveModel: Uint8Array,
  *   loadModel: Describe,
  *   evaluate: Evaluation,
- *   specCreate: {stepsTaken: number, spec: any},
+ *   specCreate: {stepsTaken: number, name: string | null},
  *   specStep: any,
  *   specPeek: any,
  *   specReset: null,
  *   specGradientCheck: GradCheck,
- *   specExport: string,
+ *   specExport: string | Blob,
  * }} Replies
  */
 
@@ -210,7 +210,8 @@ export const REQUESTS = Object.freeze({
   // with the weights of `seed` (a whole number from 0 to 2^53 - 1) and a fresh optimizer (t = 1,
   // m = v = 0; `optimizer` as in `settings`, default Adam with its defaults). Bad `fresh` settings
   // reject with a message naming the field.
-  // {pixels: Float32Array(784), label, fresh?} -> trace (parsed object, see README "The worked trace")
+  // {pixels: Float32Array(784), label, fresh?} -> trace (parsed object, see README "The worked trace"; its
+  // per-element arrays are Float64Arrays, transferred: see lib/trace-arrays.js)
   trace: "trace",
   // The gradient check of one parameter element, on the network `trace` uses for the same `fresh`.
   // {pixels, label, layer, param, index, fresh?} -> {analytic, numeric, relative_error, h, loss_plus, loss_minus, ...}
@@ -226,12 +227,14 @@ export const REQUESTS = Object.freeze({
   // {} -> evaluation (count, correct, accuracy, loss, confusion, misclassified, predictions); not while training
   evaluate: "evaluate",
   // Custom networks (the step-through view's spec mode). `lab` names one of several.
-  specCreate: "specCreate", // {lab, json} -> {stepsTaken, spec}; a bad spec rejects with the field path
-  specStep: "specStep", // {lab} -> trace of the step taken
-  specPeek: "specPeek", // {lab} -> trace of the next step, not taken
+  // {lab, json: text | Blob} -> {stepsTaken, name}; a bad spec rejects with the field path
+  specCreate: "specCreate",
+  specStep: "specStep", // {lab} -> trace of the step taken (per-element arrays as transferred Float64Arrays, see lib/trace-arrays.js)
+  specPeek: "specPeek", // {lab} -> trace of the next step, not taken (the same)
   specReset: "specReset", // {lab} -> null
   specGradientCheck: "specGradientCheck", // {lab, layer, param, index} -> gradient check
-  specExport: "specExport", // {lab} -> spec JSON text with the current weights
+  // {lab, blob?} -> spec JSON text with the current weights (a Blob of it with `blob: true`)
+  specExport: "specExport",
 });
 
 /** Event types (worker -> page). */

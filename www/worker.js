@@ -19,6 +19,7 @@
 
 import { REQUESTS, EVENTS } from "./protocol.js";
 import { putSnapshot, deleteSnapshots, keepOnlyRun, loadRun } from "./lib/snapshotstore.js";
+import { typedTrace } from "./lib/trace-arrays.js";
 
 /**
  * @typedef {import("./protocol.js").Requests} Requests
@@ -151,8 +152,17 @@ async function download(url, name, onBytes) {
       controller.enqueue(chunk);
     },
   });
+  const body = new Uint8Array(await new Response(res.body.pipeThrough(counter)).arrayBuffer());
+  // A host that serves .gz files with `Content-Encoding: gzip` has the browser unpack them on
+  // the way: the bytes then start with an IDX magic number (0x00000801 or 0x00000803, checked
+  // in full by the core) instead of gzip's 1f 8b.
+  const isIdx = body[0] === 0 && body[1] === 0 && body[2] === 8 && (body[3] === 1 || body[3] === 3);
+  if (isIdx) return body;
+  if (!(body[0] === 0x1f && body[1] === 0x8b)) {
+    throw new Error(`the data file ${name} is damaged (it is neither gzip nor an IDX file); prepare the data again`);
+  }
   try {
-    const raw = res.body.pipeThrough(counter).pipeThrough(new DecompressionStream("gzip"));
+    const raw = new Blob([body]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Uint8Array(await new Response(raw).arrayBuffer());
   } catch (e) {
     throw new Error(`the data file ${name} is damaged (it could not be decompressed: ${e.message}); prepare the data again`);
@@ -781,8 +791,15 @@ function f32(pixels, what = "pixels") {
   throw new Error(`${what}: expected 784 numbers`);
 }
 
-function labSummary(l) {
-  return { stepsTaken: l.stepsTaken(), spec: JSON.parse(l.toJson()) };
+/** What the page needs of a new lab (not the spec itself: a big one would take long to copy). */
+function labSummary(l, text) {
+  let name = null;
+  try {
+    name = JSON.parse(text).name ?? null;
+  } catch {
+    // The core accepted the text, so it is JSON; nothing to do.
+  }
+  return { stepsTaken: l.stepsTaken(), name };
 }
 
 /** A reply value with the buffers to transfer along with it. */
@@ -796,6 +813,12 @@ class Transfer {
 }
 /** @template T @param {T} value @param {Transferable[]} buffers */
 const transfer = (value, buffers) => new Transfer(value, buffers);
+
+/** A trace (JSON text from the core) for the page: its per-element arrays transferred, not cloned. */
+function traceReply(text) {
+  const { trace, buffers } = typedTrace(JSON.parse(text));
+  return transfer(trace, buffers);
+}
 
 /**
  * Each handler takes its request's fields and returns the reply's value (or a Transfer of it),
@@ -841,7 +864,7 @@ const handlers = {
     return transfer({ pixels, label: r.label }, [pixels.buffer]);
   },
   [REQUESTS.trace]: ({ pixels, label, fresh }) =>
-    JSON.parse(call(() => (fresh == null ? pg.trace(f32(pixels), label) : wasm.traceFresh(fresh, f32(pixels), label)))),
+    traceReply(call(() => (fresh == null ? pg.trace(f32(pixels), label) : wasm.traceFresh(fresh, f32(pixels), label)))),
   [REQUESTS.gradientCheck]: ({ pixels, label, layer, param, index, fresh }) =>
     call(() =>
       fresh == null
@@ -878,21 +901,26 @@ const handlers = {
     if (run.state === "training") throw new Error("training is running; pause it first (each epoch ends with an evaluation)");
     return evaluateAll();
   },
-  [REQUESTS.specCreate]: ({ lab: name, json }) => {
-    const text = typeof json === "string" ? json : JSON.stringify(json);
+  [REQUESTS.specCreate]: async ({ lab: name, json }) => {
+    // A big spec comes as a Blob (a file as picked, or as stored): read here, off the page's thread.
+    const text = typeof json === "string" ? json : json instanceof Blob ? await json.text() : JSON.stringify(json);
     const l = call(() => new wasm.SpecLab(text)); // a bad spec throws the core's message
     labs.get(name)?.free();
     labs.set(name, l);
-    return labSummary(l);
+    return labSummary(l, text);
   },
-  [REQUESTS.specStep]: ({ lab: name }) => JSON.parse(call(() => lab(name).step())),
-  [REQUESTS.specPeek]: ({ lab: name }) => JSON.parse(call(() => lab(name).peek())),
+  [REQUESTS.specStep]: ({ lab: name }) => traceReply(call(() => lab(name).step())),
+  [REQUESTS.specPeek]: ({ lab: name }) => traceReply(call(() => lab(name).peek())),
   [REQUESTS.specReset]: ({ lab: name }) => {
     call(() => lab(name).reset());
     return null;
   },
   [REQUESTS.specGradientCheck]: ({ lab: name, layer, param, index }) => call(() => lab(name).gradientCheck(layer, param, index)),
-  [REQUESTS.specExport]: ({ lab: name }) => call(() => lab(name).toJson()),
+  [REQUESTS.specExport]: ({ lab: name, blob = false }) => {
+    const text = call(() => lab(name).toJson());
+    // As a Blob, a big spec reaches the page (and its storage) without a long copy there.
+    return blob ? new Blob([text], { type: "application/json" }) : text;
+  },
 };
 
 async function handle(msg) {

@@ -3,6 +3,7 @@
 //! ```text
 //! backprop-lab train   --model cnn --epochs 5 --batch 64 --lr 0.001 --seed 1 --data DIR --out model.safetensors
 //! backprop-lab eval    --model-file model.safetensors --data DIR
+//! backprop-lab eval    --model-file model.safetensors --images F --labels F
 //! backprop-lab trace   --spec spec.json [--steps N]
 //! backprop-lab trace   --model-file model.safetensors --data DIR --index I
 //! backprop-lab trace   --model mlp-64 --seed 1 --data DIR --index I
@@ -19,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use backprop_lab::data::files::load_dir;
-use backprop_lab::data::preprocess;
+use backprop_lab::data::files::{load_dir, load_pair};
+use backprop_lab::data::{picture, preprocess};
 use backprop_lab::digit::{self, test_digit};
 use backprop_lab::error::{Error, Result};
 use backprop_lab::model_file;
@@ -97,12 +98,19 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Accuracy and confusion matrix of a model file on the MNIST test set.
+    /// Accuracy and confusion matrix of a model file on the MNIST test set, or on any pair of
+    /// IDX files (raw or .gz), such as digits exported from the page.
     Eval {
         #[arg(long)]
         model_file: PathBuf,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "images")]
         data: Option<PathBuf>,
+        /// An IDX image file (instead of --data's test set)
+        #[arg(long, requires = "labels")]
+        images: Option<PathBuf>,
+        /// The IDX label file that goes with --images
+        #[arg(long, requires = "images")]
+        labels: Option<PathBuf>,
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
@@ -157,13 +165,18 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // clap's message is several lines with usage; keep its first line.
+            // clap's message is several lines with usage; keep its first line, and the line
+            // after it when the first only announces a list ("...were not provided:").
             let text = e.to_string();
-            let first = text
-                .lines()
+            let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+            let mut first = lines
                 .next()
                 .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
+                .trim_start_matches("error: ")
+                .to_string();
+            if first.ends_with(':') {
+                first = format!("{first} {}", lines.next().unwrap_or_default());
+            }
             eprintln!("error: {first} (see backprop-lab --help)");
             return ExitCode::from(2);
         }
@@ -207,8 +220,10 @@ fn run(command: Command) -> Result<()> {
         Command::Eval {
             model_file,
             data,
+            images,
+            labels,
             json,
-        } => eval(&model_file, data, json),
+        } => eval(&model_file, data, images.zip(labels), json),
         Command::Trace {
             spec,
             steps,
@@ -406,10 +421,18 @@ fn describe_opt(opt: &OptimizerConfig) -> String {
     }
 }
 
-fn eval(model_file: &Path, data: Option<PathBuf>, as_json: bool) -> Result<()> {
+fn eval(
+    model_file: &Path,
+    data: Option<PathBuf>,
+    pair: Option<(PathBuf, PathBuf)>,
+    as_json: bool,
+) -> Result<()> {
     let mut model = load_model(model_file)?;
     model.network.check_digit_classifier()?;
-    let (_, test) = load_dir(&data_dir(data)?)?;
+    let test = match pair {
+        Some((images, labels)) => load_pair(&images, &labels)?,
+        None => load_dir(&data_dir(data)?)?.1,
+    };
     let ev = evaluate(&mut model.network, &test, 500);
     if as_json {
         let mut v = serde_json::to_value(&ev).expect("plain data");
@@ -508,18 +531,8 @@ fn predict(
     model.network.check_digit_classifier()?;
     let (pixels, label, preprocessed) = match (image, test_index) {
         (Some(path), _) => {
-            let img = image::open(&path).map_err(|e| {
-                Error::new(format!("{}: not a readable picture ({e})", path.display()))
-            })?;
-            let gray = img.to_luma8();
-            let (w, h) = gray.dimensions();
-            let ink = preprocess::ink_from_gray(gray.as_raw(), w as usize, h as usize);
-            let p = preprocess::preprocess(&ink, w as usize, h as usize)?.ok_or_else(|| {
-                Error::new(format!(
-                    "{}: no digit found (the picture is blank)",
-                    path.display()
-                ))
-            })?;
+            let p = picture::digit_from_picture(&read_file(&path)?)
+                .map_err(|e| e.context(path.display()))?;
             (p.image.clone(), None, Some(p))
         }
         (None, Some(i)) => {

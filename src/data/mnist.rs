@@ -12,6 +12,9 @@
 //! are distributed gzip-compressed ([`FILES`]); decompressing is the caller's job, so this file
 //! stays plain `std` and runs the same natively and in wasm.
 //!
+//! The same format carries a user's own digits out of the page and back ([`write_images`],
+//! [`write_labels`], [`Dataset::to_idx`]).
+//!
 //! A [`Dataset`] keeps the pixels as `u8` (47 MB for the training set instead of 188 MB as `f32`)
 //! and converts only the batch a step needs, with [`Dataset::fill_batch`].
 //!
@@ -94,6 +97,34 @@ pub fn parse_labels(bytes: &[u8]) -> Result<Vec<u8>> {
         )));
     }
     Ok(body.to_vec())
+}
+
+/// An (uncompressed) IDX image file of `images`: the header, then the pixels. [`parse_images`]
+/// reads it back unchanged; this is how the page exports a user's own digits.
+pub fn write_images(images: &Images) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(16 + images.pixels.len());
+    for word in [images.count, images.rows, images.cols] {
+        assert!(
+            u32::try_from(word).is_ok(),
+            "an IDX dimension must fit in 32 bits, found {word}"
+        );
+    }
+    bytes.extend_from_slice(&IMAGES_MAGIC.to_be_bytes());
+    for word in [images.count, images.rows, images.cols] {
+        bytes.extend_from_slice(&(word as u32).to_be_bytes());
+    }
+    bytes.extend_from_slice(&images.pixels);
+    bytes
+}
+
+/// An (uncompressed) IDX label file of `labels`; [`parse_labels`] reads it back.
+pub fn write_labels(labels: &[u8]) -> Vec<u8> {
+    let count = u32::try_from(labels.len()).expect("an IDX count fits in 32 bits");
+    let mut bytes = Vec::with_capacity(8 + labels.len());
+    bytes.extend_from_slice(&LABELS_MAGIC.to_be_bytes());
+    bytes.extend_from_slice(&count.to_be_bytes());
+    bytes.extend_from_slice(labels);
+    bytes
 }
 
 /// Check the magic number and return the `words - 1` big-endian sizes that follow it.
@@ -205,6 +236,18 @@ impl Dataset {
         })
     }
 
+    /// The pair of (uncompressed) IDX files, images then labels, that [`Dataset::from_idx`]
+    /// reads back.
+    pub fn to_idx(&self) -> (Vec<u8>, Vec<u8>) {
+        let images = Images {
+            count: self.count,
+            rows: self.rows,
+            cols: self.cols,
+            pixels: self.images.clone(),
+        };
+        (write_images(&images), write_labels(&self.labels))
+    }
+
     pub fn len(&self) -> usize {
         self.count
     }
@@ -247,6 +290,21 @@ impl Dataset {
             images: self.images[range.start * n..range.end * n].to_vec(),
             labels: self.labels[range.clone()].to_vec(),
             count: range.len(),
+            rows: self.rows,
+            cols: self.cols,
+        }
+    }
+
+    /// A copy of the images `indices`, in that order: a held-out part of a user's digits.
+    pub fn select(&self, indices: &[usize]) -> Dataset {
+        let mut images = Vec::with_capacity(indices.len() * self.pixels_per_image());
+        for &i in indices {
+            images.extend_from_slice(self.image(i));
+        }
+        Dataset {
+            images,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            count: indices.len(),
             rows: self.rows,
             cols: self.cols,
         }
@@ -295,28 +353,6 @@ pub fn synthetic(n: usize) -> Dataset {
         pixels,
     };
     Dataset::new(images, (0..n).map(|i| (i % 10) as u8).collect()).expect("28x28 digits")
-}
-
-impl Dataset {
-    /// The data set as the two (uncompressed) IDX files it could be read from: images, labels.
-    pub fn to_idx(&self) -> (Vec<u8>, Vec<u8>) {
-        let mut images = Vec::with_capacity(16 + self.images.len());
-        for word in [
-            IMAGES_MAGIC,
-            self.count as u32,
-            self.rows as u32,
-            self.cols as u32,
-        ] {
-            images.extend_from_slice(&word.to_be_bytes());
-        }
-        images.extend_from_slice(&self.images);
-        let mut labels = Vec::with_capacity(8 + self.labels.len());
-        for word in [LABELS_MAGIC, self.count as u32] {
-            labels.extend_from_slice(&word.to_be_bytes());
-        }
-        labels.extend_from_slice(&self.labels);
-        (images, labels)
-    }
 }
 
 #[cfg(test)]
@@ -491,6 +527,11 @@ mod tests {
         assert_eq!(valid.image(0), data.image(3));
         assert_eq!(valid.labels, vec![1]);
         assert!(data.subset(2..2).is_empty());
+        let picked = data.select(&[3, 1]);
+        assert_eq!(
+            (picked.labels.clone(), picked.image(0)),
+            (vec![1, 0], data.image(3))
+        );
 
         let mut x = vec![-1.0; 2 * 784];
         let mut y = vec![99; 2];
@@ -502,6 +543,38 @@ mod tests {
         // Pixel 239 of image 1 is (784 + 239) % 256 = 255: full ink is exactly 1.
         assert_eq!(x[784 + 239], 1.0);
         assert!(x.iter().all(|&v| (0.0..=1.0).contains(&v)));
+    }
+
+    #[test]
+    fn written_files_are_idx_and_read_back() {
+        let images = Images {
+            count: 2,
+            rows: 28,
+            cols: 28,
+            pixels: (0..2 * 784).map(|k| (k % 251) as u8).collect(),
+        };
+        let bytes = write_images(&images);
+        // Magic 0x00000803, then 2, 28, 28 as big-endian u32, then the pixels.
+        assert_eq!(
+            &bytes[..16],
+            &[0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28]
+        );
+        assert_eq!(bytes, idx_images_of(&images));
+        assert_eq!(parse_images(&bytes).unwrap(), images);
+        let labels = write_labels(&[7, 0]);
+        assert_eq!(labels, vec![0, 0, 8, 1, 0, 0, 0, 2, 7, 0]);
+
+        let data = Dataset::new(images, vec![7, 0]).unwrap();
+        let (i, l) = data.to_idx();
+        assert_eq!(Dataset::from_idx(&i, &l).unwrap(), data);
+    }
+
+    /// The same file as [`idx_images`] builds, from given pixels.
+    fn idx_images_of(images: &Images) -> Vec<u8> {
+        let mut b = idx_images(images.count as u32, images.rows as u32, images.cols as u32);
+        b.truncate(16);
+        b.extend_from_slice(&images.pixels);
+        b
     }
 
     #[test]

@@ -25,6 +25,7 @@ use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::vocabulary::MAX_VALUES_PER_EXAMPLE;
 pub use activation::{Activation, ActivationKind};
 pub use conv2d::Conv2d;
 pub use dense::Dense;
@@ -65,6 +66,12 @@ fn weight_and_bias<'a, D: ndarray::Dimension>(
             grad: db.as_slice().expect("gradients are contiguous"),
         },
     ]
+}
+
+/// Whether a per-example shape holds at most [`MAX_VALUES_PER_EXAMPLE`] numbers.
+pub fn within_limit(shape: &[usize]) -> bool {
+    let n = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    matches!(n, Some(n) if n <= MAX_VALUES_PER_EXAMPLE)
 }
 
 /// The shape of one layer, without its numbers: what a preset, a model file and the page need to
@@ -111,8 +118,21 @@ impl LayerSpec {
         }
     }
 
-    /// The per-example output shape for a per-example input shape, or an error a person can act on.
+    /// The per-example output shape for a per-example input shape, or an error a person can act on
+    /// (including an output of more than [`MAX_VALUES_PER_EXAMPLE`] numbers).
     pub fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let shape = self.shape_after(input)?;
+        if within_limit(&shape) {
+            Ok(shape)
+        } else {
+            Err(Error::new(format!(
+                "{} gives {shape:?}, more than {MAX_VALUES_PER_EXAMPLE} numbers per example",
+                self.kind()
+            )))
+        }
+    }
+
+    fn shape_after(&self, input: &[usize]) -> Result<Vec<usize>> {
         match *self {
             LayerSpec::Dense { inputs, outputs } => match input {
                 [n] if *n == inputs => Ok(vec![outputs]),
@@ -137,17 +157,22 @@ impl LayerSpec {
                 if stride == 0 || kernel == 0 {
                     return Err(Error::new("conv2d kernel and stride must be at least 1"));
                 }
-                if h + 2 * padding < kernel || w + 2 * padding < kernel {
+                let padded = |n: usize| {
+                    padding
+                        .checked_mul(2)
+                        .and_then(|p| p.checked_add(n))
+                        .ok_or_else(|| Error::new(format!("conv2d padding {padding} is too large")))
+                };
+                let (ph, pw) = (padded(*h)?, padded(*w)?);
+                if ph < kernel || pw < kernel {
                     return Err(Error::new(format!(
-                        "conv2d kernel {kernel}x{kernel} is larger than the padded input {}x{}",
-                        h + 2 * padding,
-                        w + 2 * padding
+                        "conv2d kernel {kernel}x{kernel} is larger than the padded input {ph}x{pw}"
                     )));
                 }
                 Ok(vec![
                     out_channels,
-                    (h + 2 * padding - kernel) / stride + 1,
-                    (w + 2 * padding - kernel) / stride + 1,
+                    (ph - kernel) / stride + 1,
+                    (pw - kernel) / stride + 1,
                 ])
             }
             LayerSpec::Maxpool2d { size, stride } => {
@@ -166,12 +191,36 @@ impl LayerSpec {
                 }
                 Ok(vec![*c, (h - size) / stride + 1, (w - size) / stride + 1])
             }
-            LayerSpec::Flatten => Ok(vec![input.iter().product()]),
+            LayerSpec::Flatten => input
+                .iter()
+                .try_fold(1usize, |n, &d| n.checked_mul(d))
+                .map(|n| vec![n])
+                .ok_or_else(|| Error::new(format!("flatten of {input:?} gives too many numbers"))),
             LayerSpec::Relu | LayerSpec::Sigmoid | LayerSpec::Tanh => Ok(input.to_vec()),
             LayerSpec::Dropout { rate } => {
                 crate::vocabulary::DROPOUT_RATE.check_f32("dropout rate", rate)?;
                 Ok(input.to_vec())
             }
+        }
+    }
+
+    /// The shapes of the layer's parameters, `weight` then `bias` (none for most layers), from
+    /// the spec alone: dense `[outputs, inputs]`, conv2d `[out, in, k, k]`; biases one per output.
+    pub fn param_shapes(&self) -> Vec<(&'static str, Vec<usize>)> {
+        match *self {
+            LayerSpec::Dense { inputs, outputs } => {
+                vec![("weight", vec![outputs, inputs]), ("bias", vec![outputs])]
+            }
+            LayerSpec::Conv2d {
+                in_channels,
+                out_channels,
+                kernel,
+                ..
+            } => vec![
+                ("weight", vec![out_channels, in_channels, kernel, kernel]),
+                ("bias", vec![out_channels]),
+            ],
+            _ => Vec::new(),
         }
     }
 }

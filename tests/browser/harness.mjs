@@ -93,10 +93,11 @@ export async function launchBrowser() {
  *   and failed same-origin requests (a 404 shows up here too).
  * - externalRequests: URLs of requests to anywhere but 127.0.0.1 (blocked).
  * - waitUntil: passed to page.goto (default "load").
+ * - contextOptions: more options of the browser context (for example `{hasTouch: true, isMobile: true}`).
  * @returns {Promise<{page, context, consoleErrors: string[], externalRequests: string[], close: () => Promise<void>}>}
  */
-export async function openPage(browser, url, { width = 1280, height = 800, waitUntil = "load" } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, serviceWorkers: "block" });
+export async function openPage(browser, url, { width = 1280, height = 800, waitUntil = "load", contextOptions = {} } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, serviceWorkers: "block", ...contextOptions });
   const consoleErrors = [];
   const externalRequests = [];
   await context.route("**/*", (route) => {

@@ -358,6 +358,19 @@ test("a broken data file is reported by name, and the worker stays usable", asyn
       await s.close();
     }
   }
+  // A host that sends the .gz files with `Content-Encoding: gzip` (so the browser unpacks them on
+  // the way) still works.
+  const s = await startServer({ mounts: [["/gzipped/", path.join(ROOT, "www/data"), { ".gz": { "Content-Encoding": "gzip" } }]] });
+  const g = await openPage(browser, `${s.url}/__test__/runtime.html`);
+  try {
+    await g.page.waitForFunction(() => window.client);
+    await g.page.evaluate((st) => client.request("init", { settings: st }), SETTINGS);
+    const counts = await g.page.evaluate(() => client.request("loadData", { base: "/gzipped" }).then((d) => [d.train, d.test]));
+    assert.deepEqual(counts, [MANIFEST.train, MANIFEST.test]);
+  } finally {
+    await g.close();
+    await s.close();
+  }
   // A missing manifest says what to do.
   const p = await fixture({ data: false });
   try {

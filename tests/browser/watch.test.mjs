@@ -199,8 +199,8 @@ test("scrubbing shows the model as it was everywhere; two points compare; traini
       (px) =>
         window.backpropLab.client
           .request("trace", { pixels: Float32Array.from(px), label: 7, fresh: { model: "mlp-64", seed: 1 } })
-          // The trace writes each f32 as its shortest decimal: back to the same f32.
-          .then((t) => t.layers[0].params[0].before.slice(0, 2000).map(Math.fround)),
+          // The trace writes each f32 as its shortest decimal (crossing as a Float64Array): back to the same f32.
+          .then((t) => Array.from(t.layers[0].params[0].before.slice(0, 2000), Math.fround)),
       drawing,
     );
     assert.deepEqual(w0, fresh);
