@@ -250,7 +250,14 @@ app.client.on("state", ({ state }) => {
   if (state === "paused" && was === "training") app.autosave();
 });
 
-app.client.on("progress", updateStatus);
+app.client.on("progress", (p) => {
+  // The model's place, before anything that shows it (the views listen after this).
+  if (app.model) {
+    app.model.step = p.step;
+    app.model.epoch = p.epoch;
+  }
+  updateStatus();
+});
 
 app.client.on("timeline", (t) => {
   app.timeline = t;

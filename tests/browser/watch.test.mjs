@@ -354,6 +354,18 @@ test("the health panel shows the core's numbers per layer, and warns before a hu
     assert.match(first, /ALARM/);
     const shown = Number((await rows.first().locator("td").first().innerText()).replace("−", "-"));
     assert.equal(shown, Number(health.layers[0].grad_norm.toPrecision(3)));
+    // Under the table, each figure out of its range with what to try, in the vocabulary's words.
+    const tryThis = await page.evaluate(async () => (await import("/lib/vocabulary.js")).healthStat("update_ratio").try_this);
+    const ratioShown = await rows
+      .first()
+      .locator("td")
+      .nth(1)
+      .locator(".health-value")
+      .evaluate((e) => e.firstChild.textContent);
+    const advice = await page.locator(".health-advice li").allInnerTexts();
+    assert.equal(advice[0], `Layer 0, update / weight ${ratioShown} (alarm): ${tryThis}`);
+    // The model of one step is not called untrained.
+    assert.match(await page.locator("#status-model").innerText(), /mlp-64 · 50,890 weights · step 1$/);
     await shot(page, "health-warning-1440", { full: false });
 
     // Going on at that rate: the loss becomes NaN and training pauses itself, as before.

@@ -55,13 +55,16 @@ export function healthCard({ onUseSmaller }) {
     { class: "health-meanings" },
     vocabulary.health.stats.map((s) => [el("dt", {}, s.name), el("dd", {}, s.means, " ", el("em", {}, "What to try: "), s.try_this)]),
   );
+  // The figures out of their usual range, each with what to try (the vocabulary's words).
+  const advice = el("ul", { class: "health-advice", "aria-live": "polite" });
   const root = el(
     "section",
     { class: "card health-card" },
     el("h3", {}, "Health of the training"),
     when,
     el("div", { class: "table-scroll health-scroll" }, table),
-    el("details", { class: "health-help" }, el("summary", {}, "What these numbers mean, and what to try"), meanings),
+    advice,
+    el("details", { class: "health-help", open: true }, el("summary", {}, "What these numbers mean, and what to try"), meanings),
   );
   // The warning before divergence, shown next to the progress (train.js places it).
   const warning = el("div", { class: "card health-warning", role: "alert", hidden: true });
@@ -90,9 +93,37 @@ export function healthCard({ onUseSmaller }) {
     );
   }
 
+  /** One line per figure out of its usual range: which layer, the figure, what to try. @param {Health} h */
+  function adviceLines(h) {
+    const lines = [];
+    for (const l of h.layers) {
+      const where = `Layer ${l.index}`;
+      if (l.update_level !== "good") {
+        const stat = healthStat("update_ratio");
+        lines.push(
+          el(
+            "li",
+            {},
+            el("strong", {}, `${where}, update / weight ${num(l.update_ratio, 2)} (${LEVEL_WORDS[l.update_level]}): `),
+            stat.try_this,
+          ),
+        );
+      }
+      const act = l.activation;
+      if (act && act.level !== "good") {
+        const stat = healthStat(act.stat);
+        lines.push(
+          el("li", {}, el("strong", {}, `${where}, ${pct(act.share, 0)} ${act.stat} (${LEVEL_WORDS[act.level]}): `), stat.try_this),
+        );
+      }
+    }
+    return lines.length ? lines : [el("li", { class: "hint" }, "Every figure is in its usual range.")];
+  }
+
   /** @param {Health | null} h */
   function render(h) {
     if (!h) {
+      advice.replaceChildren();
       tbody.replaceChildren();
       when.textContent =
         viewing != null ? "No health was measured before this point." : "Measured while the model trains: start training to see it.";
@@ -102,6 +133,7 @@ export function healthCard({ onUseSmaller }) {
       tbody,
       h.layers.map((l) => row(h, l)),
     );
+    setChildren(advice, adviceLines(h));
     const window = h.window
       ? `; dead and saturated units over the last ${int(h.window)} training digits`
       : `; dead and saturated units once ${vocabulary.health.window} training digits have gone through`;

@@ -141,10 +141,15 @@ export function timelineCard(app, { onContinue }) {
     moveTo(i);
   });
 
+  /** After a training step: the words for "now" name the latest step. */
+  function stepped() {
+    if (entries.length && !busy && position() >= entries.length) where.textContent = describe(entries.length);
+  }
+
   app.on("timeline", render);
   app.on("timepoint", render);
   app.on("state", render);
   app.on("model", render);
   render();
-  return { root, render };
+  return { root, render, stepped };
 }

@@ -47,7 +47,7 @@ export function mountTrain(root, app) {
   const controls = trainingControls(app, { charts, results, divergence, card, progress, health, speed });
   const timeline = timelineCard(app, { onContinue: (entry) => controls.continueFrom(entry) });
   app.history = () => ({ ...charts.history(), results: results.history() });
-  listen(app, { progress, divergence, charts, results, card, controls, health });
+  listen(app, { progress, divergence, charts, results, card, controls, health, timeline });
 
   app.ready.then(() => {
     if (app.restored) {
@@ -74,7 +74,7 @@ export function mountTrain(root, app) {
 }
 
 /** The worker's events and the page's, passed to the parts that show them. */
-function listen(app, { progress, divergence, charts, results, card, controls, health }) {
+function listen(app, { progress, divergence, charts, results, card, controls, health, timeline }) {
   const { client } = app;
   client.on("dataProgress", progress.downloading);
 
@@ -82,10 +82,7 @@ function listen(app, { progress, divergence, charts, results, card, controls, he
     if (p.losses?.length) charts.addLosses(p.step - p.losses.length + 1, p.losses);
     progress.show(p);
     if (p.health) health.add(p.health);
-    if (app.model) {
-      app.model.step = p.step;
-      app.model.epoch = p.epoch;
-    }
+    timeline.stepped();
   });
 
   client.on("epoch", async (e) => {
