@@ -1,7 +1,8 @@
-//! `cargo bench`: training samples/s (mlp-128 and cnn, batch 64, Adam), single-image inference
+//! `cargo bench`: training samples/s (every preset, batch 64, Adam), single-image inference
 //! latency, and what the health panel costs (one measurement of the network's health, and the
-//! activation counts of one watched step, each beside the time of a training step), each the
-//! median of several runs, printed as a table and written to bench-results/native.json.
+//! activation counts of one watched step, each beside the time of a training step; and training
+//! samples/s with and without it in the same run), each the median of several runs, printed as a
+//! table and written to bench-results/native.json.
 //!
 //! A plain harness rather than criterion: what we want to compare (with the browser benchmark
 //! and with other libraries) is samples per second of a whole training step, which this reports
@@ -31,7 +32,12 @@ fn main() {
     // Learnable made-up digits: the speed of a step does not depend on the pixels.
     let data = synthetic(6_400);
     let mut rows = Vec::new();
-    for (model, steps) in [("mlp-128", 300), ("cnn", 40)] {
+    for (model, steps) in [
+        ("mlp-64", 400),
+        ("mlp-128", 300),
+        ("mlp-512-dropout", 80),
+        ("cnn", 40),
+    ] {
         let net = Network::from_arch(&presets::arch(model).unwrap(), 1).unwrap();
         let mut trainer = Trainer::new(net, OptimizerConfig::default(), 64, 1);
         for _ in 0..5 {
@@ -84,6 +90,39 @@ fn main() {
                 .collect(),
         );
         let step_ms = 64.0 / samples_per_s * 1e3;
+        // Training with and without the health panel, in the same run: the page's chunks (about
+        // CHUNK_MS = 25 ms of steps each, www/worker.js), the health measured after every chunk
+        // (the page measures it at most once per 100 ms progress event at full speed, so this is
+        // an upper bound on its cost). Pairs of short runs, one without and one with, in turn
+        // first, so that the machine's load changes both alike: the median of each, and the
+        // median of the pairs' ratios.
+        let chunk = ((25.0 / step_ms).round() as usize).max(1);
+        let chunks = 4; // about 0.1 s a run
+        let (mut with, mut without, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for pair in 0..4 * RUNS {
+            let mut rate = |health: bool| {
+                let t = Instant::now();
+                let seen: usize = (0..chunks)
+                    .map(|_| trainer.run_chunk(&data, chunk, health).seen)
+                    .sum();
+                seen as f64 / t.elapsed().as_secs_f64()
+            };
+            let (a, b) = if pair % 2 == 0 {
+                let a = rate(false);
+                (a, rate(true))
+            } else {
+                let b = rate(true);
+                (rate(false), b)
+            };
+            without.push(a);
+            with.push(b);
+            ratios.push(b / a);
+        }
+        let (with, without, ratio) = (median(with), median(without), median(ratios));
+        println!(
+            "{model:>8}: chunks of {chunk} steps: {without:.0} samples/s without health, {with:.0} with it after every chunk (ratio {ratio:.3}, medians of {} pairs)",
+            4 * RUNS
+        );
         println!(
             "{model:>8}: health {health_ms:.3} ms per measurement ({:.1} % of a {step_ms:.2} ms step), activation counts {watch_ms:.3} ms per watched step ({:.1} %)",
             100.0 * health_ms / step_ms,
@@ -98,6 +137,10 @@ fn main() {
             "health_ms": (health_ms * 1000.0).round() / 1000.0,
             "health_watch_ms": (watch_ms * 1000.0).round() / 1000.0,
             "step_ms": (step_ms * 1000.0).round() / 1000.0,
+            "health_chunk_steps": chunk,
+            "train_samples_per_s_without_health": without.round(),
+            "train_samples_per_s_with_health": with.round(),
+            "health_ratio": (ratio * 1000.0).round() / 1000.0,
             "runs": RUNS,
         });
         println!(

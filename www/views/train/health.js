@@ -64,7 +64,13 @@ export function healthCard({ onUseSmaller }) {
     when,
     el("div", { class: "table-scroll health-scroll" }, table),
     advice,
-    el("details", { class: "health-help", open: true }, el("summary", {}, "What these numbers mean, and what to try"), meanings),
+    // Open where there is room; on a phone, one tap away.
+    el(
+      "details",
+      { class: "health-help", open: matchMedia("(min-width: 900px)").matches },
+      el("summary", {}, "What these numbers mean, and what to try"),
+      meanings,
+    ),
   );
   // The warning before divergence, shown next to the progress (train.js places it).
   const warning = el("div", { class: "card health-warning", role: "alert", hidden: true });
