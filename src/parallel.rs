@@ -125,6 +125,19 @@ impl DataParallel {
 }
 
 impl DataParallel {
+    /// The networks that ran the last [`DataParallel::forward_backward`] of `n` examples, in shard
+    /// order, each with its shard's size: `net` itself first, then the replicas. Their layers still
+    /// hold their shard's forward values (what the health panel reads).
+    pub fn shard_nets<'a>(&'a self, net: &'a Network, n: usize) -> Vec<(&'a Network, usize)> {
+        std::iter::once(net)
+            .chain(self.replicas.iter())
+            .zip(shards(n))
+            .map(|(shard_net, rows)| (shard_net, rows.len()))
+            .collect()
+    }
+}
+
+impl DataParallel {
     /// The outputs of `net` in evaluation mode (no dropout) for the `n` examples of `x` (flat),
     /// the rows split between the threads. Each example's output is computed alone, row by row, so
     /// the split does not change a bit of it.

@@ -1,7 +1,7 @@
 // @ts-check
 // The page: starts the worker, keeps the settings in the URL, loads the model and the data
 // lazily (the shell is usable at once), keeps the model safe in IndexedDB, and mounts the views:
-//   views/train/      settings, charts, progress, epoch results, model files
+//   views/train/      settings, speed, progress, charts, the timeline, health, epoch results, model files
 //   views/draw/       the drawing canvas and live prediction
 //   views/weights/    weights as pictures, histograms, one unit up close (loaded after the shell)
 //   views/stepthrough/  one training step with every number (loaded when first opened)
@@ -11,6 +11,7 @@ import { WorkerClient } from "./protocol.js";
 import { el, setChildren, pct, int, bytes } from "./lib/ui.js";
 import { loadCurrent, saveCurrent } from "./lib/modelstore.js";
 import { readSettings, settingsQuery, workerSettings } from "./lib/settings.js";
+import vocabulary from "./lib/vocabulary.js";
 import { mountTrain } from "./views/train/train.js";
 import { mountDraw } from "./views/draw/draw.js";
 import { startOffline } from "./lib/offline.js";
@@ -39,6 +40,12 @@ class App extends EventTarget {
     this.simd = false; // the worker runs the SIMD build
     this.restored = null; // the record restored from IndexedDB at start, if any
     this.pretrainedUrl = PRETRAINED_URL;
+    /** @type {import("./protocol.js").Timeline | null} the run's timeline, as the worker last sent it */
+    this.timeline = null;
+    /** @type {import("./protocol.js").Describe | null} the snapshot every view shows, or null for the model in training */
+    this.viewing = null;
+    /** @type {number | null} the chosen training speed in steps per second (null: full speed) */
+    this.speed = null;
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     this.dataReady = new Promise((resolve) => (this.resolveData = resolve));
   }
@@ -68,11 +75,29 @@ class App extends EventTarget {
 
   setEvaluation(evaluation) {
     this.lastEvaluation = evaluation;
+    this.emit("evaluation", evaluation);
     updateStatus();
   }
 
   async pause() {
     if (this.state === "training" || this.state === "evaluating") await this.client.request("pause");
+  }
+
+  /**
+   * Shows the model as it was at `step` of the timeline in every view (null: the model in
+   * training). Views follow the "timepoint" event.
+   * @param {number | null} step
+   */
+  async view(step) {
+    const d = await this.client.request("view", { step });
+    this.viewing = d;
+    this.emit("timepoint", d);
+    updateStatus();
+  }
+
+  /** Whether every step is shown at the chosen speed (the vocabulary's threshold). */
+  watchingEveryStep() {
+    return this.speed != null && this.speed <= vocabulary.watch_every_step_at;
   }
 
   /** Saves the current model to IndexedDB (after each epoch, on pause, after loading a file). */
@@ -156,6 +181,7 @@ function updateStatus() {
   if (m.step === 0) parts.push("untrained");
   else if (app.modelOrigin === "new") parts.push(`step ${int(m.step)}${m.epoch ? ` (${m.epoch} epoch${m.epoch === 1 ? "" : "s"})` : ""}`);
   if (app.lastEvaluation) parts.push(`${pct(app.lastEvaluation.accuracy)} on test digits`);
+  if (app.viewing) parts.push(`showing step ${int(app.viewing.step)} of the timeline`);
   model.textContent = parts.join(" · ");
   model.title = model.textContent;
 }
@@ -224,7 +250,25 @@ app.client.on("state", ({ state }) => {
   if (state === "paused" && was === "training") app.autosave();
 });
 
-app.client.on("progress", updateStatus);
+app.client.on("progress", (p) => {
+  // The model's place, before anything that shows it (the views listen after this).
+  if (app.model) {
+    app.model.step = p.step;
+    app.model.epoch = p.epoch;
+  }
+  updateStatus();
+});
+
+app.client.on("timeline", (t) => {
+  app.timeline = t;
+  app.emit("timeline", t);
+  // A new run, or the snapshot being shown was let go: every view goes back to the model in training.
+  if (app.viewing && t.viewing == null) {
+    app.viewing = null;
+    app.emit("timepoint", null);
+    updateStatus();
+  }
+});
 
 app.client.on("dataProgress", ({ loaded, total }) => {
   setDataStatus(`downloading MNIST: ${bytes(loaded)}${total ? ` of ${bytes(total)}` : ""}`, total ? loaded / total : undefined);
@@ -252,7 +296,7 @@ async function boot() {
     if (res.model?.warning) app.alert(`There is no pretrained model (${res.model.warning}). Train one on the Train tab.`, { kind: "info" });
     if (saved) {
       try {
-        describe = await app.client.request("loadModel", { bytes: saved.bytes.slice() });
+        describe = await app.client.request("loadModel", { bytes: saved.bytes.slice(), runId: saved.runId });
         origin = saved.origin === "pretrained" ? "pretrained" : "restored";
         app.runId = saved.runId;
         app.restored = saved;
@@ -268,6 +312,13 @@ async function boot() {
           origin = "new";
         }
       }
+    }
+    // The run's timeline, as far as this browser kept it.
+    app.runId ??= `${origin}-${Date.now()}`;
+    try {
+      app.timeline = await app.client.request("timelineRestore", { runId: app.runId });
+    } catch (e) {
+      app.alert(`The timeline of your run could not be restored (${e.message}).`, { kind: "info" });
     }
     app.state = "idle";
     app.setModel(describe, origin);

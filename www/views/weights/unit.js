@@ -37,7 +37,9 @@ export function unitCards(app, state) {
   const title = el("h3", {}, "Unit 0");
   const big = /** @type {HTMLCanvasElement} */ (el("canvas", { class: "unit-big" }));
   const change = /** @type {HTMLCanvasElement} */ (el("canvas", { class: "unit-big" }));
-  const changeFig = el("figure", {}, change, el("figcaption", {}, "Change since last snapshot"));
+  const changeCaption = el("figcaption", {}, "Change since last snapshot");
+  const bigCaption = el("figcaption", {}, "Incoming weights");
+  const changeFig = el("figure", {}, change, changeCaption);
   const numbers = el("div", { class: "unit-numbers" });
   const act = el("div", { class: "unit-act", "aria-live": "polite" });
   const stepLink = el(
@@ -52,7 +54,7 @@ export function unitCards(app, state) {
     el(
       "div",
       { class: "unit-row" },
-      el("figure", {}, big, el("figcaption", {}, "Incoming weights")),
+      el("figure", {}, big, bigCaption),
       changeFig,
       el("div", { class: "unit-side" }, act, numbers, stepLink),
     ),
@@ -65,8 +67,12 @@ export function unitCards(app, state) {
 
   function draw() {
     const L = state.layout;
-    const snap = state.snap;
+    const comparing = state.mode === "compare" && state.compare;
+    // Comparing: the unit's weights at B (or A when A is shown) beside B − A.
+    const snap = comparing ? state.compare[state.compareShow === "a" ? "a" : "b"] : state.snap;
     if (!snap || !L.kind) return;
+    bigCaption.textContent = comparing ? `Incoming weights at ${state.compareShow === "a" ? "A" : "B"}` : "Incoming weights";
+    changeCaption.textContent = comparing ? "B − A" : "Change since last snapshot";
     title.textContent = `${L.kind === "conv" ? "Filter" : "Unit"} ${state.unit} of ${L.units}`;
     const from = state.unit * L.perUnit;
     paintDiverging(big, snap, L.tileW, L.tileH, absMax(snap, from, from + L.perUnit), from);
