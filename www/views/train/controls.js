@@ -127,5 +127,5 @@ export function trainingControls(app, { charts, results, divergence, card, progr
   }
 
   const root = el("section", { class: "card" }, el("h3", {}, "Settings"), form.root);
-  return { root, update, useSmaller };
+  return { root, update, useSmaller, resume };
 }

@@ -99,4 +99,6 @@ function listen(app, { progress, divergence, charts, results, card, controls }) 
     if (!results.hasResults()) results.evaluateCurrent();
   });
   app.on("model", controls.update);
+  // A run cut short by a reload or a crash, resumed from the page's offer (main.js).
+  app.on("resumetraining", () => controls.resume());
 }
