@@ -323,10 +323,11 @@ async function boot(why = "load") {
 function offerResume(d, epochs, why) {
   const where = `epoch ${d.epoch + 1} of ${epochs}, step ${int(d.step)}`;
   const cut = why === "crash" ? "the worker stopped" : "the page was closed or reloaded";
-  app.alert(`Training was cut short when ${cut}; it was last saved at ${where}.`, {
+  const close = app.alert(`Training was cut short when ${cut}; it was last saved at ${where}.`, {
     kind: "info",
     actions: [[`Resume training from epoch ${d.epoch + 1}, step ${int(d.step)}`, () => app.emit("resumetraining", { epochs })]],
   });
+  app.on("state", (state) => state === "training" && close()); // resumed or started otherwise
 }
 
 async function loadData() {

@@ -15,6 +15,7 @@ import { spawnSync } from "node:child_process";
 import { startServer, launchBrowser, openPage, requireBuilt, tempDir, ROOT } from "./harness.mjs";
 
 const CLI = path.join(ROOT, "target/release/backprop-lab");
+const AXE = fs.readFileSync(path.join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
 
 let server;
 let browser;
@@ -122,6 +123,14 @@ async function restartAfterCrash(page) {
   const text = await alert.innerText();
   assert.match(text, /Kept: your model as saved .+ ago, your settings, your drawing and your network in the step-through/);
   assert.equal(await page.evaluate(() => window.backpropLab.state), "failed");
+  // The message is accessible like the rest of the page (a11y.test.mjs).
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () =>
+    (await window.axe.run(document.querySelector("#alerts"), { resultTypes: ["violations"] })).violations.map(
+      (v) => `${v.id} (${v.impact})`,
+    ),
+  );
+  assert.deepEqual(violations, [], "axe on the message");
   await alert.locator("button", { hasText: "Restart the worker" }).click();
   await ready(page);
   return text;
@@ -223,11 +232,18 @@ const modelState = (page) =>
     weights: Array.from(await window.backpropLab.client.request("weights", { layer: 0 })),
   }));
 
-/** Waits for the model to reach `step`, then saves it as the page does every few seconds. */
+/**
+ * Waits for the model to reach `step`, then saves it as the page does every few seconds; resolves
+ * to the steps it was saved between (training goes on meanwhile).
+ */
 async function autosaveAfter(page, step) {
   await page.waitForFunction((s) => window.backpropLab.model.step >= s, step, { timeout: 120_000 });
-  await page.evaluate(() => window.backpropLab.autosave());
-  return page.evaluate(() => window.backpropLab.model.step);
+  return page.evaluate(async () => {
+    const app = window.backpropLab;
+    const from = app.model.step;
+    await app.autosave();
+    return { from, to: (await app.client.request("describe")).step };
+  });
 }
 
 /** The offer to resume, with the place of the last save; accepting it trains on. */
@@ -270,16 +286,16 @@ test("a training run cut short by a crash and by a reload resumes from its last 
     const crash = await restartAfterCrash(page);
     assert.match(crash, /Training stopped; the steps since that save are lost/);
     const r1 = await resume(page);
-    t.diagnostic(`after the crash: "${r1.label}" (saved at step ${saved1})`);
-    assert.ok(r1.step <= saved1 && r1.step > 0, `resumed at step ${r1.step}, saved at ${saved1}`);
+    t.diagnostic(`after the crash: "${r1.label}" (saved between steps ${saved1.from} and ${saved1.to})`);
+    assert.ok(r1.step >= saved1.from && r1.step <= saved1.to, `resumed at step ${r1.step}`);
     // A reload half-way through the second epoch, after an autosave.
     const saved2 = await autosaveAfter(page, STEPS_PER_EPOCH + Math.floor(STEPS_PER_EPOCH / 2));
     await page.reload();
     await ready(page);
     assert.match(await page.locator(".alert").first().innerText(), /Training was cut short when the page was closed or reloaded/);
     const r2 = await resume(page);
-    t.diagnostic(`after the reload: "${r2.label}" (saved at step ${saved2})`);
-    assert.ok(r2.step > STEPS_PER_EPOCH && r2.step <= saved2);
+    t.diagnostic(`after the reload: "${r2.label}" (saved between steps ${saved2.from} and ${saved2.to})`);
+    assert.ok(r2.step > STEPS_PER_EPOCH && r2.step >= saved2.from && r2.step <= saved2.to, `resumed at step ${r2.step}`);
     await page.waitForFunction(() => window.backpropLab.state === "done", null, { timeout: 240_000 });
     const resumed = await modelState(page);
     assert.equal(resumed.step, total);

@@ -100,5 +100,9 @@ function listen(app, { progress, divergence, charts, results, card, controls }) 
   });
   app.on("model", controls.update);
   // A run cut short by a reload or a crash, resumed from the page's offer (main.js).
-  app.on("resumetraining", () => controls.resume());
+  // (After a restart the data may still be on its way: training starts once it is there.)
+  app.on("resumetraining", async () => {
+    if (!app.data) await new Promise((resolve) => app.addEventListener("data", resolve, { once: true }));
+    await controls.resume();
+  });
 }
