@@ -206,8 +206,10 @@ export const EVENTS = Object.freeze({
 
 /**
  * A worker that has died without a word (terminated, or killed by the browser) sends no event, so
- * the client pings it when it has been quiet for PING_MS and counts it as stopped after SILENCE_MS
- * without any message (its work comes in chunks of about 25 ms, so a live worker answers at once).
+ * while the page waits for it (a request pending, or training under way) the client pings it when it has been quiet for
+ * PING_MS, and counts it as stopped after SILENCE_MS without any message (its work comes in chunks
+ * of about 25 ms, so a live worker answers at once). An idle worker is left alone: the next
+ * request finds out.
  */
 const PING_MS = 5_000;
 const SILENCE_MS = 20_000;
@@ -228,6 +230,7 @@ export class WorkerClient {
   start() {
     this.worker = this.makeWorker();
     this.failed = false;
+    this.busy = false; // training or evaluating, by the worker's last state event
     this.heard = performance.now();
     this.worker.onmessage = (e) => {
       this.heard = performance.now();
@@ -242,9 +245,13 @@ export class WorkerClient {
     this.watchdog = setInterval(() => this.checkAlive(), Math.min(PING_MS, this.silenceMs / 4));
   }
 
-  /** Pings a quiet worker; one silent for `silenceMs` is stopped and reported (a fatal error). */
+  /** Pings a quiet worker the page waits for; one silent for `silenceMs` is stopped and reported (a fatal error). */
   checkAlive() {
     if (this.failed) return;
+    if (!this.pending.size && !this.busy) {
+      this.heard = performance.now(); // idle: nothing to wait for
+      return;
+    }
     const quiet = performance.now() - this.heard;
     if (quiet > this.silenceMs) {
       this.worker.terminate();
@@ -274,6 +281,7 @@ export class WorkerClient {
   }
 
   dispatch(msg) {
+    if (msg.type === EVENTS.state) this.busy = msg.state === "training" || msg.state === "evaluating";
     if (msg.type === "reply") {
       const p = this.pending.get(msg.id);
       if (!p) return;
