@@ -136,13 +136,20 @@ async function restartAfterCrash(page) {
   return text;
 }
 
-/** Kills the page's worker without a word (as a browser may): only its silence tells. */
+/**
+ * Kills the page's worker without a word (as a browser may): only its silence tells, the next time
+ * the page asks it something (here: the user opens the weights view, which asks for the weights).
+ */
 async function terminateWorker(page) {
   await page.evaluate(() => {
     const c = window.backpropLab.client;
     c.silenceMs = 2_000; // the page's own watchdog, quicker for the test
     c.worker.terminate();
   });
+  const view = await page.evaluate(() => location.hash);
+  await page.click('.tab[data-view="weights"]');
+  await page.locator(".alert", { hasText: "The worker that runs the network stopped" }).waitFor({ timeout: 30_000 });
+  await page.evaluate((v) => (location.hash = v), view);
 }
 
 /** An uncaught error in the worker (a bug escaping every handler). */
