@@ -8,7 +8,7 @@
 // Every number shown comes from the worker (www/worker.js), which runs the Rust core.
 
 import { WorkerClient } from "./protocol.js";
-import { el, setChildren, pct, int, bytes } from "./lib/ui.js";
+import { el, setChildren, pct, int, bytes, duration } from "./lib/ui.js";
 import { loadCurrent, saveCurrent } from "./lib/modelstore.js";
 import { readSettings, settingsQuery, workerSettings } from "./lib/settings.js";
 import vocabulary from "./lib/vocabulary.js";
@@ -20,6 +20,11 @@ import { startOffline } from "./lib/offline.js";
 const PRETRAINED_URL = "model/default.safetensors";
 const DATA_BASE = "data";
 const VIEWS = ["train", "draw", "weights", "step"];
+/**
+ * While training, the model is also saved this often (ms), besides after each epoch and on pause,
+ * so that a reload or a crashed worker costs at most this much training.
+ */
+const AUTOSAVE_EVERY_MS = 15_000;
 
 /** Shared state and helpers the views use; views talk to each other through its events. */
 class App extends EventTarget {
@@ -39,6 +44,8 @@ class App extends EventTarget {
     this.runId = null;
     this.simd = false; // the worker runs the SIMD build
     this.restored = null; // the record restored from IndexedDB at start, if any
+    this.lastSave = 0; // when (performance.now()) the model was last saved, or asked to be
+    this.savedAt = 0; // when (Date.now()) IndexedDB last took the model
     this.pretrainedUrl = PRETRAINED_URL;
     /** @type {import("./protocol.js").Timeline | null} the run's timeline, as the worker last sent it */
     this.timeline = null;
@@ -100,11 +107,17 @@ class App extends EventTarget {
     return this.speed != null && this.speed <= vocabulary.watch_every_step_at;
   }
 
-  /** Saves the current model to IndexedDB (after each epoch, on pause, after loading a file). */
+   * Saves the current model to IndexedDB (after each epoch, on pause, after loading a file, and
+   * every AUTOSAVE_EVERY_MS while training). `training` says that a run was under way (and to how
+   * many epochs), so that the next start can offer to resume it.
+   */
   async autosave() {
+    this.lastSave = performance.now();
+    const running = this.state === "training" || this.state === "evaluating";
     try {
       const bytes = await this.client.request("saveModel", { info: { settings: this.settings, savedAt: new Date().toISOString() } });
       await saveCurrent({
+        training: running ? { epochs: this.settings.epochs } : null,
         bytes,
         savedAt: Date.now(),
         runId: this.runId,
@@ -113,6 +126,7 @@ class App extends EventTarget {
         history: this.history ? this.history() : null,
         evaluation: this.lastEvaluation,
       });
+      this.savedAt = Date.now();
       this.emit("saved", Date.now());
     } catch (e) {
       this.emit("savefailed", e.message);
@@ -232,6 +246,8 @@ function mountStepThrough() {
         getModel: () => app.model,
         // A fresh network in the step-through takes the training view's optimizer settings.
         getOptimizer: () => workerSettings(app.settings).optimizer,
+        // A restarted worker has none of the view's networks: the view builds them again.
+        onWorkerRestart: (fn) => app.on("workerrestarted", fn),
       };
       await mountStepThrough(root, app.client, hooks);
     } catch (e) {
@@ -257,6 +273,7 @@ app.client.on("progress", (p) => {
     app.model.epoch = p.epoch;
   }
   updateStatus();
+  if (app.state === "training" && performance.now() - app.lastSave > AUTOSAVE_EVERY_MS) app.autosave();
 });
 
 app.client.on("timeline", (t) => {
@@ -276,15 +293,25 @@ app.client.on("dataProgress", ({ loaded, total }) => {
 
 app.client.on("error", ({ message, fatal }) => {
   if (!fatal) return app.alert(`Something went wrong in the worker: ${message}`);
+  const was = app.state;
   app.state = "failed";
   app.emit("state", "failed");
-  app.alert(`The worker that runs the network stopped: ${message}. Your last saved model is safe.`, {
-    actions: [["Restart the worker", () => (app.client.restart(), boot())]],
-  });
+  const saved = app.savedAt ? `your model as saved ${duration((Date.now() - app.savedAt) / 1000)} ago` : "your model";
+  const lost = was === "training" || was === "evaluating" ? " Training stopped; the steps since that save are lost." : "";
+  app.alert(
+    `The worker that runs the network stopped (${message}). Kept: ${saved}, your settings, your drawing and your network in the step-through.${lost}`,
+    { actions: [["Restart the worker", () => (app.client.restart(), boot("crash"))]] },
+  );
 });
 
-async function boot() {
+/**
+ * Starts the worker with the model saved last (or the pretrained one); after a reload or a crash
+ * that cut a run short, offers to resume it from its last save.
+ * @param {"load" | "crash"} why
+ */
+async function boot(why = "load") {
   app.state = "loading";
+  app.data = null; // a new worker has no data until loadData()
   app.emit("state", "loading");
   try {
     // The model saved last time if there is one, else the pretrained model (fetched by the worker).
@@ -300,6 +327,7 @@ async function boot() {
         origin = saved.origin === "pretrained" ? "pretrained" : "restored";
         app.runId = saved.runId;
         app.restored = saved;
+        app.savedAt = saved.savedAt;
         if (saved.evaluation) app.lastEvaluation = saved.evaluation;
       } catch (e) {
         app.alert(`Your saved model could not be restored (${e.message}), so the pretrained model is used.`);
@@ -325,11 +353,29 @@ async function boot() {
     performance.mark("backprop-lab:model-ready");
     app.resolveReady();
     app.emit("state", "idle");
+    if (why === "crash") app.emit("workerrestarted", null);
+    if (saved?.training && origin === "restored" && describe.epoch < saved.training.epochs)
+      offerResume(describe, saved.training.epochs, why);
   } catch (e) {
-    app.alert(`The network could not be started: ${e.message}`, { actions: [["Try again", () => (app.client.restart(), boot())]] });
+    app.alert(`The network could not be started: ${e.message}`, { actions: [["Try again", () => (app.client.restart(), boot(why))]] });
     return;
   }
   loadData();
+}
+
+/**
+ * A run was under way when the page closed (or the worker crashed): the model saved last holds its
+ * place, so training can go on from there. Offered, not started: a reload is often meant to stop.
+ * @param {import("./protocol.js").Describe} d @param {number} epochs @param {"load" | "crash"} why
+ */
+function offerResume(d, epochs, why) {
+  const where = `epoch ${d.epoch + 1} of ${epochs}, step ${int(d.step)}`;
+  const cut = why === "crash" ? "the worker stopped" : "the page was closed or reloaded";
+  const close = app.alert(`Training was cut short when ${cut}; it was last saved at ${where}.`, {
+    kind: "info",
+    actions: [[`Resume training from epoch ${d.epoch + 1}, step ${int(d.step)}`, () => app.emit("resumetraining", { epochs })]],
+  });
+  app.on("state", (state) => state === "training" && close()); // resumed or started otherwise
 }
 
 async function loadData() {

@@ -88,6 +88,7 @@
  *   specReset: {lab: string},
  *   specGradientCheck: {lab: string, layer: number, param: string, index: number},
  *   specExport: {lab: string, blob?: boolean},
+ *   ping: {},
  * }} Requests
  */
 
@@ -129,6 +130,7 @@
  *   specReset: null,
  *   specGradientCheck: GradCheck,
  *   specExport: string | Blob,
+ *   ping: null,
  * }} Replies
  */
 
@@ -238,6 +240,8 @@ export const REQUESTS = Object.freeze({
   specGradientCheck: "specGradientCheck", // {lab, layer, param, index} -> gradient check
   // {lab, blob?} -> spec JSON text with the current weights (a Blob of it with `blob: true`)
   specExport: "specExport",
+  // {} -> null: the worker is alive (WorkerClient asks when the worker has been quiet a while).
+  ping: "ping",
 });
 
 /** Event types (worker -> page). */
@@ -273,6 +277,16 @@ export const EVENTS = Object.freeze({
   error: "error",
 });
 
+/**
+ * A worker that has died without a word (terminated, or killed by the browser) sends no event, so
+ * while the page waits for it (a request pending, or training under way) the client pings it when it has been quiet for
+ * PING_MS, and counts it as stopped after SILENCE_MS without any message (its work comes in chunks
+ * of about 25 ms, so a live worker answers at once). An idle worker is left alone: the next
+ * request finds out.
+ */
+const PING_MS = 5_000;
+const SILENCE_MS = 20_000;
+
 /** The page's side: typed requests with promises, events with handlers. */
 export class WorkerClient {
   /** @param {() => Worker} makeWorker creates the worker (called again by restart()). */
@@ -281,17 +295,43 @@ export class WorkerClient {
     this.handlers = new Map();
     this.pending = new Map();
     this.nextId = 1;
+    /** How long a silent worker counts as alive (ms); tests may shorten it. */
+    this.silenceMs = SILENCE_MS;
     this.start();
   }
 
   start() {
     this.worker = this.makeWorker();
-    this.worker.onmessage = (e) => this.dispatch(e.data);
+    this.failed = false;
+    this.busy = false; // training or evaluating, by the worker's last state event
+    this.heard = performance.now();
+    this.worker.onmessage = (e) => {
+      this.heard = performance.now();
+      this.dispatch(e.data);
+    };
     this.worker.onerror = (e) => {
       e.preventDefault?.();
       this.fail(`the worker failed: ${e.message || "unknown error"}`);
     };
     this.worker.onmessageerror = () => this.fail("a message from the worker could not be read");
+    clearInterval(this.watchdog);
+    this.watchdog = setInterval(() => this.checkAlive(), Math.min(PING_MS, this.silenceMs / 4));
+  }
+
+  /** Pings a quiet worker the page waits for; one silent for `silenceMs` is stopped and reported (a fatal error). */
+  checkAlive() {
+    if (this.failed) return;
+    if (!this.pending.size && !this.busy) {
+      this.heard = performance.now(); // idle: nothing to wait for
+      return;
+    }
+    const quiet = performance.now() - this.heard;
+    if (quiet > this.silenceMs) {
+      this.worker.terminate();
+      this.fail(`it has not answered for ${Math.round(quiet / 1000)} s`);
+    } else if (quiet >= Math.min(PING_MS, this.silenceMs / 4)) {
+      this.request("ping").catch(() => {});
+    }
   }
 
   /** Terminates the worker and starts a new one; pending requests are rejected. */
@@ -302,6 +342,8 @@ export class WorkerClient {
   }
 
   fail(message) {
+    if (this.failed) return; // reported once; restart() starts afresh
+    this.failed = true;
     this.rejectAll(message);
     this.emit(EVENTS.error, { message, fatal: true });
   }
@@ -312,6 +354,7 @@ export class WorkerClient {
   }
 
   dispatch(msg) {
+    if (msg.type === EVENTS.state) this.busy = msg.state === "training" || msg.state === "evaluating";
     if (msg.type === "reply") {
       const p = this.pending.get(msg.id);
       if (!p) return;

@@ -925,6 +925,7 @@ const handlers = {
     // As a Blob, a big spec reaches the page (and its storage) without a long copy there.
     return blob ? new Blob([text], { type: "application/json" }) : text;
   },
+  [REQUESTS.ping]: () => null,
 };
 
 async function handle(msg) {
@@ -932,6 +933,7 @@ async function handle(msg) {
   const handler = handlers[type];
   try {
     if (!handler) throw new Error(`unknown request type "${type}"`);
+    if (type === REQUESTS.ping) return post({ type: "reply", id, ok: true, value: null });
     if (crashed) throw new Error(crashed);
     if (type === REQUESTS.init) {
       ready = handler(msg);

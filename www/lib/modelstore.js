@@ -17,8 +17,9 @@ async function run(mode, fn) {
 }
 
 /**
+ * `training`: a run was under way, to `epochs` epochs (null: it was paused, done or never started).
  * @param {{bytes: Uint8Array, savedAt: number, runId: string, origin: string, settings: object,
- *          history: object, evaluation: object}} record
+ *          history: object, evaluation: object, training?: {epochs: number} | null}} record
  */
 export function saveCurrent(record) {
   return run("readwrite", (store) => {

@@ -230,5 +230,5 @@ export function trainingControls(app, { charts, results, divergence, card, progr
     speed.root,
     progress.root,
   );
-  return { settingsRoot, runRoot, update, useSmaller, continueFrom };
+  return { settingsRoot, runRoot, update, useSmaller, continueFrom, resume };
 }

@@ -52,23 +52,14 @@ export function modelCard(app, { onReplaced }) {
       class: "visually-hidden",
       id: uid("file"),
       tabindex: -1,
+      "aria-label": "Model file to load",
       onchange: loadFile,
     })
   );
   const downloadBtn = /** @type {HTMLButtonElement} */ (
     el("button", { type: "button", class: "btn", onclick: download }, "Download model")
   );
-  const loadLabel = el(
-    "label",
-    {
-      for: fileInput.id,
-      class: "btn",
-      tabindex: 0,
-      role: "button",
-      onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), fileInput.click()),
-    },
-    "Load a model file…",
-  );
+  const loadLabel = el("button", { type: "button", class: "btn", onclick: () => fileInput.click() }, "Load a model file…");
   const pretrainedBtn = el("button", { type: "button", class: "btn btn-quiet", onclick: usePretrained }, "Use the pretrained model");
   const previousBtn = el(
     "button",

@@ -31,9 +31,11 @@ function confusionTable(/** @type {number[][]} */ m) {
         const share = count / total;
         if (count) {
           cell.classList.add(t === p ? "diag" : "off");
-          // Shade: the share of row t's digits that got this answer.
-          cell.style.setProperty("--share", String(t === p ? share : Math.min(1, share * 8)));
-          if ((t === p && share > 0.5) || (t !== p && share * 8 > 0.6)) cell.classList.add("dark");
+          // Shade: the share of row t's digits that got this answer (misreads magnified 8 times);
+          // past half, a dark shade under white text (style.css).
+          const shade = t === p ? share : Math.min(1, share * 8);
+          cell.style.setProperty("--share", String(shade));
+          if (shade > 0.5) cell.classList.add("dark");
         }
         return cell;
       }),
@@ -96,7 +98,7 @@ export function resultsCard(app) {
   const title = el("h3", {}, "Test results");
   const summary = el("p", { class: "results-summary" }, "Results appear when the model has been tested.");
   const confusion = el("div", { class: "confusion-wrap" });
-  const gallery = el("div", { class: "gallery", role: "list", "aria-label": "Misread test digits" });
+  const gallery = el("ul", { class: "gallery", "aria-label": "Misread test digits" });
   const more = el(
     "button",
     { type: "button", class: "btn btn-small", hidden: true, onclick: () => showGallery(shown + GALLERY_PAGE) },
@@ -223,18 +225,13 @@ export function resultsCard(app) {
     const from = shown;
     shown = Math.min(upTo, list.length);
     more.hidden = shown >= list.length;
-    for (const index of list.slice(from, shown)) gallery.append(galleryItem(ev, index));
+    for (const index of list.slice(from, shown)) gallery.append(el("li", {}, galleryItem(ev, index)));
   }
 
   function galleryItem(/** @type {Evaluation} */ ev, /** @type {number} */ index) {
     const canvas = /** @type {HTMLCanvasElement} */ (el("canvas", { width: 28, height: 28, class: "digit" }));
     const cap = el("span", { class: "gallery-cap" }, "…");
-    const btn = el(
-      "button",
-      { type: "button", class: "gallery-item", role: "listitem", onclick: () => openDetail(index, btn) },
-      canvas,
-      cap,
-    );
+    const btn = el("button", { type: "button", class: "gallery-item", onclick: () => openDetail(index, btn) }, canvas, cap);
     client
       .request("testImage", { index })
       .then(({ pixels, label }) => {
@@ -242,7 +239,8 @@ export function resultsCard(app) {
         paintBytes(canvas, pixels);
         const said = ev.predictions?.[index];
         cap.textContent = said != null ? `${label} → ${said}` : String(label);
-        btn.setAttribute("aria-label", `Test digit ${index}: a ${label}${said != null ? `, read as ${said}` : ""}`);
+        // The name starts with the caption people see ("3 → 2"), then says it in words.
+        btn.setAttribute("aria-label", `${cap.textContent}: test digit ${index}, a ${label}${said != null ? ` read as ${said}` : ""}`);
         btn.dataset.label = String(label);
       })
       .catch(() => (cap.textContent = "?"));

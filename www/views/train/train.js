@@ -135,4 +135,10 @@ function listen(app, { progress, divergence, charts, results, card, controls, he
     controls.update();
     health.setArch(m?.arch ?? null);
   });
+  // A run cut short by a reload or a crash, resumed from the page's offer (main.js).
+  // (After a restart the data may still be on its way: training starts once it is there.)
+  app.on("resumetraining", async () => {
+    if (!app.data) await new Promise((resolve) => app.addEventListener("data", resolve, { once: true }));
+    await controls.resume();
+  });
 }

@@ -4,7 +4,7 @@
 // the drawing. The activations come from the core (`activations`, src/summary.rs).
 
 import { el, setChildren, num } from "../../lib/ui.js";
-import { paintDiverging, paintTiles, absMax, divergingCss } from "../../lib/pixels.js";
+import { paintDiverging, paintTiles, absMax, divergingCss, divergingTextCss } from "../../lib/pixels.js";
 
 /** @typedef {import("./first-layer.js").WeightsState} WeightsState */
 /** @typedef {import("../../protocol.js").Replies["activations"]} Activations */
@@ -20,6 +20,7 @@ function filterTable(/** @type {Float32Array} */ snap, /** @type {number} */ fro
         const v = snap[from + r * k + c];
         const td = el("td", {}, num(v, 3));
         td.style.background = divergingCss(v / scale);
+        td.style.color = divergingTextCss(v / scale);
         return td;
       }),
     ),
