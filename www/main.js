@@ -107,6 +107,7 @@ class App extends EventTarget {
     return this.speed != null && this.speed <= vocabulary.watch_every_step_at;
   }
 
+  /**
    * Saves the current model to IndexedDB (after each epoch, on pause, after loading a file, and
    * every AUTOSAVE_EVERY_MS while training). `training` says that a run was under way (and to how
    * many epochs), so that the next start can offer to resume it.
