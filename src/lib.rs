@@ -18,12 +18,13 @@
 //! Each module's docs end with `Next:`, in this order. Then, for the product around the maths: [`vocabulary`] (every limit and default, stated once),
 //! [`presets`] (the MNIST models), [`train`] (mini-batch training and evaluation), [`finetune`]
 //! (learning a user's own digits without forgetting MNIST), [`summary`]
-//! (histograms for the weights view), [`digit`] (one test digit traced), [`spec`] (the network
+//! (histograms for the weights view), [`drawing`] (a drawing read and explained), [`digit`] (one test digit traced), [`spec`] (the network
 //! spec JSON), [`model_file`] (safetensors), [`data`] (MNIST files, drawing preprocessing),
 //! [`error`] (messages for people), and last [`wasm`], which only converts these for the browser.
 
 pub mod data;
 pub mod digit;
+pub mod drawing;
 pub mod error;
 pub mod finetune;
 pub mod layers;

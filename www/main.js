@@ -145,7 +145,13 @@ const openUnitHandlers = [];
 
 // ---- status line -----------------------------------------------------------------------------
 
-const originText = { pretrained: "pretrained", restored: "restored from your last visit", file: "loaded from a file", new: "" };
+const originText = {
+  pretrained: "pretrained",
+  restored: "restored from your last visit",
+  file: "loaded from a file",
+  finetuned: "fine-tuned on your digits",
+  new: "",
+};
 
 function updateStatus() {
   const m = app.model;

@@ -15,9 +15,11 @@ import vocabulary from "../pkg/vocabulary.js";
  *   optimizers: {name: "adam" | "sgd", label: string, defaults: OptimizerDefaults}[],
  *   defaults: {model: string, optimizer: "adam" | "sgd", batch: number, epochs: number, seed: number},
  *   limits: {batch: Limit, epochs: Limit, seed: Limit, lr: Limit, momentum: Limit, beta: Limit, eps: Limit,
- *            dropout_rate: Limit, spec_steps: Limit, histogram_bins: Limit},
+ *            dropout_rate: Limit, spec_steps: Limit, histogram_bins: Limit, finetune_steps: Limit, user_share: Limit, holdout: Limit},
  *   layer_kinds: string[],
  *   losses: {name: string, description: string}[],
+ *   draw: {pad: number, pen: number, test_digit_size: number, max_own_digits: number, score: "logit" | "probability",
+ *          finetune: {steps: number, batch: number, user_share: number, lr: number, holdout: number, seed: number}},
  * }} Vocabulary
  */
 
