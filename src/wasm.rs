@@ -337,6 +337,17 @@ impl Playground {
         Ok(out)
     }
 
+    /// The saliency map of one 28x28 image ([`crate::saliency::saliency_of`], of the class's
+    /// logit): `{class, predicted, score, logits, probs, grad, max_abs}`; `class` absent: the
+    /// predicted one.
+    pub fn saliency(&mut self, pixels: &[f32], class: Option<u32>) -> Result<JsValue, JsError> {
+        let net = &mut self.run.trainer.net;
+        digit::check_pixels(net, pixels).map_err(js_err)?;
+        let class = class.map(|c| c as usize);
+        let s = crate::saliency::saliency_of(net, pixels, class, crate::saliency::Score::Logit);
+        to_js(&s.map_err(js_err)?)
+    }
+
     /// Test digit `index` as pen positions on the drawing pad ([`drawing::test_digit_on_pad`]):
     /// `{points: Float32Array (x, y, x, y, ...), label}`.
     #[wasm_bindgen(js_name = testDigitOnPad)]

@@ -156,6 +156,7 @@ export function mountDraw(root, app) {
   function showEmpty() {
     app.drawing = null;
     current = null;
+    app.reading = null;
     why.show(null);
     own.drawingChanged();
     topDigit.textContent = "?";
@@ -174,6 +175,7 @@ export function mountDraw(root, app) {
     const read = /** @type {import("../../protocol.js").DrawingRead} */ (res);
     const { probs, class: top, preprocessed: p } = read;
     current = read;
+    app.reading = read;
     app.drawing = Float32Array.from(p.image);
     why.show(read.saliency);
     own.drawingChanged();
