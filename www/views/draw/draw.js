@@ -177,7 +177,7 @@ export function mountDraw(root, app) {
     current = read;
     app.reading = read;
     app.drawing = Float32Array.from(p.image);
-    why.show(read.saliency);
+    why.show(read.saliency, p.image);
     own.drawingChanged();
     topDigit.textContent = String(top);
     topDigit.classList.remove("muted");

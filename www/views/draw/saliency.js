@@ -67,15 +67,21 @@ export function saliencyPanel({ onPick }) {
       "div",
       { class: "saliency-body" },
       el("figure", { class: "saliency-figure" }, map),
-      el("div", { class: "saliency-legend" }, title, el("div", { class: "legend-scale" }, low, bar, high), meaning),
+      el("div", { class: "saliency-legend" }, title, el("div", { class: "legend-scale" }, low, bar, high)),
     ),
+    meaning,
     el(
-      "p",
-      { class: "hint" },
-      "The score is the class's logit, the network's output just before softmax, not its probability: ",
-      "a probability's gradient fades to nothing when the network is sure and mixes in the other classes, ",
-      "while the logit's speaks of this class alone. Computed by the same backward pass that trains the network, ",
-      "carried one layer further, to the pixels.",
+      "details",
+      { class: "hint why-logit" },
+      el("summary", {}, "Why the logit, and how it is computed"),
+      el(
+        "p",
+        {},
+        "The score is the class's logit z, the network's output just before softmax, not its probability p. ",
+        "The probability's gradient, ∂p/∂x = p (∂z/∂x − Σ p_j ∂z_j/∂x), fades to nothing when the network is sure and mixes in the other classes; ",
+        "the logit's speaks of this class alone. It is computed by the same backward pass that trains the network, carried one layer further, to the pixels. ",
+        "The digit's ink is shaded dark over the colours.",
+      ),
     ),
   );
 
@@ -83,8 +89,11 @@ export function saliencyPanel({ onPick }) {
     root,
     /** The class to explain: null for the predicted one. */
     picked: () => picked,
-    /** @param {import("../../protocol.js").Saliency | null} s */
-    show(s) {
+    /**
+     * @param {import("../../protocol.js").Saliency | null} s
+     * @param {Float32Array} [image] the input it explains (28x28 in [0, 1]), shaded over the colours
+     */
+    show(s, image) {
       if (!s) {
         paintDiverging(map, new Float32Array(784), 28, 28, 1);
         title.textContent = "Draw a digit to see which of its pixels made the answer.";
@@ -97,6 +106,7 @@ export function saliencyPanel({ onPick }) {
       const k = s.class;
       predictedText.textContent = `What it reads (${s.predicted})`;
       paintDiverging(map, s.grad, 28, 28, s.max_abs || 1);
+      if (image) shadeInk(map, image);
       title.textContent =
         picked == null ? `Why a ${k}: the gradient of the ${k}'s score` : `What would make it a ${k}: the gradient of the ${k}'s score`;
       low.textContent = num(-s.max_abs, 3);
@@ -105,6 +115,17 @@ export function saliencyPanel({ onPick }) {
       map.setAttribute("aria-label", `Saliency map of class ${k}, from ${num(-s.max_abs, 3)} (blue) to +${num(s.max_abs, 3)} (orange)`);
     },
   };
+}
+
+/** Darkens each pixel of the map by the ink there, so the digit shows through the colours. */
+function shadeInk(/** @type {HTMLCanvasElement} */ canvas, /** @type {Float32Array} */ image) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.getImageData(0, 0, 28, 28);
+  for (let i = 0; i < 784; i++) {
+    const k = 1 - 0.45 * Math.max(0, Math.min(1, image[i]));
+    for (let c = 0; c < 3; c++) img.data[4 * i + c] *= k;
+  }
+  ctx.putImageData(img, 0, 0);
 }
 
 /** A digit as a Unicode subscript. */
