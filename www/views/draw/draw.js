@@ -107,6 +107,7 @@ export function mountDraw(root, app) {
   /** Puts the next test digit on the pad (for a keyboard: no pointer needed). */
   async function putTestDigit() {
     try {
+      if (!app.data) testNote.textContent = "Waiting for MNIST's test digits to load…";
       await app.dataReady;
       const index = nextTestDigit++;
       const { points, label } = await client.request("testDigitOnPad", { index });
