@@ -91,7 +91,8 @@ function rotatedIdx(from, n) {
   return { images: img, labels: lab };
 }
 
-const galleryLabels = (page) => page.$$eval(".gallery select", (s) => s.map((x) => Number(x.value)));
+/** The labels in the gallery, oldest first (it shows the newest first). */
+const galleryLabels = async (page) => (await page.$$eval(".gallery select", (s) => s.map((x) => Number(x.value)))).reverse();
 
 async function openOwnDigits(page) {
   const box = page.locator(".own-box");
@@ -194,17 +195,17 @@ test("digits kept with a label survive a reload, and can be relabelled and delet
     await page.waitForFunction(() => document.querySelectorAll(".gallery li").length === 3, null, { timeout: 30_000 });
     assert.deepEqual(await galleryLabels(page), kept);
 
-    // Relabel the first as something else: the model now misreads it, and says so.
-    const wrong = (kept[0] + 1) % 10;
+    // Relabel the newest (first shown) as something else: the model now misreads it, and says so.
+    const wrong = (kept[2] + 1) % 10;
     await page.locator(".gallery select").first().selectOption(String(wrong));
     await page.waitForFunction(() => /2 of 3/.test(document.querySelector(".own-accuracy").textContent), null, { timeout: 20_000 });
     assert.equal(await page.locator(".gallery li.misread").count(), 1);
-    assert.equal(await page.locator(".gallery li.misread .read-as").textContent(), `read as ${kept[0]}`);
+    assert.equal(await page.locator(".gallery li.misread .read-as").textContent(), `read as ${kept[2]}`);
     await page.getByRole("button", { name: `Delete digit 2, a ${kept[1]}` }).click();
     await page.waitForFunction(() => document.querySelectorAll(".gallery li").length === 2);
     await page.reload();
     await page.waitForFunction(() => document.querySelectorAll(".gallery li").length === 2, null, { timeout: 30_000 });
-    assert.deepEqual(await galleryLabels(page), [wrong, kept[2]]);
+    assert.deepEqual(await galleryLabels(page), [kept[0], wrong]);
     assert.deepEqual(p.consoleErrors, []);
   } finally {
     await p.close();
@@ -286,7 +287,12 @@ test("fine-tuning on a small set of the user's digits raises the accuracy on the
     await page
       .locator(".own-box input[type=file]")
       .setInputFiles(["mine-images-idx3-ubyte", "mine-labels-idx1-ubyte"].map((f) => path.join(dir, f)));
-    await page.waitForFunction(() => document.querySelectorAll(".gallery li").length === 100, null, { timeout: 30_000 });
+    await page.waitForFunction(() => /\(100\)/.test(document.querySelector(".own-box summary").textContent), null, { timeout: 30_000 });
+    // A long set is shown a page at a time, newest first.
+    const shown = await page.locator(".gallery li").count();
+    assert.ok(shown < 100, `${shown} thumbnails at once`);
+    await page.getByRole("button", { name: /^Show \d+ more of 100$/ }).click();
+    assert.ok((await page.locator(".gallery li").count()) > shown);
     const before = Number((await page.locator(".own-accuracy").textContent()).match(/([\d.]+)%/)[1]);
     await page.evaluate(() => {
       window.__saved = 0;

@@ -11,6 +11,9 @@ import { listDigits, addDigits, relabelDigit, deleteDigit } from "../../lib/digi
 import { fineTunePanel } from "./finetune.js";
 
 const MAX = vocabulary.draw.max_own_digits;
+/** Digits the gallery shows at first, and more each time it is asked (a thousand thumbnails at
+ * once would hold the page for a second). */
+const PAGE = 48;
 const OPEN_KEY = "backprop-lab:own-digits-open";
 
 /** The set as the worker takes it: pixels (784 per digit) and labels, in gallery order. */
@@ -41,6 +44,7 @@ export function mountOwnDigits(root, app, pad) {
   let digits = [];
   /** @type {number[] | null} the model's reading of each digit, from the last evaluation */
   let readings = null;
+  let shown = PAGE;
 
   const status = el("p", { class: "own-status", role: "status" });
   const keepButtons = Array.from(
@@ -55,7 +59,10 @@ export function mountOwnDigits(root, app, pad) {
       ),
   );
   const accuracy = el("p", { class: "own-accuracy" });
-  const gallery = el("ul", { class: "gallery", "aria-label": "Your digits" });
+  const gallery = el("ul", { class: "gallery", "aria-label": "Your digits, newest first" });
+  const more = /** @type {HTMLButtonElement} */ (
+    el("button", { type: "button", class: "btn btn-small", hidden: true, onclick: () => ((shown += PAGE), render()) })
+  );
   const fileInput = /** @type {HTMLInputElement} */ (
     el("input", { type: "file", multiple: true, class: "visually-hidden", "aria-label": "Two IDX files: images and labels" })
   );
@@ -80,6 +87,7 @@ export function mountOwnDigits(root, app, pad) {
       status,
       accuracy,
       gallery,
+      more,
       el("div", { class: "buttons" }, exportBtn, importBtn, fileInput),
       el(
         "p",
@@ -124,40 +132,57 @@ export function mountOwnDigits(root, app, pad) {
   function render() {
     updateButtons();
     box.querySelector("summary").textContent = `Your own digits (${digits.length}): keep them, and teach the model your handwriting`;
+    // Newest first; `i` is the digit's place in the set (and in the model's readings).
+    const order = digits.map((_, i) => digits.length - 1 - i).slice(0, shown);
+    more.hidden = digits.length <= shown;
+    more.textContent = `Show ${Math.min(PAGE, digits.length - shown)} more of ${int(digits.length)}`;
     setChildren(
       gallery,
-      digits.map((d, i) => {
+      order.map((i, place) => {
+        const d = digits[i];
         const c = /** @type {HTMLCanvasElement} */ (el("canvas", { class: "digit thumb", width: 28, height: 28, "aria-hidden": "true" }));
         paintBytes(c, d.pixels);
-        const read = readings?.[i];
-        const wrong = read != null && read !== d.label;
         const select = /** @type {HTMLSelectElement} */ (
           el(
             "select",
-            { "aria-label": `Label of digit ${i + 1}`, onchange: () => relabel(d, Number(select.value)) },
+            { "aria-label": `Label of digit ${place + 1}`, onchange: () => relabel(d, Number(select.value)) },
             Array.from({ length: 10 }, (_, k) => el("option", { value: k, selected: k === d.label }, String(k))),
           )
         );
         return el(
           "li",
-          { class: `own-digit${wrong ? " misread" : ""}` },
+          { class: "own-digit", dataset: { index: i } },
           c,
           select,
-          wrong ? el("span", { class: "read-as" }, `read as ${read}`) : null,
+          el("span", { class: "read-as", hidden: true }),
           el(
             "button",
             {
               type: "button",
               class: "btn btn-quiet btn-small",
               onclick: () => remove(d),
-              "aria-label": `Delete digit ${i + 1}, a ${d.label}`,
+              "aria-label": `Delete digit ${place + 1}, a ${d.label}`,
             },
             "×",
           ),
         );
       }),
     );
+    showReadings();
     finetune.update();
+  }
+
+  /** Marks the digits the model misreads (the gallery's items stay: rebuilding them costs more). */
+  function showReadings() {
+    for (const li of /** @type {NodeListOf<HTMLElement>} */ (gallery.querySelectorAll(".own-digit"))) {
+      const i = Number(li.dataset.index);
+      const read = readings?.[i];
+      const wrong = read != null && read !== digits[i]?.label;
+      li.classList.toggle("misread", wrong);
+      const note = /** @type {HTMLElement} */ (li.querySelector(".read-as"));
+      note.hidden = !wrong;
+      note.textContent = wrong ? `read as ${read}` : "";
+    }
   }
 
   /** The current model on the set, from the core; marks the digits it misreads. */
@@ -175,7 +200,7 @@ export function mountOwnDigits(root, app, pad) {
       if (ticket !== measuring) return;
       readings = e.predictions;
       accuracy.textContent = `The current model reads ${pct(e.accuracy)} of your digits right (${int(e.correct)} of ${int(e.count)}).`;
-      render();
+      showReadings();
     } catch (e) {
       if (ticket === measuring) accuracy.textContent = `Could not measure the model on your digits: ${e.message}`;
     }
