@@ -30,7 +30,7 @@ const u8 = (b) => (b instanceof Uint8Array ? b : new Uint8Array(/** @type {Array
 /** @param {Context} ctx */
 export function drawHandlers({ pg, wasm, call, busy, modelChanged }) {
   // The measured cost of a step and of a test digit, to size the next request's work.
-  const cost = { msPerStep: 0, msPerExample: 0 };
+  const cost = { msPerStep: 0, msPerExample: 0, phase: "before" };
 
   /** @param {Requests["fineTuneAdvance"]} _msg */
   function advance(_msg) {
@@ -44,8 +44,10 @@ export function drawHandlers({ pg, wasm, call, busy, modelChanged }) {
     const t0 = performance.now();
     const r = call(() => pg().fineTuneAdvance(steps, examples));
     const ms = performance.now() - t0;
-    if (r.phase === "training" || (r.phase === "after" && r.evaluated === 0)) cost.msPerStep = ms / steps;
+    // The work was that of the phase the run was in before this call.
+    if (cost.phase === "training") cost.msPerStep = ms / steps;
     else cost.msPerExample = ms / examples;
+    cost.phase = r.phase;
     if (r.evaluation) return { ...r, describe: modelChanged() };
     return r;
   }
@@ -71,9 +73,9 @@ export function drawHandlers({ pg, wasm, call, busy, modelChanged }) {
     fineTuneStart: ({ pixels, labels, config = {} }) => {
       const why = busy();
       if (why) throw new Error(why);
-      cost.msPerStep = 0;
-      cost.msPerExample = 0;
-      return call(() => pg().fineTuneStart(u8(pixels), u8(labels), config));
+      const r = call(() => pg().fineTuneStart(u8(pixels), u8(labels), config));
+      Object.assign(cost, { msPerStep: 0, msPerExample: 0, phase: r.phase });
+      return r;
     },
     fineTuneAdvance: advance,
     /** @returns {Replies["fineTuneCancel"]} */
