@@ -117,6 +117,17 @@ pub struct LossTrace {
     pub targets: Vec<f32>,
     /// ∂L/∂outputs, `(N, K)` flat: `(p − y)/N` for cross-entropy.
     pub grad: Vec<f32>,
+    /// The network's answer for each example: the class with the largest output (the most
+    /// probable class, for cross-entropy; the first of equals).
+    pub predicted: Vec<usize>,
+    /// Cross-entropy: the predicted class's probability, in f64: `1/S`, since its score is the
+    /// largest, `m` (an f32 probability near 1 rounds to exactly 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_predicted: Option<Vec<f64>>,
+    /// Cross-entropy: `1 − p_predicted` without the cancellation, `(S − 1)/S`: the other classes'
+    /// `e^(z − m)` summed, over S. A page prints "1 − 3.2e−8" from it instead of "1".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_rest: Option<Vec<f64>>,
     /// Cross-entropy: each example's largest logit m, the exponentials `e^(z − m)` and their sum
     /// S, as the loss computed them (`p = e^(z − m)/S`, `L = ln S − (z_y − m)`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -175,8 +186,34 @@ pub fn trace_step(
             .collect(),
         Targets::Values(v) => v.iter().copied().collect(),
     };
+    let predicted: Vec<usize> = (0..batch)
+        .map(|n| {
+            let row = out.row(n);
+            (1..k).fold(0, |best, j| if row[j] > row[best] { j } else { best })
+        })
+        .collect();
+    let (p_predicted, p_rest) = if lo.probs.is_some() {
+        let (p, rest): (Vec<f64>, Vec<f64>) = predicted
+            .iter()
+            .enumerate()
+            .map(|(n, &c)| {
+                let sum = parts.sum[n];
+                let others: f64 = (0..k)
+                    .filter(|&j| j != c)
+                    .map(|j| parts.exps[n * k + j])
+                    .sum();
+                (parts.exps[n * k + c] / sum, others / sum)
+            })
+            .unzip();
+        (Some(p), Some(rest))
+    } else {
+        (None, None)
+    };
     let loss_trace = LossTrace {
         kind: loss.name(),
+        predicted,
+        p_predicted,
+        p_rest,
         value: lo.loss,
         per_example,
         outputs: out.iter().copied().collect(),
@@ -313,9 +350,14 @@ pub fn trace_step(
     }
 }
 
-/// The nominal step of the gradient check. In f32, 1e-3 balances the central difference's own
-/// error (about h² · L‴/6) against the rounding of the two losses (about ε_f32 · L / h).
-pub const GRADCHECK_H: f32 = 1e-3;
+/// The nominal step of the gradient check, 2⁻⁷ = 0.0078125. In f32 the estimate's error is the
+/// central difference's own (about h² · |L‴|/6) plus the rounding of the two losses (about
+/// ε_f32 · |L|/h, ε_f32 = 1.2e-7); the sum is smallest near h = ε_f32^(1/3) ≈ 0.005. The usual
+/// 1e-3 of f64 code leaves the rounding about eight times larger, enough to put a small gradient
+/// 2 % off (Mazur's first layer; the test `the_gradient_checks_step_suits_f32`). A power of two,
+/// so that θ ± h are exact f32s for most weights (those that stay within their power of two) and
+/// the step taken is exactly 2h.
+pub const GRADCHECK_H: f32 = 0.0078125;
 /// The check's verdict: backprop and the central difference agree when they differ by at most
 /// this fraction of the larger of the two...
 pub const GRADCHECK_TOLERANCE: f64 = 1e-2;
@@ -380,6 +422,21 @@ pub fn gradient_check(
     param: &str,
     index: usize,
 ) -> Result<GradCheck> {
+    gradient_check_with_step(net, x, targets, loss, layer, param, index, GRADCHECK_H)
+}
+
+/// [`gradient_check`] with a nominal step `h` of one's choosing (the tests compare steps).
+#[allow(clippy::too_many_arguments)]
+pub fn gradient_check_with_step(
+    net: &Network,
+    x: &Tensor,
+    targets: &Targets,
+    loss: Loss,
+    layer: usize,
+    param: &str,
+    index: usize,
+    h: f32,
+) -> Result<GradCheck> {
     let mut base = net.clone();
     let names = base.param_names();
     let k = names
@@ -414,7 +471,6 @@ pub fn gradient_check(
         let step = up as f64 - down as f64;
         (up, down, step, plus, minus, (plus - minus) / step)
     };
-    let h = GRADCHECK_H;
     let (theta_plus, theta_minus, step, loss_plus, loss_minus, numeric) = estimate(h);
     let truncation = (estimate(2.0 * h).5 - numeric) / 3.0;
     let noise = {
@@ -463,6 +519,29 @@ pub fn gradient_check(
         allowed,
         agrees: abs_error <= allowed,
     })
+}
+
+/// Takes `steps` training steps of `net` and `opt` (a spec's network, maybe already stepped) on
+/// the spec's inputs and targets without tracing them, and returns each step's loss. The same
+/// steps as [`trace_spec_step`] takes, bit for bit, at the cost of training: for "take 10 steps"
+/// of a large network, where ten traces would hold ten copies of every weight and its optimizer
+/// state.
+pub fn advance_spec(
+    spec: &crate::spec::Spec,
+    net: &mut Network,
+    opt: &mut Optimizer,
+    steps: usize,
+) -> Vec<f32> {
+    (0..steps)
+        .map(|_| {
+            let out = net.forward(spec.inputs.clone(), true);
+            let lo = spec.loss.forward_backward(out.view(), &spec.targets);
+            net.zero_grad();
+            net.backward(lo.dout);
+            opt.step(&mut net.params());
+            lo.loss
+        })
+        .collect()
 }
 
 /// Runs a spec's steps, one trace per step.
@@ -795,5 +874,109 @@ mod tests {
         let wrong = c.analytic as f64 * 1.05;
         let allowed = c.tolerance * wrong.abs().max(c.numeric.abs()) + c.noise_factor * c.noise;
         assert!((wrong - c.numeric).abs() > allowed, "{c:?}");
+    }
+
+    /// The step h: in f32 the estimate's error is the central difference's own, about
+    /// h²·|L‴|/6, plus the rounding of the two losses, about ε·|L|/h with ε = 1.2e-7; their sum
+    /// is smallest near h = ε^(1/3) ≈ 0.005 for L and L‴ of order 1. At h = 0.001 the rounding
+    /// dominates: on Mazur's first layer, whose gradients are small (about 4e-4), the estimate is
+    /// 2 % off. At 2⁻⁷ ≈ 0.0078 the rounding is eight times smaller and the h² error still below
+    /// it; and being a power of two, θ ± h are exact (Mazur's weights all stay within their power
+    /// of two), so the step taken is 2h.
+    #[test]
+    fn the_gradient_checks_step_suits_f32() {
+        assert_eq!(GRADCHECK_H, 2f32.powi(-7));
+        let spec = crate::spec::parse(include_str!("../www/presets/mazur-2-2-2-sgd.json")).unwrap();
+        let check = |index, h| {
+            gradient_check_with_step(
+                &spec.network,
+                &spec.inputs,
+                &spec.targets,
+                spec.loss,
+                0,
+                "weight",
+                index,
+                h,
+            )
+            .unwrap()
+        };
+        let worst = |h| {
+            (0..4)
+                .map(|i| check(i, h).relative_error)
+                .fold(0.0, f64::max)
+        };
+        let (now, before) = (worst(GRADCHECK_H), worst(1e-3));
+        assert!(now < 5e-3, "Mazur's W0 at h = {GRADCHECK_H}: {now:e}");
+        assert!(before > 1e-2, "Mazur's W0 at h = 0.001: {before:e}");
+        for i in 0..4 {
+            let c = check(i, GRADCHECK_H);
+            assert!(c.agrees, "{c:?}");
+            assert_eq!(c.step, 2.0 * GRADCHECK_H as f64, "{c:?}");
+        }
+    }
+
+    /// "Take 10 steps" takes its steps untraced: the same weights, bit for bit, and the same
+    /// losses as traced steps, with dropout's masks too.
+    #[test]
+    fn untraced_steps_are_the_traced_steps() {
+        let with_dropout = CNN_SPEC.replace(
+            r#"{"type": "flatten"},"#,
+            r#"{"type": "flatten"}, {"type": "dropout", "rate": 0.5},"#,
+        );
+        for doc in [CNN_SPEC, with_dropout.as_str()] {
+            let spec = crate::spec::parse(doc).unwrap();
+            let traces = run_spec(&spec, 3);
+            let (mut net, mut opt) = (spec.network.clone(), spec.build_optimizer());
+            let losses = advance_spec(&spec, &mut net, &mut opt, 2);
+            let last = trace_spec_step(&spec, &mut net, &mut opt);
+            let traced: Vec<f32> = traces.iter().take(2).map(|t| t.loss.value).collect();
+            assert_eq!(losses, traced);
+            assert_eq!(last.loss.value, traces[2].loss.value);
+            assert_eq!(last.optimizer.t, 3);
+            let weights = |t: &Trace| -> Vec<f32> {
+                t.layers
+                    .iter()
+                    .flat_map(|l| l.params.iter().flat_map(|p| p.after.clone()))
+                    .collect()
+            };
+            assert_eq!(weights(&last), weights(&traces[2]));
+        }
+    }
+
+    /// The network's answer comes from the core, with a probability that is never a rounded 1.
+    #[test]
+    fn the_trace_names_the_predicted_class_and_its_probability() {
+        let doc = r#"{"inputs": [[1.0], [0.5]], "layers": [
+            {"type": "dense", "weights": [[30.0], [0.0], [0.0]], "bias": [0.0, 0.0, 0.0]}],
+            "labels": [0, 2], "loss": "softmax_cross_entropy", "optimizer": {"type": "sgd", "lr": 0.1}}"#;
+        let spec = crate::spec::parse(doc).unwrap();
+        let t = run_spec(&spec, 1).remove(0);
+        assert_eq!(t.loss.predicted, vec![0, 0]);
+        let (p, rest) = (t.loss.p_predicted.unwrap(), t.loss.p_rest.unwrap());
+        let probs = t.loss.probs.unwrap();
+        // e^30 against 1 + 1: the f32 probability is exactly 1, the core's 1 − p is 2e^−30.
+        assert_eq!(probs[0], 1.0);
+        assert!((rest[0] - 2.0 * (-30f64).exp()).abs() < 1e-25, "{rest:?}");
+        // e^15 against 2.
+        assert!(
+            (rest[1] - 2.0 / (15f64.exp() + 2.0)).abs() < 1e-18,
+            "{rest:?}"
+        );
+        for n in 0..2 {
+            assert!((p[n] + rest[n] - 1.0).abs() < 1e-15);
+            assert_eq!(p[n] as f32, probs[3 * n]);
+        }
+        // Ties go to the first class; MSE names the largest output and no probability.
+        let spec = crate::spec::parse(include_str!(
+            "../tests/walkthrough/fixtures/tanh-mse-momentum.json"
+        ))
+        .unwrap();
+        let t = run_spec(&spec, 1).remove(0);
+        let k = t.loss.outputs.len() / t.batch;
+        for (n, &c) in t.loss.predicted.iter().enumerate() {
+            let row = &t.loss.outputs[n * k..(n + 1) * k];
+            assert!(row.iter().all(|&v| v <= row[c]) && row[..c].iter().all(|&v| v < row[c]));
+        }
+        assert!(t.loss.p_predicted.is_none());
     }
 }

@@ -568,6 +568,11 @@ impl SpecLab {
         ))
     }
 
+    /// Takes `steps` steps without tracing them; returns each step's loss (a Float32Array).
+    pub fn advance(&mut self, steps: u32) -> Vec<f32> {
+        trace::advance_spec(&self.spec, &mut self.net, &mut self.opt, steps as usize)
+    }
+
     /// The trace of the next step without taking it.
     pub fn peek(&self) -> String {
         let (mut net, mut opt) = (self.net.clone(), self.opt.clone());

@@ -75,6 +75,7 @@
  *   evaluate: {},
  *   specCreate: {lab: string, json: string | Blob | object},
  *   specStep: {lab: string},
+ *   specAdvance: {lab: string, steps: number},
  *   specPeek: {lab: string},
  *   specReset: {lab: string},
  *   specGradientCheck: {lab: string, layer: number, param: string, index: number},
@@ -114,6 +115,7 @@
  *   evaluate: Evaluation,
  *   specCreate: {stepsTaken: number, name: string | null},
  *   specStep: any,
+ *   specAdvance: Float32Array,
  *   specPeek: any,
  *   specReset: null,
  *   specGradientCheck: GradCheck,
@@ -206,6 +208,7 @@ export const REQUESTS = Object.freeze({
   // {lab, json: text | Blob} -> {stepsTaken, name}; a bad spec rejects with the field path
   specCreate: "specCreate",
   specStep: "specStep", // {lab} -> trace of the step taken (per-element arrays as transferred Float64Arrays, see lib/trace-arrays.js)
+  specAdvance: "specAdvance", // {lab, steps} -> Float32Array (transferred) of each step's loss; steps taken untraced
   specPeek: "specPeek", // {lab} -> trace of the next step, not taken (the same)
   specReset: "specReset", // {lab} -> null
   specGradientCheck: "specGradientCheck", // {lab, layer, param, index} -> gradient check

@@ -629,6 +629,10 @@ const handlers = {
     return labSummary(l, text);
   },
   [REQUESTS.specStep]: ({ lab: name }) => traceReply(call(() => lab(name).step())),
+  [REQUESTS.specAdvance]: ({ lab: name, steps }) => {
+    const losses = call(() => lab(name).advance(steps));
+    return transfer(losses, [losses.buffer]);
+  },
   [REQUESTS.specPeek]: ({ lab: name }) => traceReply(call(() => lab(name).peek())),
   [REQUESTS.specReset]: ({ lab: name }) => {
     call(() => lab(name).reset());

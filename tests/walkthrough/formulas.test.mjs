@@ -286,15 +286,27 @@ test("the gradient check shows the core's numbers and the core's verdict, with i
   const text = blocks.map((x) => `${x.caption || ""} ${x.text || ""}`).join(" ");
   assert.match(text, /at most 1 % of the larger of the two, plus 3 times the rounding noise/);
   const eqs = blocks.filter((x) => x.kind === "eq");
-  // The step really taken, not 2h (θ = 0.4: θ ± h round to 0.40099999… and 0.39900002…).
-  const taken = eqs
-    .find((e) => e.symbolic === "(\\theta + h) - (\\theta - h)")
-    .numeric.split(" = ")
-    .at(-1);
-  assert.equal(taken, "0.00199997");
-  assert.ok(Math.abs(r.step - 0.00199997) < 5e-9 && Math.abs(r.step - 0.002) > 1e-8);
+  // The step really taken. h = 2⁻⁷, so θ = 0.4 ± h are exact f32s and the step is 2h exactly...
+  const stepLine = (blocks) => blocks.filter((x) => x.kind === "eq").find((e) => e.symbolic === "(\\theta + h) - (\\theta - h)");
+  assert.equal(r.h, 0.0078125);
+  assert.equal(r.step, 2 * r.h);
+  assert.equal(stepLine(blocks).numeric.split(" = ").at(-1), "0.015625");
+  assert.match(stepLine(blocks).caption, /exactly 2h/);
+  // ...but θ just below 0.25 = 2⁻² (0.24999999 is the f32 0.25 − 2⁻²⁶) loses its last bit when
+  // θ + h crosses 0.25: the step is 2h − 2⁻²⁶, printed with the digits that show it.
+  const doc = JSON.parse(fs.readFileSync(at("www/presets/mazur-2-2-2-sgd.json"), "utf8"));
+  doc.layers[2].weights[0][0] = 0.24999999;
+  const lab2 = new core.SpecLab(JSON.stringify(doc));
+  const r2 = lab2.gradientCheck(2, "weight", 0);
+  lab2.free();
+  assert.equal(r2.step, Math.fround(Math.fround(0.24999999) + 0.0078125) - Math.fround(Math.fround(0.24999999) - 0.0078125));
+  assert.notEqual(r2.step, 0.015625);
+  const line2 = stepLine(gradcheckBlocks({ ...b, analytic: r2.analytic }, r2));
+  assert.match(line2.caption, /rounded to f32 .*not within the same power of two/);
+  const taken = line2.numeric.split(" = ").at(-1);
+  assert.notEqual(Number(taken), 0.015625, `${line2.numeric}: the printed step is not 2h`);
   const md = toMarkdown([{ id: "x", title: "x", caption: "", blocks: [b] }], { title: "x" }, new Map([["2/weight/0", r]]));
-  assert.match(md, /\\frac\{0\.298453\d* - 0\.298288\d*\}\{0\.00199997\d*\}/);
+  assert.match(md, /\\frac\{0\.29\d+ - 0\.29\d+\}\{0\.015625\}/);
   lab.free();
 });
 

@@ -5,7 +5,7 @@
 // seconds, while transferred as typed arrays they cross at no cost.
 //
 //   worker:  const { trace, buffers } = typedTrace(JSON.parse(text)); postMessage(trace, buffers)
-//   page:    await plainTrace(trace, { pause })        // plain arrays again, a piece at a time
+//   page:    the walk-through (www/walkthrough/) takes the typed arrays as they are
 //            await traceJsonParts(trace, { pause })    // JSON text for a download, in pieces
 //
 // The typed arrays are Float64Arrays holding exactly the doubles JSON.parse read from the core's
@@ -14,7 +14,7 @@
 // labels, settings, scalars) stay as they are.
 
 /** The per-element fields of a trace's loss. */
-const LOSS_ARRAYS = ["per_example", "outputs", "probs", "targets", "grad"];
+const LOSS_ARRAYS = ["per_example", "outputs", "probs", "targets", "grad", "p_predicted", "p_rest"];
 
 /**
  * Calls `fn(holder, key)` for every per-element array of `trace`: the input, each layer's output,
@@ -25,6 +25,7 @@ const LOSS_ARRAYS = ["per_example", "outputs", "probs", "targets", "grad"];
  */
 function eachArray(trace, fn) {
   fn(trace, "input");
+  if (trace.input_grad != null) fn(trace, "input_grad");
   for (const ly of trace.layers) {
     for (const k of ["output", "grad_output", "argmax"]) if (ly[k] != null) fn(ly, k);
     for (const p of ly.params) {
@@ -52,36 +53,8 @@ export function typedTrace(trace) {
   return { trace, buffers };
 }
 
-/** How many numbers are copied or written between two pauses (a few milliseconds of work). */
+/** How many numbers are written between two pauses (a few milliseconds of work). */
 const PIECE = 200_000;
-
-/**
- * Turns a typed trace's arrays (changed in place) back into plain arrays, `PIECE` numbers at a
- * time with `pause()` between pieces, so the page stays responsive on a huge trace.
- * @param {any} trace
- * @param {{pause?: () => Promise<void>}} [o]
- */
-export async function plainTrace(trace, { pause = async () => {} } = {}) {
-  /** @type {[any, string][]} */
-  const todo = [];
-  eachArray(trace, (o, k) => ArrayBuffer.isView(o[k]) && todo.push([o, k]));
-  let done = 0;
-  for (const [o, k] of todo) {
-    const src = o[k];
-    const out = new Array(src.length);
-    for (let from = 0; from < src.length; from += PIECE) {
-      const to = Math.min(src.length, from + PIECE);
-      for (let i = from; i < to; i++) out[i] = src[i];
-      done += to - from;
-      if (done >= PIECE) {
-        done = 0;
-        await pause();
-      }
-    }
-    o[k] = out;
-  }
-  return trace;
-}
 
 /** @param {any} v */
 const isNumbers = (v) => ArrayBuffer.isView(v) || (Array.isArray(v) && v.length > 0 && typeof v[0] === "number");

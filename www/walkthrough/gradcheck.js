@@ -6,7 +6,7 @@
 //   numeric = (L(θ+h) − L(θ−h)) / ((θ+h) − (θ−h))     θ ± h rounded to f32, as the network ran
 //   agree  ⇔  |analytic − numeric| ≤ tolerance · max(|analytic|, |numeric|) + k · noise
 
-import { worked, paren, fmt } from "./numbers.js";
+import { worked, paren, fmt, full } from "./numbers.js";
 import { tx } from "./tex.js";
 
 const wide = (v) => ({ v, wide: true });
@@ -17,9 +17,11 @@ export const checkKey = (b) => `${b.layer}/${b.param}/${b.index}`;
 /** The check's numbers, from θ ± h to the estimate. */
 function estimateLines(r) {
   // θ ± h are f32s: their exact values (as f64) carry the digits the step needs.
+  // When rounded, with the digits that show it is not 2h.
   const step = worked([wide(Math.fround(r.theta_plus)), wide(Math.fround(r.theta_minus))], ([a, b]) => a - b, r.step, {
     wide: true,
-    minDigits: 6,
+    minDigits: 9,
+    resultDigits: 10,
   });
   const est = worked(
     [wide(r.loss_plus), wide(r.loss_minus), wide(r.step), wide(r.difference), wide(r.step)],
@@ -40,7 +42,9 @@ function estimateLines(r) {
     {
       kind: "eq",
       caption:
-        "The step really taken: θ ± h are rounded to f32, so it differs a little from 2h (the two f32s with the digits their difference needs):",
+        r.step === 2 * r.h
+          ? "The step really taken: h is a power of two, so θ ± h are exact f32s here and the step is exactly 2h:"
+          : "The step really taken: θ ± h are rounded to f32 (θ and θ ± h are not within the same power of two, and f32 numbers are spaced further apart beyond it), so it differs a little from 2h (the two f32s with the digits their difference needs):",
       symbolic: "(\\theta + h) - (\\theta - h)",
       numeric: `(\\theta + h) - (\\theta - h) = ${step.ops[0]} - ${paren(step.ops[1])} = ${step.res}`,
     },
@@ -116,8 +120,13 @@ export function gradcheckBlocks(b, r) {
           },
         ]
       : [];
+  const why = {
+    kind: "text",
+    text: `Why h = ${full(r.h)}${r.h === 2 ** -7 ? " (2⁻⁷)" : ""}: the estimate has two errors. The central difference's own grows like h²; the rounding of the two f32 losses (about one part in ten million) is divided by the step, so it grows as h shrinks. The two balance near the cube root of f32's precision, about 0.005; the 0.001 usual in f64 code leaves the rounding about eight times larger, enough to put a small gradient a few per cent off.${r.h === 2 ** -7 ? " A power of two, so that θ ± h are exact f32s for most weights." : ""}`,
+  };
   return [
     intro,
+    why,
     ...estimateLines(r),
     {
       kind: "values",

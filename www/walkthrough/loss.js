@@ -10,7 +10,7 @@
 //
 // The loss of a batch is the mean of its examples' losses; so are its gradients.
 
-import { worked, paren, tex, fmt } from "./numbers.js";
+import { worked, paren, tex, fmt, probabilityText } from "./numbers.js";
 import { productSum, sumTex, terms, tx } from "./tex.js";
 import { argmaxAbs } from "./picks.js";
 
@@ -35,7 +35,8 @@ export function softmaxStep(T, P) {
   const e = row(T, sm.exps, n);
   const y = trueClass(T, n);
   const Z = T.names[T.L];
-  const pred = p.indexOf(Math.max(...p));
+  const pred = T.loss.predicted[n];
+  const said = probabilityText(T.loss.p_predicted[n], T.loss.p_rest[n]);
   const mLine = worked(Array.from(z), (v) => Math.max(...v), m);
   const eLine = worked([z[y], m], ([a, b]) => Math.exp(a - b), e[y], { wide: true, minDigits: 6 });
   const sum = productSum(
@@ -60,7 +61,7 @@ export function softmaxStep(T, P) {
     phase: "forward",
     short: "Softmax",
     title: "Softmax: from scores to probabilities",
-    caption: `The last layer gives ${K} scores (logits), one per class. Softmax turns them into probabilities: take e to the power of each score, then divide by their sum so they add up to 1. To keep ${tx("e^z")} from overflowing, the largest score m is subtracted first; that changes nothing in the result, because it cancels in the division. The network's answer is the most probable class: ${pred}.`,
+    caption: `The last layer gives ${K} scores (logits), one per class. Softmax turns them into probabilities: take e to the power of each score, then divide by their sum so they add up to 1. To keep ${tx("e^z")} from overflowing, the largest score m is subtracted first; that changes nothing in the result, because it cancels in the division. The network's answer is the most probable class: ${pred}, with probability ${said}${said.startsWith("1 −") ? " (the core computes 1 − p without rounding p first)" : ""}.`,
     blocks: [
       {
         kind: "eq",
@@ -158,7 +159,7 @@ function squaredErrorBlocks(T, n) {
   const O = T.names[T.L];
   const half = T.loss.kind === "half_sse";
   const w = worked([...t, ...o], (v) => (half ? 0.5 : 1 / K) * t.reduce((s, _, k) => s + (v[k] - v[K + k]) ** 2, 0), Le);
-  const diff = t.map((_, k) => `(${w.ops[k]} - ${paren(w.ops[K + k])})^{2}`).join(" + ");
+  const diff = Array.from(t, (_, k) => `(${w.ops[k]} - ${paren(w.ops[K + k])})^{2}`).join(" + ");
   return {
     caption: half
       ? "The half sum of squared errors: for each output, the difference between the target and what came out, squared (so that too high and too low both count), all added up and halved. The ½ is there so that the derivative comes out clean. (Some texts call this loss E.)"

@@ -24,7 +24,9 @@ export function toMarkdown(steps, meta, checks = new Map()) {
     "",
   );
   steps.forEach((st, n) => {
-    out.push(`## ${n + 1}. ${st.title}`, "", st.caption, "");
+    // The first step is titled with the walk-through's title on the page; here the H1 says it.
+    const title = st.title === meta.title ? "The example" : st.title;
+    out.push(`## ${n + 1}. ${title}`, "", st.caption, "");
     for (const b of st.blocks) out.push(...block(b, checks));
   });
   // Plain hyphens for minus signs, everywhere: numbers copied from notes should paste into anything.

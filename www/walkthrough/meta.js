@@ -3,6 +3,7 @@
 // and `npm run walkthrough` both use these, so their Markdown says the same.
 
 import { lossName } from "./loss.js";
+import { probabilityText } from "./numbers.js";
 
 /** The optimizer in words: "Adam (α = 0.001)", "SGD (learning rate 0.5, momentum 0.9)". */
 export function optimizerText(config) {
@@ -37,6 +38,18 @@ export function digitMeta({ index, label, fresh, trace, model }) {
   };
 }
 
+/**
+ * A drawn digit's walk-through: the learner's drawing with the label they gave it (or the
+ * network's own guess, taken as the label).
+ * @param {{label: number, fresh: any, trace: any, model?: string}} o
+ */
+export function drawingMeta({ label, fresh, trace, model }) {
+  return {
+    title: `Your drawing, taken to be a ${label}`,
+    subtitle: `One training step on a drawn digit, with label ${label}, of ${networkText(fresh, trace, model)}.`,
+  };
+}
+
 /** A layer in a few words: "dense 2 → 2", "conv2d 2 filters 2×2, stride 2, padding 1". */
 function layerText(ly) {
   const s = ly.spec;
@@ -59,4 +72,15 @@ export function specMeta({ name, trace }) {
     title: `Worked example: ${name || "a tiny network"}, step ${trace.optimizer.t}`,
     subtitle: `Layers ${layers}. ${lossName(trace.loss.kind)[0].toUpperCase()}${lossName(trace.loss.kind).slice(1)}, ${optimizerText(trace.optimizer.config)}, ${batch}.`,
   };
+}
+
+/**
+ * What the traced network answers, in the core's words: its predicted class and that class's
+ * probability (the trace's `predicted`, `p_predicted` and `p_rest`), never rounded to 1.
+ * @param {any} trace
+ */
+export function saysText(trace) {
+  const { predicted, p_predicted: p, p_rest: rest } = trace.loss;
+  const masks = trace.layers.some((l) => l.spec.type === "dropout") ? " (in this step, with its dropout masks)" : "";
+  return `The network says ${predicted[0]} with probability ${probabilityText(p[0], rest[0])}${masks}.`;
 }

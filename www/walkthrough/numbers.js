@@ -168,14 +168,18 @@ function printResult(x, sig, wide) {
  * reproduce).
  *
  * Returns the operands and the result as TeX, and the operands' printed values.
- * @param {Operand[]} operands
+ * @param {Operand[] | ArrayLike<number>} given the operands
  * @param {(values: number[]) => number | number[]} evaluate
  * @param {number | null} result
- * @param {{wide?: boolean, minDigits?: number, digits?: number}} [opts] `wide`: the result is an
- *   f64; `digits`: the operands' usual digits (6)
+ * @param {{wide?: boolean, minDigits?: number, digits?: number, resultDigits?: number}} [opts] `wide`:
+ *   the result is an f64; `digits`: the operands' usual digits (6); `resultDigits`: the result's
+ *   most digits (6)
  * @returns {{ops: string[], res: string, values: number[], resultValue: number, sig: number}}
  */
-export function worked(operands, evaluate, result, { wide = false, minDigits = 4, digits = 6 } = {}) {
+export function worked(given, evaluate, result, { wide = false, minDigits = 4, digits = 6, resultDigits = 6 } = {}) {
+  // A typed array's map would turn the printed strings back into numbers.
+  /** @type {Operand[]} */
+  const operands = Array.from(given);
   const most = Math.max(digits, ...operands.map((o) => (typeof o === "number" ? shortestDigits(o) : shortestDigits(o.v, !!o.wide))));
   if (result === null) {
     // The core's numbers as the decimals they stand for (an f32's shortest decimal).
@@ -190,7 +194,7 @@ export function worked(operands, evaluate, result, { wide = false, minDigits = 4
     const values = printed.map(Number);
     const parts = [evaluate(values)].flat();
     let res;
-    for (let r = 6; r >= 1 && !res; r--) {
+    for (let r = resultDigits; r >= 1 && !res; r--) {
       const s = printResult(result, r, wide);
       if (parts.every((e) => reproduces(e, s))) res = s;
     }
@@ -212,4 +216,23 @@ export function worked(operands, evaluate, result, { wide = false, minDigits = 4
 function significant(s) {
   const m = s.replace(/^-/, "").split("e")[0].replace(".", "").replace(/^0+/, "");
   return Math.max(1, m.length);
+}
+
+/**
+ * A probability for reading, never shown as 1 or 0 unless it is: `p` and `rest` = 1 − p are the
+ * core's f64s (the trace's `p_predicted` and `p_rest`, `rest` computed without cancellation).
+ * "0.973", "0.99987", "1 − 3.2e−8" (when fewer than 3 nines would print as 1), "1" only when
+ * rest is 0; a small p gets a power of ten ("4.1e−9"), never "0".
+ * @param {number} p
+ * @param {number} rest
+ */
+export function probabilityText(p, rest) {
+  if (rest === 0) return "1";
+  if (p === 0) return "0";
+  if (rest < 1e-3) {
+    // Up to 5 nines print plainly ("0.99987"); beyond, 1 − rest.
+    if (rest >= 1e-5) return decimal(p, Math.ceil(-Math.log10(rest)) + 2).replaceAll("-", "−");
+    return `1 − ${decimal(rest, 2).replaceAll("-", "−")}`;
+  }
+  return fmt(p, 3, { wide: true });
 }

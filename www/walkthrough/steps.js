@@ -11,7 +11,8 @@
 // One module per kind of layer, forward and backward side by side (layers/), the loss (loss.js),
 // the optimizers (optim/), the gradient check (gradcheck.js). Read them in the order of a step:
 // layers/dense.js, layers/activation.js, loss.js, optim/sgd.js, optim/adam.js, layers/conv2d.js,
-// layers/maxpool.js, layers/flatten.js, layers/dropout.js, gradcheck.js.
+// layers/maxpool.js, layers/flatten.js, layers/dropout.js, input-grad.js (backprop reaches the
+// pixels), gradcheck.js.
 
 import * as dense from "./layers/dense.js";
 import * as conv2d from "./layers/conv2d.js";
@@ -21,6 +22,7 @@ import * as flatten from "./layers/flatten.js";
 import * as dropout from "./layers/dropout.js";
 import { softmaxStep, lossStep, outputGradStep } from "./loss.js";
 import { updateStep } from "./optim/update.js";
+import { inputGradStep } from "./input-grad.js";
 import { tex } from "./numbers.js";
 import { subscript } from "./trace.js";
 import { vecNames } from "./tex.js";
@@ -32,7 +34,8 @@ export { lossName } from "./loss.js";
 /**
  * A step of the walk-through.
  * @typedef {object} Step
- * @property {string} id `input`, `fwd-i`, `softmax`, `loss`, `dout`, `bwd-i`, `upd-i` (i: the layer)
+ * @property {string} id `input`, `fwd-i`, `softmax`, `loss`, `dout`, `bwd-i`, `bwd-input` (∂L/∂x),
+ *   `upd-i` (i: the layer)
  * @property {"forward" | "backward" | "update"} phase
  * @property {number} [layer] the layer it belongs to
  * @property {{layer: number, name: string, index: number}} [param] the picked weight it is about
@@ -99,6 +102,7 @@ export function buildSteps(T, P, meta = {}) {
   steps.push(lossStep(T, P));
   steps.push(outputGradStep(T, P));
   for (let i = T.L - 1; i >= 0; i--) steps.push(layer(i, "backward"));
+  steps.push(inputGradStep(T, P));
   const updated = T.layers.filter((ly) => ly.raw.params.length).map((ly) => ly.i);
   for (let q = updated.length - 1; q >= 0; q--) steps.push(updateStep(T, P, updated[q], q === updated.length - 1));
   return steps.filter(Boolean);

@@ -93,6 +93,11 @@ export function analyse(trace) {
       const all = trace.layers[t - 1].grad_output;
       return all.length ? all.slice(n * sizes[t], (n + 1) * sizes[t]) : null;
     },
+    /** ∂L/∂x of example n (the trace's `input_grad`: backward carried to the input); null when absent. */
+    inputGrad(n) {
+      const g = trace.input_grad;
+      return g && g.length ? g.slice(n * sizes[0], (n + 1) * sizes[0]) : null;
+    },
     /** Within-example index of the input that won max-pool output e of layer i. */
     winner(i, n, e) {
       return layers[i].raw.argmax[n * layers[i].outSize + e] - n * layers[i].inSize;

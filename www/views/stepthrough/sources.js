@@ -6,22 +6,9 @@
 
 import { EVENTS } from "../../protocol.js";
 import { PRESETS as MODEL_PRESETS } from "../../lib/settings.js";
-import { fmt } from "../../walkthrough/numbers.js";
 import { pickUnit } from "../../walkthrough/steps.js";
-import { digitMeta, networkText } from "../../walkthrough/meta.js";
+import { digitMeta, drawingMeta, networkText, saysText } from "../../walkthrough/meta.js";
 import { h } from "./dom.js";
-
-/**
- * The class a fresh network gives the highest probability (the first of equals). The core names
- * the current model's class (`classify`), but a trace does not name it, so for a fresh network
- * the view reads it off the probabilities the trace holds.
- * @param {ArrayLike<number>} probs
- */
-function argmax(probs) {
-  let best = 0;
-  for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
-  return best;
-}
 
 export class Sources {
   /** @param {import("./view.js").StepThroughView} view */
@@ -270,9 +257,7 @@ export class Sources {
       v.example = { kind: "digit", pixels, label: img.label, index, fresh };
       const meta = digitMeta({ index, label: img.label, fresh, trace, model: this.modelName() });
       v.setTrace(trace, { meta });
-      const said = await this.guess(pixels, fresh, trace);
-      if (!current()) return;
-      v.status.textContent = `Test digit ${index}: a ${img.label}. The network says ${said.class} with probability ${fmt(said.probs[said.class], 3)}.`;
+      v.status.textContent = `Test digit ${index}: a ${img.label}. ${saysText(trace)}`;
     });
   }
 
@@ -361,14 +346,9 @@ export class Sources {
         const trace = await v.requestTrace("trace", { pixels: new Float32Array(pixels), label: y, fresh });
         if (!current()) return;
         v.example = { kind: "drawing", pixels: new Float32Array(pixels), label: y, fresh };
-        const meta = {
-          title: `Your drawing, taken to be a ${y}`,
-          subtitle: `One training step on a drawn digit, with label ${y}, of ${networkText(fresh, trace, this.modelName())}.`,
-        };
+        const meta = drawingMeta({ label: y, fresh, trace, model: this.modelName() });
         v.setTrace(trace, { meta });
-        const said = await this.guess(new Float32Array(pixels), fresh, trace);
-        if (!current()) return;
-        v.status.textContent = `Your drawing, labelled ${y}. The network says ${said.class}.`;
+        v.status.textContent = `Your drawing, labelled ${y}. ${saysText(trace)}`;
       },
     );
   }
@@ -380,7 +360,7 @@ export class Sources {
    * @returns {Promise<{class: number, probs: ArrayLike<number>}>}
    */
   async guess(pixels, fresh, trace) {
-    if (fresh) return { class: argmax(trace.loss.probs), probs: trace.loss.probs };
+    if (fresh) return { class: trace.loss.predicted[0], probs: trace.loss.probs };
     return this.view.client.request("classify", { pixels });
   }
 

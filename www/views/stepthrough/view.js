@@ -25,8 +25,7 @@
 //              getOptimizer?(): the training view's optimizer settings (for a fresh network)}
 
 import { analyse, defaultPicks, buildSteps, pickUnit, pickInput, pickKernel, unflat } from "../../walkthrough/steps.js";
-import { plainTrace } from "../../lib/trace-arrays.js";
-import { h, loadKatex, typesetPending, ensureStylesheet, pause } from "./dom.js";
+import { h, loadKatex, typesetPending, ensureStylesheet } from "./dom.js";
 import { Sources } from "./sources.js";
 import { SpecEditor } from "./spec-editor.js";
 import { Walk } from "./nav.js";
@@ -55,7 +54,7 @@ export class StepThroughView {
     this.hooks = hooks;
     /** @type {Mode} */
     this.mode = "digit";
-    /** @type {any} the trace on show (plain arrays) */
+    /** @type {any} the trace on show (its per-element arrays as the worker sent them: Float64Arrays) */
     this.trace = null;
     /** @type {any} analyse(trace) */
     this.T = null;
@@ -195,13 +194,12 @@ export class StepThroughView {
 
   /**
    * A request whose reply is a trace: it arrives with typed arrays (transferred, see
-   * www/lib/trace-arrays.js) and is turned into plain arrays a piece at a time.
+   * www/lib/trace-arrays.js), which the walk-through takes as they are.
    * @param {string} type
    * @param {object} fields
    */
   async requestTrace(type, fields) {
-    const trace = await this.client.request(type, fields);
-    return plainTrace(trace, { pause });
+    return this.client.request(type, fields);
   }
 
   /**

@@ -24,7 +24,7 @@ export function forward(T, P, i) {
   const b = ly.params.bias.before;
   const row = ly.params.weight.before.slice(j * K, (j + 1) * K);
   const t = terms(
-    row.map((w, kk) => ({ a: w, b: x[kk], c: w * x[kk] })),
+    Array.from(row, (w, kk) => ({ a: w, b: x[kk], c: w * x[kk] })),
     K <= 6 ? 6 : 5,
   );
   const [X, Z] = [T.names[i], T.names[i + 1]];
@@ -73,7 +73,7 @@ export function forward(T, P, i) {
         kind: "table",
         title: `Every number of unit ${j}: each input, its weight and their product`,
         columns: ["k", tx(`${X}_k`), tx(`W^{[${i}]}_{${j},k}`), tx(`W^{[${i}]}_{${j},k} \\cdot ${X}_k`)],
-        rows: () => row.map((w, kk) => [kk, x[kk], w, { v: w * x[kk], shown: true }]),
+        rows: () => Array.from(row, (w, kk) => [kk, x[kk], w, { v: w * x[kk], shown: true }]),
         highlightRow: k,
         pickRow: { type: "input", layer: i, offset: 0 },
         count: K,
@@ -251,7 +251,7 @@ function backwardPictures(T, P, i, delta, x) {
       kind: "table",
       title: `Every weight gradient of unit ${j}`,
       columns: ["k", tx(`${X}_k`), tx(`\\partial L/\\partial W^{[${i}]}_{${j},k}`)],
-      rows: () => gRow.map((g, kk) => [kk, x[kk], g]),
+      rows: () => Array.from(gRow, (g, kk) => [kk, x[kk], g]),
       highlightRow: k,
       pickRow: { type: "input", layer: i, offset: 0 },
       count: K,
