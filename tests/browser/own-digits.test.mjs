@@ -36,6 +36,13 @@ async function open({ width = 1440, height = 900, contextOptions = {} } = {}) {
   return p;
 }
 
+/** Reloads the page; resolves once the model and the data are in place again (a reload while the
+ * data still streams would abort its download). */
+async function reload(page) {
+  await page.reload();
+  await page.waitForFunction(() => window.backpropLab?.model && window.backpropLab.data, null, { timeout: 90_000 });
+}
+
 /** Waits until the page has read the drawing now on the pad (and any read still under way is back). */
 async function settled(page) {
   await page.waitForFunction(() => window.backpropLab.reading?.saliency, null, { timeout: 20_000 });
@@ -144,8 +151,7 @@ test("the saliency map is the core's, follows the picked class, and a keyboard a
     });
     assert.ok(colours > 20, `${colours} colours`);
     // The pick survives a reload.
-    await page.reload();
-    await page.waitForFunction(() => window.backpropLab?.model, null, { timeout: 60_000 });
+    await reload(page);
     assert.equal(await page.locator(".class-picker input:checked").getAttribute("value"), label === 3 ? "5" : "3");
     await page.locator(".saliency").screenshot({ path: path.join(SHOTS, "saliency-1440.png") });
     assert.deepEqual(p.consoleErrors, []);
@@ -190,8 +196,10 @@ test("digits kept with a label survive a reload, and can be relabelled and delet
       await page.waitForFunction((n) => document.querySelectorAll(".gallery li").length === n, i + 1);
       kept.push(r.class);
     }
+    // Measured again by the core once the set changed.
+    await page.waitForFunction(() => /\(3 of 3\)/.test(document.querySelector(".own-accuracy").textContent), null, { timeout: 20_000 });
     assert.match(await page.locator(".own-accuracy").textContent(), /reads 100\.0% of your digits right \(3 of 3\)/);
-    await page.reload();
+    await reload(page);
     await page.waitForFunction(() => document.querySelectorAll(".gallery li").length === 3, null, { timeout: 30_000 });
     assert.deepEqual(await galleryLabels(page), kept);
 
@@ -203,7 +211,7 @@ test("digits kept with a label survive a reload, and can be relabelled and delet
     assert.equal(await page.locator(".gallery li.misread .read-as").textContent(), `read as ${kept[2]}`);
     await page.getByRole("button", { name: `Delete digit 2, a ${kept[1]}` }).click();
     await page.waitForFunction(() => document.querySelectorAll(".gallery li").length === 2);
-    await page.reload();
+    await reload(page);
     await page.waitForFunction(() => document.querySelectorAll(".gallery li").length === 2, null, { timeout: 30_000 });
     assert.deepEqual(await galleryLabels(page), [kept[0], wrong]);
     assert.deepEqual(p.consoleErrors, []);
@@ -325,8 +333,7 @@ test("fine-tuning on a small set of the user's digits raises the accuracy on the
     });
     const afterAll = await page.locator(".own-accuracy").textContent();
     await page.waitForFunction(() => window.__saved > 0, null, { timeout: 30_000 });
-    await page.reload();
-    await page.waitForFunction(() => window.backpropLab?.model && window.backpropLab.data, null, { timeout: 90_000 });
+    await reload(page);
     await openOwnDigits(page);
     await page.waitForFunction((t) => document.querySelector(".own-accuracy").textContent === t, afterAll, { timeout: 30_000 });
     assert.ok(await page.locator(".finetune-table").isVisible(), "the last result is still shown");
