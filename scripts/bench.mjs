@@ -1,20 +1,30 @@
 // The benchmark: training speed and single-image inference latency in headless Chromium (in the
-// worker, as the page runs them) and natively (`cargo bench`), with the wasm/native ratio.
+// worker, as the page runs them) and natively, with TensorFlow.js beside us as the anchor.
 //
-//   node scripts/bench.mjs [--quick] [--variants simd,nosimd] [--skip-native] [--skip-soak]   (npm run bench)
+//   node scripts/bench.mjs [--quick] [--variants simd,nosimd] [--skip-native] [--skip-tfjs] [--skip-soak]   (npm run bench)
 //
-// In the browser: the training set in www/data (full MNIST when MNIST_DIR was given at set-up),
-// batch 64, Adam (lr 0.001), seed 1; mlp-128 for 3 epochs and cnn for 1 (--quick: 1 and a third),
-// timed from the start of each epoch to its last step (the test-set evaluation is timed apart).
-// Inference: `predict` (784 pixels -> 10 probabilities) and `predictDrawing` (a 280x280 drawing,
-// preprocessed like MNIST, then classified), each the median of 30 round trips from the page.
-// Writes bench-results/browser.json.
+// Every training run uses the same data (www/data: full MNIST when MNIST_DIR was given at set-up),
+// batch 64, Adam (lr 0.001), seed 1; mlp-128 for 3 epochs and cnn for 1 (--quick: 1 each), timed
+// from the start of each epoch to its last step (the test-set evaluation is timed apart).
+//
+// - ours in the browser: both wasm builds, in the page's worker; `predict` (784 pixels -> 10
+//   probabilities) and `predictDrawing` (a 280x280 drawing, preprocessed like MNIST, then
+//   classified), each the median of 30 round trips from the page;
+// - ours natively: the CLI (`backprop-lab train`) on one thread and on every core;
+// - TF.js 4.22, wasm backend (SIMD, one thread), in a worker (bench/tfjs-worker.js, which adds the
+//   Conv2DBackpropFilter kernel the backend lacks), served from node_modules;
+// - the optimizer's share of a training step: `cargo bench` natively, and the same measurement
+//   built for wasm (examples/step_parts.rs) in a worker, for each wasm build.
+//
+// Writes bench-results/browser.json: one row per library, model and build (`library`, `model`,
+// `variant`, `train_samples_per_s`, `epoch_seconds`, `test_accuracy`, ...), the ratios, the profile.
 
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { setup, ROOT } from "./setup.mjs";
+import { setup, ROOT, CLI } from "./setup.mjs";
+import { readConfig } from "./build-wasm.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -29,25 +39,175 @@ const MODELS = [
 ];
 const SETTINGS = { optimizer: { type: "adam", lr: 0.001 }, batch: 64, seed: 1 };
 const RUNS = 30;
+const CORES = os.availableParallelism();
+/** Steps per timed run of the step-parts measurement, and runs (the median is kept). */
+const STEP_PARTS = { "mlp-128": 100, cnn: 10, runs: 5 };
 
 const median = (v) => {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const round = (x, digits = 0) => (x == null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+const epochsOf = (model) => (QUICK ? 1 : MODELS.find((m) => m.model === model).epochs);
+
+function run(cmd, cmdArgs, env = {}) {
+  const r = spawnSync(cmd, cmdArgs, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env }, encoding: "utf8" });
+  if (r.error) throw new Error(`cannot run ${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(" ")} failed (exit ${r.status})`);
+  return r.stdout;
+}
 
 await setup({ test: true });
+// Other work on the machine slows every figure and skews ratios between runs taken minutes apart:
+// the load is recorded with the results, and a busy machine is called out.
+const loadBefore = os.loadavg();
+if (loadBefore[0] > CORES / 2) {
+  console.log(`bench: the machine is busy (load average ${loadBefore[0].toFixed(1)} on ${CORES} cores); the figures will be low and noisy`);
+}
 const { startServer, launchBrowser, openPage } = await import("../tests/browser/harness.mjs");
+const DATA = path.join(ROOT, "www", "data");
 
 // --- native -------------------------------------------------------------------------------------
 
-let native = null;
+/** `cargo bench`: steps on random digits, one thread and every core, with the optimizer's share. */
+let nativeProfile = null;
+const nativeRows = [];
 if (!args.includes("--skip-native")) {
-  console.log("\nbench: native (cargo bench --bench train)");
+  console.log("\nbench: native profile (cargo bench --bench train)");
   const r = spawnSync("cargo", ["bench", "--locked", "--bench", "train"], { cwd: ROOT, stdio: "inherit" });
   const file = path.join(ROOT, "bench-results", "native.json");
-  if (r.status === 0 && fs.existsSync(file)) native = JSON.parse(fs.readFileSync(file, "utf8")).native;
-  else console.log("bench: the native benchmark failed; reporting the browser alone");
+  if (r.status === 0 && fs.existsSync(file)) nativeProfile = JSON.parse(fs.readFileSync(file, "utf8")).native;
+  else console.log("bench: cargo bench failed; no native profile");
+
+  // The CLI trains on the same data as the browser, on one thread and on every core.
+  for (const threads of [...new Set([1, CORES])]) {
+    for (const { model } of MODELS) {
+      const epochs = epochsOf(model);
+      console.log(`bench: native ${model}, ${threads} thread${threads > 1 ? "s" : ""}, ${epochs} epoch${epochs > 1 ? "s" : ""}`);
+      const summary = JSON.parse(
+        run(CLI, [
+          "train",
+          ...["--threads", String(threads), "--model", model, "--epochs", String(epochs)],
+          ...["--batch", "64", "--lr", "0.001", "--seed", "1", "--data", DATA],
+        ]),
+      );
+      const seconds = median(summary.history.map((h) => h.seconds));
+      nativeRows.push({
+        library: "backprop-lab",
+        variant: `native-${threads}-thread${threads > 1 ? "s" : ""}`,
+        threads,
+        model,
+        batch: 64,
+        epochs,
+        train_samples: summary.train_images,
+        epoch_seconds: round(seconds, 2),
+        epoch_seconds_each: summary.history.map((h) => round(h.seconds, 2)),
+        train_samples_per_s: round(summary.train_images / seconds),
+        test_accuracy: summary.test_accuracy,
+      });
+      console.log(`bench: ${JSON.stringify(nativeRows.at(-1))}`);
+    }
+  }
+}
+
+// --- the optimizer's share in wasm ----------------------------------------------------------------
+
+/** Builds examples/step_parts.rs for a wasm variant, with the variant's flags and wasm-opt passes. */
+function buildStepParts(variant) {
+  const cfg = readConfig();
+  const v = cfg.variant.find((x) => x.name === variant);
+  if (!v) throw new Error(`no wasm variant ${variant} in wasm-pack.toml`);
+  const targetDir = path.join(ROOT, v["target-dir"]);
+  const profile = cfg.build.profile;
+  run("cargo", ["build", "--locked", "--profile", profile, "--example", "step_parts", "--target", "wasm32-unknown-unknown"], {
+    RUSTFLAGS: v.rustflags.join(" "),
+    CARGO_TARGET_DIR: targetDir,
+  });
+  const out = path.join(ROOT, "target", "bench-wasm", variant);
+  const built = path.join(targetDir, "wasm32-unknown-unknown", profile, "examples", "step_parts.wasm");
+  run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", out, built]);
+  const wasm = path.join(out, "step_parts_bg.wasm");
+  run(path.resolve(ROOT, cfg.tools["wasm-opt"]), [...cfg["wasm-opt"].features, ...v["wasm-opt"], wasm, "-o", wasm]);
+}
+
+/** Runs a worker of bench/ from a blank page and resolves to its first reply. */
+async function inWorker(browser, server, script, message, { module = false } = {}) {
+  const { page, consoleErrors, close } = await openPage(browser, `${server.url}/__bench__/index.html`);
+  try {
+    const reply = await page.evaluate(
+      ([script, message, module]) =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(script, module ? { type: "module" } : undefined);
+          w.onmessage = (e) => {
+            if (e.data.type === "progress") return;
+            w.terminate();
+            resolve(e.data);
+          };
+          w.onerror = (e) => reject(new Error(e.message));
+          w.postMessage(message);
+        }),
+      [script, message, module],
+    );
+    if (consoleErrors.length) console.log(`bench: console errors: ${consoleErrors.join("\n")}`);
+    return reply;
+  } finally {
+    await close();
+  }
+}
+
+async function stepParts(browser, server, variant) {
+  const rows = [];
+  for (const { model } of MODELS) {
+    const r = await inWorker(
+      browser,
+      server,
+      "/__bench__/step-parts-worker.js",
+      { variant, model, steps: STEP_PARTS[model], runs: STEP_PARTS.runs },
+      { module: true },
+    );
+    if (r.error) throw new Error(`step parts (${variant}, ${model}): ${r.error}`);
+    rows.push({
+      variant,
+      model,
+      step_ms: round(r.stepMs, 3),
+      optimizer_ms: round(r.optimizerMs, 3),
+      optimizer_share: round(r.optimizerMs / r.stepMs, 3),
+    });
+    console.log(`bench: step parts ${JSON.stringify(rows.at(-1))}`);
+  }
+  return rows;
+}
+
+// --- TF.js --------------------------------------------------------------------------------------
+
+async function tfjsRun(browser, server, model) {
+  const epochs = epochsOf(model);
+  console.log(`bench: TF.js wasm ${model}, ${epochs} epoch${epochs > 1 ? "s" : ""}`);
+  const reply = await inWorker(browser, server, "/__bench__/tfjs-worker.js", { model, epochs, base: "/data" });
+  if (reply.type === "error") {
+    console.log(`bench: TF.js could not train ${model}: ${reply.message}`);
+    return { library: "tfjs", variant: "wasm-simd", model, error: reply.message.split("\n")[0] };
+  }
+  const r = reply.result;
+  const seconds = median(r.epochs.map((e) => e.seconds));
+  const row = {
+    library: "tfjs",
+    version: r.version,
+    variant: r.simd ? "wasm-simd" : "wasm",
+    threads: r.threads,
+    model,
+    batch: 64,
+    epochs,
+    train_samples: r.train,
+    epoch_seconds: round(seconds, 2),
+    epoch_seconds_each: r.epochs.map((e) => round(e.seconds, 2)),
+    train_samples_per_s: round(r.train / seconds),
+    eval_seconds: round(median(r.epochs.map((e) => e.eval_seconds)), 2),
+    test_accuracy: r.epochs.at(-1).test_accuracy,
+    notes: model === "cnn" ? "Conv2DBackpropFilter added (bench/tfjs-worker.js): im2col and one matrix product" : undefined,
+  };
+  console.log(`bench: ${JSON.stringify(row)}`);
+  return row;
 }
 
 // --- browser ------------------------------------------------------------------------------------
@@ -126,6 +286,7 @@ async function browserRun(browser, server, variant) {
         return { predict, drawing, drawnPrediction: argmax };
       }, RUNS);
       rows.push({
+        library: "backprop-lab",
         variant,
         model,
         batch: 64,
@@ -151,12 +312,25 @@ async function browserRun(browser, server, variant) {
   }
 }
 
-const server = await startServer();
+for (const v of VARIANTS) buildStepParts(v);
+const server = await startServer({
+  mounts: [
+    ["/__bench__/tfjs/", path.join(ROOT, "node_modules", "@tensorflow")],
+    ["/__bench__/pkg/", path.join(ROOT, "target", "bench-wasm")],
+    ["/__bench__/", path.join(ROOT, "bench")],
+  ],
+});
 const browser = await launchBrowser();
 const browserVersion = `Chromium ${browser.version()}`;
 const runs = [];
+const parts = [];
+const tfjs = [];
 try {
-  for (const v of VARIANTS) runs.push(await browserRun(browser, server, v));
+  for (const v of VARIANTS) {
+    runs.push(await browserRun(browser, server, v));
+    parts.push(...(await stepParts(browser, server, v)));
+  }
+  if (!args.includes("--skip-tfjs")) for (const { model } of MODELS) tfjs.push(await tfjsRun(browser, server, model));
 } finally {
   await browser.close();
   await server.close();
@@ -164,16 +338,23 @@ try {
 
 // --- report -------------------------------------------------------------------------------------
 
-const rows = runs.flatMap((r) => r.rows);
-for (const row of rows) {
-  const n = native?.find((x) => x.model === row.model);
-  if (n) {
-    row.native_train_samples_per_s = n.train_samples_per_s;
-    row.native_inference_ms = n.inference_ms;
-    row.wasm_native_training_ratio = round(row.train_samples_per_s / n.train_samples_per_s, 2);
-    row.wasm_native_inference_ratio = round(row.predict_ms / n.inference_ms, 1);
-  }
-}
+const ours = runs.flatMap((r) => r.rows);
+const rows = [...ours, ...nativeRows, ...tfjs];
+const find = (library, variant, model) => rows.find((r) => r.library === library && r.variant === variant && r.model === model);
+const ratio = (a, b) => (a?.train_samples_per_s && b?.train_samples_per_s ? round(a.train_samples_per_s / b.train_samples_per_s, 2) : null);
+const ratios = MODELS.map(({ model }) => {
+  const simd = find("backprop-lab", "simd", model);
+  const tf = tfjs.find((r) => r.model === model);
+  const native1 = find("backprop-lab", "native-1-thread", model);
+  const nativeAll = CORES > 1 ? find("backprop-lab", `native-${CORES}-threads`, model) : native1;
+  return {
+    model,
+    simd_over_tfjs: ratio(simd, tf),
+    nosimd_over_tfjs: ratio(find("backprop-lab", "nosimd", model), tf),
+    native_1_thread_over_simd: ratio(native1, simd),
+    native_all_cores_over_1_thread: ratio(nativeAll, native1),
+  };
+});
 const result = {
   date: new Date().toISOString(),
   machine: {
@@ -181,33 +362,51 @@ const result = {
     cpu: os.cpus()[0]?.model,
     memory_gb: round(os.totalmem() / 2 ** 30, 1),
     platform: `${os.platform()} ${os.arch()}`,
+    load_average_1min: { before: round(loadBefore[0], 2), after: round(os.loadavg()[0], 2) },
   },
   browser: browserVersion,
   data: runs[0]?.data.description,
   heap_mb_with_data: round(runs[0]?.data.heapBytes / 2 ** 20, 1),
   settings: { ...SETTINGS, optimizer: "adam" },
-  browser_results: rows,
-  native_results: native,
+  rows,
+  ratios,
+  optimizer_share: { wasm: parts, native: nativeProfile },
   notes: [
-    "epoch_seconds: wall time of one training epoch in the worker (chunked, answering messages in between), evaluation excluded",
+    "epoch_seconds: wall time of one training epoch, evaluation excluded; in the browser in a worker (ours: chunked, answering messages in between)",
     "predict_ms / predict_drawing_ms: median round trip from the page to the worker and back (includes messaging)",
-    "native: cargo bench --bench train (training steps on random digits, single-image Network::predict)",
+    "native rows: backprop-lab train on the same data (--threads 1, and every core)",
+    "tfjs: TF.js 4.22 wasm backend, SIMD, one thread (WASM_HAS_MULTITHREAD_SUPPORT off), a custom training loop (optimizer.minimize per batch)",
+    "optimizer_share: median time of Optimizer::step over the median time of a whole Trainer::step (random digits, batch 64, Adam); wasm: examples/step_parts.rs in a worker; native: cargo bench",
   ],
 };
 
 fs.mkdirSync(path.join(ROOT, "bench-results"), { recursive: true });
 fs.writeFileSync(path.join(ROOT, "bench-results", "browser.json"), JSON.stringify(result, null, 2) + "\n");
 
-const pad = (s, n) => String(s).padStart(n);
+const pad = (s, n) => String(s ?? "-").padStart(n);
 console.log(`\n${result.browser}, ${result.machine.cpus} CPUs (${result.machine.cpu}); data: ${result.data}`);
+console.log(`load average (1 min) ${result.machine.load_average_1min.before} before, ${result.machine.load_average_1min.after} after`);
 console.log(
-  `${"variant".padEnd(8)} ${"model".padEnd(8)} ${pad("samples/s", 10)} ${pad("s/epoch", 8)} ${pad("native/s", 9)} ${pad("ratio", 6)} ${pad("predict ms", 11)} ${pad("drawing ms", 11)} ${pad("native ms", 10)} ${pad("heap MB", 8)}`,
+  `${"library".padEnd(13)} ${"variant".padEnd(17)} ${"model".padEnd(8)} ${pad("samples/s", 10)} ${pad("s/epoch", 8)} ${pad("accuracy", 9)} ${pad("predict ms", 11)} ${pad("drawing ms", 11)} ${pad("heap MB", 8)}`,
 );
 for (const r of rows) {
   console.log(
-    `${r.variant.padEnd(8)} ${r.model.padEnd(8)} ${pad(r.train_samples_per_s, 10)} ${pad(r.epoch_seconds, 8)} ${pad(r.native_train_samples_per_s ?? "-", 9)} ${pad(r.wasm_native_training_ratio ?? "-", 6)} ${pad(r.predict_ms, 11)} ${pad(r.predict_drawing_ms, 11)} ${pad(r.native_inference_ms ?? "-", 10)} ${pad(r.heap_mb, 8)}`,
+    `${r.library.padEnd(13)} ${r.variant.padEnd(17)} ${r.model.padEnd(8)} ${pad(r.train_samples_per_s ?? "cannot train", 10)} ${pad(r.epoch_seconds, 8)} ${pad(r.test_accuracy == null ? null : (100 * r.test_accuracy).toFixed(2) + " %", 9)} ${pad(r.predict_ms, 11)} ${pad(r.predict_drawing_ms, 11)} ${pad(r.heap_mb, 8)}`,
   );
 }
+console.log("\nratios of training samples/s:");
+for (const r of ratios) {
+  console.log(
+    `  ${r.model}: ours (SIMD) / TF.js ${pad(r.simd_over_tfjs, 5)}, ours (no SIMD) / TF.js ${pad(r.nosimd_over_tfjs, 5)}, native 1 thread / SIMD ${pad(r.native_1_thread_over_simd, 5)}, native ${CORES} threads / 1 thread ${pad(r.native_all_cores_over_1_thread, 5)}`,
+  );
+}
+console.log("optimizer's share of a training step:");
+for (const p of parts)
+  console.log(`  wasm ${p.variant} ${p.model}: ${p.optimizer_ms} of ${p.step_ms} ms (${(100 * p.optimizer_share).toFixed(1)} %)`);
+for (const p of nativeProfile ?? [])
+  console.log(
+    `  native ${p.threads} thread${p.threads > 1 ? "s" : ""} ${p.model}: ${p.optimizer_ms} of ${p.step_ms} ms (${(100 * p.optimizer_share).toFixed(1)} %)`,
+  );
 console.log("wrote bench-results/browser.json");
 
 // The soak: memory before and after 20 epochs on the page (scripts/soak.mjs, bench-results/soak.json).

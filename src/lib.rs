@@ -15,10 +15,12 @@
 //! 8. `src/layers/gradcheck.rs` — how every layer's backward is checked by central differences.
 //! 9. [`saliency`] — backprop one step further, to the pixels: which ink made the answer.
 //!
-//! Each module's docs end with `Next:`, in this order. Then, for the product around the maths: [`vocabulary`] (every limit and default, stated once),
-//! [`presets`] (the MNIST models), [`train`] (mini-batch training and evaluation), [`finetune`]
-//! (learning a user's own digits without forgetting MNIST), [`summary`]
-//! (histograms for the weights view), [`drawing`] (a drawing read and explained), [`digit`] (one test digit traced), [`spec`] (the network
+//! Each module's docs end with `Next:`, in this order. Then, for the product around the maths:
+//! [`vocabulary`] (every limit and default, stated once), [`presets`] (the MNIST models),
+//! [`train`] (mini-batch training and evaluation), [`parallel`] (a batch's gradient on every
+//! core), [`finetune`] (learning a user's own digits without forgetting MNIST), [`summary`]
+//! (histograms for the weights view), [`drawing`] (a drawing read and explained), [`digit`] (one
+//! test digit traced), [`spec`] (the network
 //! spec JSON), [`model_file`] (safetensors), [`data`] (MNIST files, drawing preprocessing),
 //! [`error`] (messages for people), and last [`wasm`], which only converts these for the browser.
 
@@ -32,6 +34,7 @@ pub mod loss;
 pub mod model_file;
 pub mod network;
 pub mod optim;
+pub mod parallel;
 pub mod presets;
 pub mod saliency;
 pub mod spec;

@@ -81,6 +81,20 @@ impl Loss {
         self.forward_backward_observed(out, targets, None)
     }
 
+    /// [`forward_backward`](Self::forward_backward) of some rows of a batch of `batch` examples:
+    /// the batch's mean loss and its gradient, restricted to these rows. Every mean divides by
+    /// `batch`, not by the rows here, so the parts of a batch add up to the loss and the gradient
+    /// of the whole batch (data-parallel training computes them shard by shard).
+    // out: (n, K), part of a batch of N -> the rows' share of the loss, dout (n, K)
+    pub fn forward_backward_part(
+        self,
+        out: ArrayView2<'_, f32>,
+        targets: &Targets,
+        batch: usize,
+    ) -> LossOutput {
+        self.compute(out, targets, batch, None)
+    }
+
     /// [`forward_backward`](Self::forward_backward), also filling `parts` (when given, for
     /// cross-entropy) with the softmax's intermediate numbers: the worked trace records them
     /// from the same loop that computes the loss.
@@ -90,7 +104,19 @@ impl Loss {
         targets: &Targets,
         parts: Option<&mut SoftmaxParts>,
     ) -> LossOutput {
+        self.compute(out, targets, out.nrows(), parts)
+    }
+
+    /// The loss of the rows of `out`, part (or all) of a batch of `batch` examples.
+    fn compute(
+        self,
+        out: ArrayView2<'_, f32>,
+        targets: &Targets,
+        batch: usize,
+        parts: Option<&mut SoftmaxParts>,
+    ) -> LossOutput {
         let (n, k) = out.dim();
+        assert!(n <= batch, "{n} rows cannot be part of a batch of {batch}");
         assert_eq!(
             targets.len(),
             n,
@@ -113,9 +139,9 @@ impl Loss {
             );
         }
         match self {
-            Loss::SoftmaxCrossEntropy => softmax_cross_entropy(out, targets, parts),
+            Loss::SoftmaxCrossEntropy => softmax_cross_entropy(out, targets, batch, parts),
             Loss::Mse => {
-                let scale = 2.0 / (n * k) as f32;
+                let scale = 2.0 / (batch * k) as f32;
                 let mut sum = 0f64;
                 let dout = Array2::from_shape_fn((n, k), |(i, j)| {
                     let e = out[[i, j]] - targets.get(i, j);
@@ -123,8 +149,8 @@ impl Loss {
                     scale * e
                 });
                 LossOutput {
-                    loss: (sum / (n * k) as f64) as f32,
-                    loss_f64: sum / (n * k) as f64,
+                    loss: (sum / (batch * k) as f64) as f32,
+                    loss_f64: sum / (batch * k) as f64,
                     dout,
                     probs: None,
                 }
@@ -134,11 +160,11 @@ impl Loss {
                 let dout = Array2::from_shape_fn((n, k), |(i, j)| {
                     let e = out[[i, j]] - targets.get(i, j);
                     sum += 0.5 * (e as f64) * (e as f64);
-                    e / n as f32
+                    e / batch as f32
                 });
                 LossOutput {
-                    loss: (sum / n as f64) as f32,
-                    loss_f64: sum / n as f64,
+                    loss: (sum / batch as f64) as f32,
+                    loss_f64: sum / batch as f64,
                     dout,
                     probs: None,
                 }
@@ -170,10 +196,12 @@ pub struct SoftmaxParts {
     pub sum: Vec<f64>,
 }
 
-/// `L = −(1/N) Σ_n Σ_k y_nk ln p_nk`, and the fused backward `∂L/∂z = (p − y) / N`.
+/// `L = −(1/N) Σ_n Σ_k y_nk ln p_nk`, and the fused backward `∂L/∂z = (p − y) / N`, for the rows
+/// of `z` (all of the batch of N, or a part of it).
 fn softmax_cross_entropy(
     z: ArrayView2<'_, f32>,
     targets: &Targets,
+    batch: usize,
     mut parts: Option<&mut SoftmaxParts>,
 ) -> LossOutput {
     let (n, k) = z.dim();
@@ -200,12 +228,12 @@ fn softmax_cross_entropy(
             }
             probs[[i, j]] = p as f32;
             // p − y: the gradient of softmax and cross-entropy together.
-            dout[[i, j]] = ((p - y) / n as f64) as f32;
+            dout[[i, j]] = ((p - y) / batch as f64) as f32;
         }
     }
     LossOutput {
-        loss: (total / n as f64) as f32,
-        loss_f64: total / n as f64,
+        loss: (total / batch as f64) as f32,
+        loss_f64: total / batch as f64,
         dout,
         probs: Some(probs),
     }
@@ -288,5 +316,44 @@ mod tests {
         let t = Targets::Values(array![[1.0, 0.0, -1.0], [0.25, 0.5, 0.75]]);
         check(Loss::Mse, out.clone(), t.clone());
         check(Loss::HalfSse, out, t);
+    }
+
+    /// The parts of a batch give the rows of the whole batch's gradient, bit for bit, and their
+    /// losses add up to the batch's.
+    #[test]
+    fn parts_of_a_batch_add_up_to_the_batch() {
+        let out = array![[0.3, -1.2, 2.0], [0.5, 0.1, -0.7], [1.5, 0.2, 0.0]];
+        let labels = Targets::Labels(vec![2, 0, 1]);
+        let values = Targets::Values(array![[1.0, 0.0, -1.0], [0.25, 0.5, 0.75], [0.0, 1.0, 0.0]]);
+        for (loss, targets) in [
+            (Loss::SoftmaxCrossEntropy, &labels),
+            (Loss::Mse, &values),
+            (Loss::HalfSse, &values),
+        ] {
+            let whole = loss.forward_backward(out.view(), targets);
+            let rows = |t: &Targets, r: std::ops::Range<usize>| match t {
+                Targets::Labels(l) => Targets::Labels(l[r].to_vec()),
+                Targets::Values(v) => Targets::Values(v.slice(ndarray::s![r, ..]).to_owned()),
+            };
+            let a = loss.forward_backward_part(
+                out.slice(ndarray::s![..1, ..]),
+                &rows(targets, 0..1),
+                3,
+            );
+            let b = loss.forward_backward_part(
+                out.slice(ndarray::s![1.., ..]),
+                &rows(targets, 1..3),
+                3,
+            );
+            assert_eq!(
+                ndarray::concatenate![ndarray::Axis(0), a.dout, b.dout],
+                whole.dout,
+                "{loss:?}"
+            );
+            assert!(
+                (a.loss_f64 + b.loss_f64 - whole.loss_f64).abs() < 1e-12,
+                "{loss:?}"
+            );
+        }
     }
 }

@@ -1,10 +1,10 @@
 //! Training on a labelled image set (MNIST): mini-batches, shuffling, evaluation.
 //!
 //! One step: take the next `batch` examples of a seeded shuffle, scale their pixels to [0, 1],
-//! forward, softmax cross-entropy, backward, optimizer step. An epoch is one pass over the
-//! shuffled training set (the last batch may be smaller). The same [`Trainer`] serves the CLI
-//! (which runs whole epochs) and the browser worker (which runs a few steps at a time and
-//! yields, so that the page stays responsive).
+//! forward, softmax cross-entropy, backward (shard by shard, on every core: [`crate::parallel`]),
+//! optimizer step. An epoch is one pass over the shuffled training set (the last batch may be
+//! smaller). The same [`Trainer`] serves the CLI (which runs whole epochs) and the browser worker
+//! (which runs a few steps at a time and yields, so that the page stays responsive).
 //!
 //! The trainer knows where it is in the epoch and keeps the epoch's running loss (the mean over
 //! examples, so a short last batch weighs less) and accuracy; [`Trainer::run_chunk`] reports them
@@ -17,9 +17,9 @@
 //! [`Settings`] (model, optimizer, batch, seed) start a [`Run`]: a trainer, fresh from a preset or
 //! from a model file, with what the file said about itself.
 //!
-//! Next: [`crate::summary`] (what the weights view shows), [`crate::digit`] (one test digit traced).
+//! Next: [`crate::parallel`] (how a step's gradient is computed on every core), then
+//! [`crate::summary`] (what the weights view shows), [`crate::digit`] (one test digit traced).
 
-use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::ser::SerializeStruct;
@@ -31,6 +31,7 @@ use crate::loss::{Loss, Targets};
 use crate::model_file;
 use crate::network::{Arch, Network};
 use crate::optim::{Optimizer, OptimizerConfig};
+use crate::parallel::DataParallel;
 use crate::presets;
 use crate::vocabulary;
 
@@ -55,6 +56,8 @@ pub struct Trainer {
     epoch_loss_sum: f64,
     epoch_correct: usize,
     epoch_seen: usize,
+    /// The copies of the network that run a batch's shards beyond the first.
+    parallel: DataParallel,
     /// A copy of this trainer (weights, optimizer state, step and epoch counts, place in the
     /// shuffle) from the start of the last step whose loss was finite, taken every
     /// CHECKPOINT_EVERY steps.
@@ -148,6 +151,7 @@ impl Trainer {
             epoch_loss_sum: 0.0,
             epoch_correct: 0,
             epoch_seen: 0,
+            parallel: DataParallel::default(),
             checkpoint: None,
         }
     }
@@ -236,32 +240,29 @@ impl Trainer {
         );
         self.pos += n;
 
-        let x = self.net.batch_from_flat(self.x[..n * features].to_vec(), n);
-        let out = self.net.forward(x, true);
-        let targets = Targets::Labels(self.y[..n].to_vec());
-        let loss = Loss::SoftmaxCrossEntropy.forward_backward(out.view(), &targets);
-        if !loss.loss.is_finite() {
-            return Err(self.restore(loss.loss));
+        // Forward, loss and backward, shard by shard on every core (see crate::parallel).
+        let pass =
+            self.parallel
+                .forward_backward(&mut self.net, &self.x[..n * features], &self.y[..n]);
+        if !pass.loss.is_finite() {
+            return Err(self.restore(pass.loss));
         }
-        let correct = count_correct(&out, &self.y[..n]);
         if candidate.is_some() {
             // This step's loss is finite: its starting point is a good checkpoint.
             self.checkpoint = candidate;
         }
-        self.net.zero_grad();
-        self.net.backward(loss.dout);
-        self.opt.step(&mut self.net.params());
+        crate::parallel::optimizer_step(&mut self.opt, &mut self.net.params());
         self.step += 1;
-        self.epoch_loss_sum += f64::from(loss.loss) * n as f64;
-        self.epoch_correct += correct;
+        self.epoch_loss_sum += f64::from(pass.loss) * n as f64;
+        self.epoch_correct += pass.correct;
         self.epoch_seen += n;
         let epoch_done = self.pos >= self.order.len();
         if epoch_done {
             self.epoch += 1;
         }
         Ok(StepOutcome {
-            loss: loss.loss,
-            correct,
+            loss: pass.loss,
+            correct: pass.correct,
             batch: n,
             epoch_done,
         })
@@ -328,14 +329,6 @@ pub struct ChunkReport {
     pub epoch_done: bool,
     pub epoch_so_far: Option<EpochSoFar>,
     pub diverged: Option<Diverged>,
-}
-
-fn count_correct(out: &Array2<f32>, labels: &[usize]) -> usize {
-    out.rows()
-        .into_iter()
-        .zip(labels)
-        .filter(|(row, &y)| argmax(row.as_slice().expect("contiguous")) == y)
-        .count()
 }
 
 /// The index of the largest value (the first one on ties).
@@ -492,6 +485,7 @@ pub struct Evaluator {
     predictions: Vec<u8>,
     x: Vec<f32>,
     y: Vec<usize>,
+    parallel: DataParallel,
 }
 
 impl Evaluator {
@@ -505,6 +499,7 @@ impl Evaluator {
             predictions: Vec::new(),
             x: Vec::new(),
             y: Vec::new(),
+            parallel: DataParallel::default(),
         }
     }
 
@@ -523,10 +518,7 @@ impl Evaluator {
         for chunk in indices.chunks(batch) {
             let n = chunk.len();
             data.fill_batch(chunk, &mut self.x[..n * features], &mut self.y[..n]);
-            let out = net.forward(
-                net.batch_from_flat(self.x[..n * features].to_vec(), n),
-                false,
-            );
+            let out = self.parallel.forward(net, &self.x[..n * features], n);
             let l = Loss::SoftmaxCrossEntropy
                 .forward_backward(out.view(), &Targets::Labels(self.y[..n].to_vec()));
             self.loss_sum += l.loss as f64 * n as f64;

@@ -483,6 +483,54 @@ fn bad_model_files_are_refused() {
     );
 }
 
+/// The shards of a batch run on as many cores as asked, and every tensor of the model file (the
+/// weights and the optimizer's state) is the same, bit for bit (batch 80: shards of 32, 32 and 16
+/// examples; dropout draws its masks shard by shard).
+#[test]
+fn any_number_of_threads_trains_the_same_model() {
+    let data = synthetic_mnist("threads", 200);
+    for model in ["cnn", "mlp-512-dropout"] {
+        let files: Vec<Vec<u8>> = ["1", "3"]
+            .iter()
+            .map(|threads| {
+                let out = data.join(format!("{model}-{threads}.safetensors"));
+                let o = run(&[
+                    "train",
+                    "--threads",
+                    threads,
+                    "--model",
+                    model,
+                    "--epochs",
+                    "1",
+                    "--batch",
+                    "80",
+                    "--data",
+                    data.to_str().unwrap(),
+                    "--out",
+                    out.to_str().unwrap(),
+                ]);
+                assert!(o.status.success(), "{}", stderr(&o));
+                std::fs::read(&out).unwrap()
+            })
+            .collect();
+        let tensors = |bytes| {
+            let file = safetensors::SafeTensors::deserialize(bytes).unwrap();
+            let mut all: Vec<(String, Vec<u8>)> = file
+                .tensors()
+                .into_iter()
+                .map(|(name, t)| (name, t.data().to_vec()))
+                .collect();
+            all.sort();
+            all
+        };
+        let (one, three) = (tensors(&files[0]), tensors(&files[1]));
+        assert!(one.len() >= 8, "{model}: weights and Adam's m and v");
+        for ((name, a), (_, b)) in one.iter().zip(&three) {
+            assert!(a == b, "{model}: {name} differs between 1 and 3 threads");
+        }
+    }
+}
+
 #[test]
 fn diverging_training_leaves_no_file() {
     let data = synthetic_mnist("diverge", 400);

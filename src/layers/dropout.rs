@@ -56,16 +56,29 @@ impl Dropout {
         x
     }
 
+    /// Moves the generator past `values` mask values, where a training pass over that many
+    /// inputs would leave it (nowhere when the rate is 0: no mask is drawn then).
+    pub fn skip(&mut self, values: u128) {
+        if self.rate > 0.0 {
+            let at = self.rng.get_word_pos();
+            // One mask value is one f32 drawn from one 32-bit word of the ChaCha stream.
+            self.rng.set_word_pos(at + values);
+        }
+    }
+
+    /// Puts this layer's generator where `leader`'s will be after `values` more mask values.
+    /// A data-parallel shard of a batch starts where the examples before it leave off, so the
+    /// shards together draw exactly the mask one pass over the whole batch would.
+    pub fn continue_from(&mut self, leader: &Dropout, values: usize) {
+        self.rng = leader.rng.clone();
+        self.skip(values as u128);
+    }
+
     /// Draws and forgets the masks of `passes` training passes over `values` numbers each, as
     /// `forward` would have drawn them: a saved spec that goes on after some steps goes on with
     /// the masks that come next.
     pub fn skip_masks(&mut self, passes: u64, values: usize) {
-        if self.rate == 0.0 {
-            return;
-        }
-        for _ in 0..passes as u128 * values as u128 {
-            let _: f32 = self.rng.random();
-        }
+        self.skip(passes as u128 * values as u128);
     }
 
     pub fn backward(&self, dout: &Tensor) -> Tensor {
@@ -122,5 +135,23 @@ mod tests {
     #[test]
     fn gradients_match_central_differences() {
         check_layer(&mut Layer::Dropout(Dropout::new(0.4, 3)), &[3, 8], 51);
+    }
+
+    /// Two shards, the second continuing where the first's examples end, draw the mask of one
+    /// pass over both; and the leader, moved past the whole batch, goes on as if it had run it.
+    #[test]
+    fn shards_draw_the_mask_of_one_pass() {
+        let x = ArrayD::<f32>::ones(IxDyn(&[5, 40]));
+        let mut whole = Dropout::new(0.3, 7);
+        let mut first = whole.clone();
+        let mut second = Dropout::new(0.3, 99);
+        second.continue_from(&first, 2 * 40);
+        let a = first.forward(x.slice(ndarray::s![..2, ..]).to_owned().into_dyn(), true);
+        let b = second.forward(x.slice(ndarray::s![2.., ..]).to_owned().into_dyn(), true);
+        let both = whole.forward(x.clone(), true);
+        let joined: Vec<f32> = a.iter().chain(b.iter()).copied().collect();
+        assert_eq!(joined, both.iter().copied().collect::<Vec<_>>());
+        first.skip(3 * 40);
+        assert_eq!(first.forward(x.clone(), true), whole.forward(x, true));
     }
 }

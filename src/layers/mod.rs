@@ -270,6 +270,23 @@ impl Layer {
         }
     }
 
+    /// The gradients of [`params`](Self::params), in the same order, to add into:
+    /// data-parallel training sums the gradients of a batch's shards this way.
+    pub fn grads_mut(&mut self) -> Vec<&mut [f32]> {
+        let contiguous = "gradients are contiguous";
+        match self {
+            Layer::Dense(l) => vec![
+                l.dw.as_slice_mut().expect(contiguous),
+                l.db.as_slice_mut().expect(contiguous),
+            ],
+            Layer::Conv2d(l) => vec![
+                l.dw.as_slice_mut().expect(contiguous),
+                l.db.as_slice_mut().expect(contiguous),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
     pub fn zero_grad(&mut self) {
         match self {
             Layer::Dense(l) => l.zero_grad(),

@@ -7,6 +7,8 @@
 //!
 //! Next: [`super::adam`].
 
+use multiversion::multiversion;
+
 use crate::layers::Param;
 
 #[derive(Debug, Clone)]
@@ -37,7 +39,7 @@ impl Sgd {
     }
 
     /// One element: `v ← μ v + g`, `θ ← θ − lr v` (with μ = 0, `v = g`).
-    #[inline]
+    #[inline(always)]
     pub fn update(lr: f32, momentum: f32, g: f32, velocity: f32, theta: f32) -> SgdUpdate {
         let velocity = momentum * velocity + g;
         let step = Sgd::step_of(lr, velocity);
@@ -49,7 +51,7 @@ impl Sgd {
     }
 
     /// `−lr · v`
-    #[inline]
+    #[inline(always)]
     fn step_of(lr: f32, velocity: f32) -> f32 {
         -lr * velocity
     }
@@ -75,25 +77,44 @@ impl Sgd {
         params: &mut [Param<'_>],
         mut observe: impl FnMut(usize, usize, &SgdUpdate),
     ) {
+        let (lr, momentum, velocity) = self.begin_step(params);
+        for (k, p) in params.iter_mut().enumerate() {
+            update_tensor(lr, momentum, p.value, p.grad, &mut velocity[k], |i, u| {
+                observe(k, i, u)
+            });
+        }
+    }
+
+    /// Starts a step: the velocities exist and the step is counted; returns the learning rate,
+    /// the momentum and the velocities that [`update_tensor`] runs on (see
+    /// [`super::Adam::begin_step`]).
+    pub fn begin_step(&mut self, params: &[Param<'_>]) -> (f32, f32, &mut [Vec<f32>]) {
         if self.velocity.len() != params.len() {
             self.velocity = params.iter().map(|p| vec![0.0; p.value.len()]).collect();
         }
         self.t += 1;
-        let (lr, momentum) = (self.lr as f32, self.momentum as f32);
-        for (k, (p, vel)) in params.iter_mut().zip(self.velocity.iter_mut()).enumerate() {
-            for (i, ((theta, &g), v)) in p
-                .value
-                .iter_mut()
-                .zip(p.grad)
-                .zip(vel.iter_mut())
-                .enumerate()
-            {
-                let u = Sgd::update(lr, momentum, g, *v, *theta);
-                observe(k, i, &u);
-                *v = u.velocity;
-                *theta = u.new;
-            }
-        }
+        (self.lr as f32, self.momentum as f32, &mut self.velocity[..])
+    }
+}
+
+/// Updates one parameter tensor in one pass (see [`super::adam::update_tensor`]: the slices are
+/// cut to one length so that the loop runs in f32 lanes).
+#[multiversion(targets("x86_64+avx"))]
+pub fn update_tensor(
+    lr: f32,
+    momentum: f32,
+    theta: &mut [f32],
+    g: &[f32],
+    velocity: &mut [f32],
+    mut observe: impl FnMut(usize, &SgdUpdate),
+) {
+    let n = theta.len();
+    let (g, velocity) = (&g[..n], &mut velocity[..n]);
+    for i in 0..n {
+        let u = Sgd::update(lr, momentum, g[i], velocity[i], theta[i]);
+        observe(i, &u);
+        velocity[i] = u.velocity;
+        theta[i] = u.new;
     }
 }
 
@@ -108,5 +129,40 @@ mod tests {
         // lr 0.1, μ 0.9: v = 0.9·1 + 0.5 = 1.4, θ ← 2 − 0.1·1.4 = 1.86
         let u = Sgd::update(0.1, 0.9, 0.5, 1.0, 2.0);
         assert!((u.velocity - 1.4).abs() < 1e-6 && (u.new - 1.86).abs() < 1e-6);
+    }
+
+    /// As for Adam: the loop in lanes and the observed loop give the same bits, remainder
+    /// included, with momentum carrying over between steps.
+    #[test]
+    fn the_observed_step_is_the_plain_step_bit_for_bit() {
+        let n = 1003;
+        let theta0: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+        let (mut plain, mut plain_theta) = (Sgd::new(0.05, 0.9), theta0.clone());
+        let (mut observed, mut observed_theta) = (Sgd::new(0.05, 0.9), theta0);
+        for step in 0..3 {
+            let g: Vec<f32> = (0..n)
+                .map(|i| ((i * 7 + step) as f32 * 0.61).cos() * 10f32.powi(i as i32 % 5 - 2))
+                .collect();
+            let param = |value| Param {
+                name: "weight",
+                shape: vec![n],
+                value,
+                grad: &g,
+            };
+            plain.step(&mut [param(&mut plain_theta)]);
+            let velocity_before = observed.velocity.first().cloned();
+            let theta_before = observed_theta.clone();
+            let mut seen = Vec::new();
+            observed.step_observed(&mut [param(&mut observed_theta)], |_, i, u| {
+                seen.push((i, *u))
+            });
+            assert_eq!(plain_theta, observed_theta);
+            assert_eq!(plain.velocity, observed.velocity);
+            assert_eq!(seen.len(), n);
+            for (i, u) in seen {
+                let v = velocity_before.as_ref().map_or(0.0, |v| v[i]);
+                assert_eq!(u, Sgd::update(0.05, 0.9, g[i], v, theta_before[i]));
+            }
+        }
     }
 }
