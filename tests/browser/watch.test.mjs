@@ -228,7 +228,7 @@ test("scrubbing shows the model as it was everywhere; two points compare; traini
     assert.deepEqual(c.a, fresh.slice(0, 500));
     for (let i = 0; i < 500; i++) assert.equal(c.d[i], Math.fround(c.b[i] - c.a[i]));
     assert.ok(c.n > 0);
-    assert.match(await page.locator(".legend-text").innerText(), /^B − A: from step 0, before any training to now/);
+    assert.match(await page.locator("#view-weights .legend-text").innerText(), /^B − A: from step 0, before any training to now/);
     await shot(page, "timeline-compare-1440");
 
     // End: back to now.
