@@ -11,7 +11,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { startServer, launchBrowser, openPage, requireBuilt, ROOT } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, requireBuilt, ROOT, draw } from "./harness.mjs";
 
 const AXE = fs.readFileSync(path.join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
 /** Rules that once failed on this page (minor or not); they must stay fixed. */
@@ -50,19 +50,6 @@ async function axe(page) {
         .map((n) => `${n.target.join(" ")}${n.failureSummary ? ` (${n.failureSummary.split("\n")[1]?.trim()})` : ""}`),
     }));
   });
-}
-
-/** Draws strokes on the pad with the mouse; points are fractions of its size. */
-async function draw(page, strokes) {
-  await page.locator(".pad").scrollIntoViewIfNeeded();
-  const box = await page.locator(".pad").boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-  for (const s of strokes) {
-    await page.mouse.move(...at(s[0]));
-    await page.mouse.down();
-    for (const p of s.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
-    await page.mouse.up();
-  }
 }
 
 const SEVEN = [

@@ -154,3 +154,16 @@ export function tempDir(prefix = "backprop-lab-test-") {
   process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** Draws strokes on the drawing pad with the mouse; points are fractions of its size. */
+export async function draw(page, strokes) {
+  await page.locator(".pad").scrollIntoViewIfNeeded();
+  const box = await page.locator(".pad").boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  for (const s of strokes) {
+    await page.mouse.move(...at(s[0]));
+    await page.mouse.down();
+    for (const p of s.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
+    await page.mouse.up();
+  }
+}

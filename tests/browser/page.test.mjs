@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { startServer, launchBrowser, openPage, requireBuilt, tempDir, ROOT } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, requireBuilt, tempDir, ROOT, draw } from "./harness.mjs";
 
 const SHOTS = path.join(ROOT, "target", "screenshots");
 const int = (n) => n.toLocaleString("en-US");
@@ -54,19 +54,6 @@ async function shot(page, name) {
 }
 
 const state = (page) => page.evaluate(() => window.backpropLab.state);
-
-/** Draws strokes on the drawing canvas with the mouse; points are fractions of its size. */
-async function draw(page, strokes) {
-  await page.locator(".pad").scrollIntoViewIfNeeded();
-  const box = await page.locator(".pad").boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-  for (const s of strokes) {
-    await page.mouse.move(...at(s[0]));
-    await page.mouse.down();
-    for (const p of s.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
-    await page.mouse.up();
-  }
-}
 
 /** Clears the drawing from the keyboard (Delete on the focused canvas). */
 async function clearPad(page) {
