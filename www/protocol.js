@@ -344,6 +344,7 @@ export class WorkerClient {
     this.busy = false; // training or evaluating, by the worker's last state event
     this.heard = performance.now();
     this.worker.onmessage = (e) => {
+      if (this.failed) return; // a failed worker's last words (already queued) change nothing
       this.heard = performance.now();
       this.dispatch(e.data);
     };
@@ -365,7 +366,6 @@ export class WorkerClient {
     }
     const quiet = performance.now() - this.heard;
     if (quiet > this.silenceMs) {
-      this.worker.terminate();
       this.fail(`it has not answered for ${Math.round(quiet / 1000)} s`);
     } else if (quiet >= Math.min(PING_MS, this.silenceMs / 4)) {
       this.request("ping").catch(() => {});
@@ -379,9 +379,15 @@ export class WorkerClient {
     this.start();
   }
 
+  /**
+   * Stops the worker and reports it (a fatal error). An uncaught error does not end a worker by
+   * itself: left running, it would go on training, change the page's state and save over the last
+   * save the page speaks of.
+   */
   fail(message) {
     if (this.failed) return; // reported once; restart() starts afresh
     this.failed = true;
+    this.worker.terminate();
     this.rejectAll(message);
     this.emit(EVENTS.error, { message, fatal: true });
   }

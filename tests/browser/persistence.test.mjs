@@ -240,11 +240,15 @@ const modelState = (page) =>
   }));
 
 /**
- * Waits for the model to reach `step`, then saves it as the page does every few seconds; resolves
- * to the steps it was saved between (training goes on meanwhile).
+ * Waits for the run in training to reach `step`, then saves it as the page does every few seconds;
+ * resolves to the steps it was saved between (training goes on meanwhile). Training, not just the
+ * step: right after Start the page still holds the model being replaced (it is kept as the previous
+ * model first), whose step may already be past `step`.
  */
 async function autosaveAfter(page, step) {
-  await page.waitForFunction((s) => window.backpropLab.model.step >= s, step, { timeout: 120_000 });
+  await page.waitForFunction((s) => window.backpropLab.state === "training" && window.backpropLab.model.step >= s, step, {
+    timeout: 120_000,
+  });
   return page.evaluate(async () => {
     const app = window.backpropLab;
     const from = app.model.step;

@@ -88,8 +88,10 @@ export function trainingControls(app, { charts, results, divergence, card, progr
   }
 
   async function freshModel() {
-    app.runId = `run-${Date.now()}`;
-    const describe = await client.request("configure", { settings: workerSettings(s), runId: app.runId });
+    // The new run's name only once its model is in place: a save meanwhile is of the model before.
+    const runId = `run-${Date.now()}`;
+    const describe = await client.request("configure", { settings: workerSettings(s), runId });
+    app.runId = runId;
     app.setEvaluation(null);
     app.setModel(describe, "new");
     charts.clear();
