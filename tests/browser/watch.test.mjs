@@ -130,8 +130,15 @@ test("the timeline keeps its snapshots within the memory bound, thins out rather
     const steps = last.entries.map((e) => e.step);
     assert.ok(steps.some((s) => s > 0 && s < 10) && steps.some((s) => s > 100), `spread: ${steps}`);
 
-    // IndexedDB keeps the same snapshots, of this run only, within the bound too.
-    const stored = await storedSnapshots(page);
+    // IndexedDB keeps the same snapshots, of this run only, within the bound too. The worker
+    // writes and deletes them as it goes, so the last of these may still be landing after Pause:
+    // wait (up to 10 s) for the store to settle on the timeline's steps.
+    const sameSteps = (list) => JSON.stringify(list.map((s) => s.step).sort((a, b) => a - b)) === JSON.stringify(steps);
+    let stored = await storedSnapshots(page);
+    for (let i = 0; i < 50 && !sameSteps(stored); i++) {
+      await page.waitForTimeout(200);
+      stored = await storedSnapshots(page);
+    }
     const runId = await app(page, () => window.backpropLab.runId);
     assert.deepEqual(
       stored.map((s) => s.runId),
