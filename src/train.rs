@@ -31,7 +31,7 @@ use crate::loss::{Loss, Targets};
 use crate::model_file;
 use crate::network::{Arch, Network};
 use crate::optim::{Optimizer, OptimizerConfig};
-use crate::parallel::DataParallel;
+use crate::parallel::{DataParallel, ShardHelper};
 use crate::presets;
 use crate::vocabulary;
 
@@ -180,6 +180,17 @@ impl Trainer {
     /// Up to `max_steps` steps on `data`, stopping early at the end of an epoch or when training
     /// diverges (the last good weights are then back in place).
     pub fn run_chunk(&mut self, data: &Dataset, max_steps: usize) -> ChunkReport {
+        self.run_chunk_helped(data, max_steps, None)
+    }
+
+    /// [`run_chunk`](Self::run_chunk) with every other shard of each batch computed by `helper`
+    /// (another instance of the core: [`crate::parallel::ShardHelper`]); the same bits.
+    pub fn run_chunk_helped(
+        &mut self,
+        data: &Dataset,
+        max_steps: usize,
+        mut helper: Option<&mut (dyn ShardHelper + 'static)>,
+    ) -> ChunkReport {
         let mut r = ChunkReport {
             steps: 0,
             losses: Vec::new(),
@@ -193,7 +204,7 @@ impl Trainer {
             diverged: None,
         };
         for _ in 0..max_steps {
-            match self.step(data) {
+            match self.step_helped(data, helper.as_deref_mut()) {
                 Ok(o) => {
                     r.steps += 1;
                     r.losses.push(o.loss);
@@ -218,6 +229,15 @@ impl Trainer {
 
     /// One mini-batch step on `data`.
     pub fn step(&mut self, data: &Dataset) -> Result<StepOutcome, Diverged> {
+        self.step_helped(data, None)
+    }
+
+    /// One step, every other shard computed by `helper` when there is one.
+    pub fn step_helped(
+        &mut self,
+        data: &Dataset,
+        helper: Option<&mut (dyn ShardHelper + 'static)>,
+    ) -> Result<StepOutcome, Diverged> {
         assert!(!data.is_empty(), "no training data");
         if self.order.len() != data.len() || self.pos >= self.order.len() {
             self.reshuffle(data.len());
@@ -238,12 +258,18 @@ impl Trainer {
             &mut self.x[..n * features],
             &mut self.y[..n],
         );
+        let examples = self.pos..self.pos + n;
         self.pos += n;
 
         // Forward, loss and backward, shard by shard on every core (see crate::parallel).
-        let pass =
-            self.parallel
-                .forward_backward(&mut self.net, &self.x[..n * features], &self.y[..n]);
+        let (x, y) = (&self.x[..n * features], &self.y[..n]);
+        let pass = match helper {
+            None => self.parallel.forward_backward(&mut self.net, x, y),
+            Some(h) => {
+                self.parallel
+                    .forward_backward_helped(&mut self.net, x, y, &self.order[examples], h)
+            }
+        };
         if !pass.loss.is_finite() {
             return Err(self.restore(pass.loss));
         }

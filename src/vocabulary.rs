@@ -253,7 +253,26 @@ pub struct Vocabulary {
     pub limits: Limits,
     pub layer_kinds: Vec<&'static str>,
     pub losses: Vec<LossEntry>,
+    /// What the page says about the cores training uses ([`CORES`]).
+    pub cores: Cores,
 }
+
+/// The page's words for the cores training runs on: two (a second instance of the core in its
+/// own worker, [`crate::parallel::ShardHelper`]) when the page is cross-origin isolated (shared
+/// memory is allowed), else one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cores {
+    pub two: &'static str,
+    /// Isolated, but the second core is not (yet, or any more) running.
+    pub one: &'static str,
+    pub one_not_isolated: &'static str,
+}
+
+pub const CORES: Cores = Cores {
+    two: "Training on 2 cores",
+    one: "Training on one core",
+    one_not_isolated: "Training on one core: this page is not cross-origin isolated",
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PresetEntry {
@@ -344,6 +363,7 @@ pub fn vocabulary() -> Vocabulary {
             epochs: DEFAULT_EPOCHS,
             seed: DEFAULT_SEED,
         },
+        cores: CORES,
         limits: Limits {
             batch: BATCH.into(),
             epochs: EPOCHS.into(),

@@ -21,7 +21,7 @@
  * @typedef {{settings: Settings, arch: Arch, params: number, step: number, epoch: number, info: any}} Description
  * @typedef {{source: string, description: string, train: number, test: number}} DataInfo
  * @typedef {"idle" | "training" | "paused" | "evaluating" | "done"} TrainingState
- * @typedef {Description & {data: DataInfo | null, state: TrainingState, heapBytes: number}} Describe
+ * @typedef {Description & {data: DataInfo | null, state: TrainingState, heapBytes: number, cores: {count: number, text: string}}} Describe
  * @typedef {{count: number, correct: number, accuracy: number, loss: number, confusion: number[][], misclassified: number[], predictions: number[]}} Evaluation
  * @typedef {{min: number, max: number, mean: number, std: number, counts: number[]}} Histogram
  * @typedef {{index: number, spec: LayerSpec, weight_shape: number[], weights: Histogram, last_update: Histogram}} LayerSummary
@@ -106,7 +106,8 @@
  * @typedef {{
  *   dataProgress: {loaded: number, total: number, file: string},
  *   progress: {state: TrainingState, step: number, epoch: number, epochs: number, stepsPerEpoch: number, stepInEpoch: number,
- *              loss: number, accuracy: number | null, samplesPerSec: number, etaSeconds: number | null, losses: Float32Array},
+ *              loss: number, accuracy: number | null, samplesPerSec: number, etaSeconds: number | null, losses: Float32Array,
+ *              cores: {count: number, text: string}},
  *   epoch: {epoch: number, trainAccuracy: number, trainLoss: number, evaluation: Evaluation},
  *   state: {state: TrainingState},
  *   diverged: {message: string, step: number, loss: number, restoredStep: number, lr: number, suggestedLr: number},
@@ -183,7 +184,8 @@ export const EVENTS = Object.freeze({
   // {loaded, total, file} bytes of the data download
   dataProgress: "dataProgress",
   // At most ~10 per second while training:
-  // {state, step, epoch, epochs, stepsPerEpoch, stepInEpoch, loss, accuracy, samplesPerSec, etaSeconds, losses: Float32Array}
+  // {state, step, epoch, epochs, stepsPerEpoch, stepInEpoch, loss, accuracy, samplesPerSec, etaSeconds, losses: Float32Array,
+  //  cores: {count, text}} (cores: how many training runs on, in the core's words)
   // `epoch` counts completed epochs and `stepInEpoch` the steps of the one under way (at an epoch's
   // last step: epoch already counts it, stepInEpoch === stepsPerEpoch); both come from the core's
   // trainer. `losses` holds every step's loss since the previous progress event (for the chart);

@@ -11,6 +11,7 @@
 
 import { REQUESTS, EVENTS } from "./protocol.js";
 import { typedTrace } from "./lib/trace-arrays.js";
+import { Cores, coresNote } from "./lib/cores.js";
 
 /**
  * @typedef {import("./protocol.js").Requests} Requests
@@ -42,6 +43,8 @@ let ready = null;
 let crashed = null; // after a panic: its message; every later request fails with it
 /** @type {Map<string, import("./pkg/simd/backprop_lab.js").SpecLab>} spec labs by name */
 const labs = new Map();
+/** @type {Cores | null} the second core (lib/cores.js), when the page is cross-origin isolated */
+let cores = null;
 
 // ---------------------------------------------------------------------------------------------
 // Messages out
@@ -89,6 +92,7 @@ async function loadWasm(variant = "auto") {
   }
   const exports = await mod.default();
   wasm = { ...mod, memory: exports.memory };
+  cores = Cores.start(wasmVariant);
 }
 
 /** Bytes of the wasm heap (it only grows). */
@@ -182,6 +186,7 @@ async function loadData({ base }) {
   progress(files.at(-1).path, true);
   stopTraining("idle");
   const counts = call(() => pg.setData(raw[0], raw[1], raw[2], raw[3]));
+  cores?.setData(raw[0], raw[1]);
   dataInfo = {
     source: manifest.source ?? "unknown",
     description: manifest.description ?? `${counts.train} training / ${counts.test} test images`,
@@ -281,6 +286,7 @@ function progressEvent(now, report) {
       samplesPerSec,
       etaSeconds: samplesPerSec > 0 ? remainingSamples / samplesPerSec + remainingEvals * run.evalSeconds : null,
       losses,
+      cores: coresNote(cores, () => wasm.vocabulary().cores),
     },
     [losses.buffer],
   );
@@ -293,7 +299,7 @@ function progressEvent(now, report) {
 function trainChunk() {
   const t0 = performance.now();
   /** @type {ChunkReport} */
-  const r = call(() => pg.trainSteps(run.stepsPerChunk));
+  const r = call(() => (cores?.ready ? pg.trainStepsHelped(run.stepsPerChunk, cores) : pg.trainSteps(run.stepsPerChunk)));
   const ms = performance.now() - t0;
   run.version++;
   for (const l of r.losses) run.losses.push(l);
@@ -498,7 +504,8 @@ async function init({ settings, modelUrl, wasm: variant = "auto" }) {
 }
 
 function describe() {
-  return { ...call(() => pg.describe()), data: dataInfo, state: run.state, heapBytes: heapBytes() };
+  const on = coresNote(cores, () => wasm.vocabulary().cores);
+  return { ...call(() => pg.describe()), data: dataInfo, state: run.state, heapBytes: heapBytes(), cores: on };
 }
 
 function lab(name) {

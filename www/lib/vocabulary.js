@@ -18,6 +18,7 @@ import vocabulary from "../pkg/vocabulary.js";
  *            dropout_rate: Limit, spec_steps: Limit, histogram_bins: Limit},
  *   layer_kinds: string[],
  *   losses: {name: string, description: string}[],
+ *   cores: {two: string, one: string, one_not_isolated: string},
  * }} Vocabulary
  */
 

@@ -11,7 +11,8 @@ export function progressCard() {
   const bar = /** @type {HTMLProgressElement} */ (el("progress", { max: 1, value: 0, "aria-label": "Training progress" }));
   const text = el("p", { class: "progress-text" }, "Not training.");
   const dataLine = el("p", { class: "hint data-line" }, "Training data: loading…");
-  const root = el("div", { class: "card progress-card" }, bar, text, dataLine);
+  const coresLine = el("p", { class: "hint cores-line" });
+  const root = el("div", { class: "card progress-card" }, bar, text, dataLine, coresLine);
 
   /** @param {Progress} p */
   function show(p) {
@@ -29,6 +30,7 @@ export function progressCard() {
     ]
       .filter(Boolean)
       .join(" · ");
+    coresLine.textContent = `${p.cores.text}.`;
   }
 
   /** @param {string} message */
