@@ -12,7 +12,7 @@
 //! out ([`hold_out`], the same share of every digit) and, with MNIST's test set, evaluated before
 //! and after ([`crate::train::evaluate`]). One seed fixes the split, the batches and the run.
 //!
-//! Next: [`crate::data::mnist`] writes and reads a user's set as IDX files.
+//! Next: [`crate::summary`]; [`crate::data::mnist`] writes and reads a user's set as IDX files.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

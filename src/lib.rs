@@ -18,8 +18,10 @@
 //! Each module's docs end with `Next:`, in this order. Then, for the product around the maths:
 //! [`vocabulary`] (every limit and default, stated once), [`presets`] (the MNIST models),
 //! [`train`] (mini-batch training and evaluation), [`parallel`] (a batch's gradient on every
-//! core), [`finetune`] (learning a user's own digits without forgetting MNIST), [`summary`]
-//! (histograms for the weights view), [`digit`] (one test digit traced), [`spec`] (the network
+//! core), [`health`] (the health panel's numbers, from the training itself), [`timeline`] (which
+//! snapshots of a run to keep within a memory bound), [`finetune`] (learning a user's own digits
+//! without forgetting MNIST), [`summary`] (histograms for the weights view), [`digit`] (one test
+//! digit traced), [`spec`] (the network
 //! spec JSON), [`model_file`] (safetensors), [`data`] (MNIST files, drawing preprocessing),
 //! [`error`] (messages for people), and last [`wasm`], which only converts these for the browser.
 
@@ -27,6 +29,7 @@ pub mod data;
 pub mod digit;
 pub mod error;
 pub mod finetune;
+pub mod health;
 pub mod layers;
 pub mod loss;
 pub mod model_file;
@@ -37,6 +40,7 @@ pub mod presets;
 pub mod saliency;
 pub mod spec;
 pub mod summary;
+pub mod timeline;
 pub mod trace;
 pub mod train;
 pub mod vocabulary;

@@ -7,7 +7,9 @@
 //! - Metadata (string → string, safetensors' `__metadata__`): `format` = `backprop-lab`,
 //!   `version` = [`VERSION`], `architecture` (the [`Arch`] as JSON), `checksum` (`sha256:` of
 //!   every tensor's name, shape and bytes in name order), and optionally `optimizer` (its settings
-//!   and step count as JSON) and `info` (free JSON: how it was trained, its test accuracy).
+//!   and step count as JSON), `training` (the trainer's place in its run as JSON, so that training
+//!   goes on with the very batches it would have taken: [`crate::train::Place`]) and `info` (free
+//!   JSON: how it was trained, its test accuracy).
 //!
 //! Loading checks all of it and says what is wrong: not a safetensors file, truncated, another
 //! program's file, a newer version, a checksum that does not match (corrupted), or tensors that do
@@ -35,6 +37,8 @@ pub struct Model {
     pub optimizer: Option<Optimizer>,
     /// Whatever `info` JSON was saved (training settings, accuracy), or null.
     pub info: serde_json::Value,
+    /// The trainer's place (`training` metadata, read by [`crate::train`]), when it was saved.
+    pub training: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -47,6 +51,16 @@ struct OptimizerMeta {
 pub fn save(
     net: &mut Network,
     opt: Option<&Optimizer>,
+    info: &serde_json::Value,
+) -> Result<Vec<u8>> {
+    save_with_training(net, opt, None, info)
+}
+
+/// [`save`], with the trainer's place (`training`) when given.
+pub fn save_with_training(
+    net: &mut Network,
+    opt: Option<&Optimizer>,
+    training: Option<&serde_json::Value>,
     info: &serde_json::Value,
 ) -> Result<Vec<u8>> {
     let arch = net.arch();
@@ -68,10 +82,15 @@ pub fn save(
             Optimizer::Sgd(s) => (vec![("velocity", &s.velocity)], s.t),
         };
         for (suffix, state) in states {
-            for (((layer, name), p), values) in names.iter().zip(&params).zip(state.iter()) {
+            for (k, ((layer, name), p)) in names.iter().zip(&params).enumerate() {
+                // Before its first step an optimizer has no state yet: the zeros it starts from.
+                let bytes = match state.get(k) {
+                    Some(values) => to_bytes(values),
+                    None => vec![0; 4 * p.value.len()],
+                };
                 tensors.insert(
                     format!("optimizer.layers.{layer}.{name}.{suffix}"),
-                    (p.shape.clone(), to_bytes(values)),
+                    (p.shape.clone(), bytes),
                 );
             }
         }
@@ -100,6 +119,9 @@ pub fn save(
     );
     if !info.is_null() {
         meta.insert("info".into(), info.to_string());
+    }
+    if let Some(t) = training {
+        meta.insert("training".into(), t.to_string());
     }
     let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
@@ -280,10 +302,21 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
         .get("info")
         .and_then(|i| serde_json::from_str(i).ok())
         .unwrap_or(serde_json::Value::Null);
+    let training = meta
+        .get("training")
+        .map(|t| {
+            serde_json::from_str(t).map_err(|e| {
+                Error::new(format!(
+                    "the model file's training place is not valid JSON: {e}"
+                ))
+            })
+        })
+        .transpose()?;
     Ok(Model {
         network,
         optimizer,
         info,
+        training,
     })
 }
 
@@ -362,6 +395,37 @@ mod tests {
             other => panic!("expected Adam state, found {other:?}"),
         }
         assert_eq!(model.info["epochs"], 1);
+    }
+
+    #[test]
+    fn a_model_saved_before_its_first_step_loads_and_steps_like_a_fresh_one() {
+        let mut net = Network::from_arch(&presets::arch("mlp-64").unwrap(), 5).unwrap();
+        for config in [
+            OptimizerConfig::default(),
+            OptimizerConfig::Sgd {
+                lr: 0.1,
+                momentum: 0.9,
+            },
+        ] {
+            let opt = config.build();
+            let bytes = save(&mut net, Some(&opt), &serde_json::Value::Null).unwrap();
+            let mut model = load(&bytes).unwrap();
+            let mut back = model.optimizer.take().expect("the optimizer is saved");
+            assert_eq!(back.steps(), 0);
+            // One step from the loaded zeros and one from a fresh optimizer: the same weights.
+            let (mut a, mut b) = (model.network, net.clone());
+            for n in [&mut a, &mut b] {
+                let x = n.batch_from_flat(vec![0.5; 784], 1);
+                let out = n.forward(x, true);
+                let l = crate::loss::Loss::SoftmaxCrossEntropy
+                    .forward_backward(out.view(), &crate::loss::Targets::Labels(vec![3]));
+                n.zero_grad();
+                n.backward(l.dout);
+            }
+            back.step(&mut a.params());
+            config.build().step(&mut b.params());
+            assert_eq!(a.params()[0].value, b.params()[0].value);
+        }
     }
 
     #[test]

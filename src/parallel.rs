@@ -126,6 +126,19 @@ impl DataParallel {
 }
 
 impl DataParallel {
+    /// The networks that ran the last [`DataParallel::forward_backward`] of `n` examples, in shard
+    /// order, each with its shard's size: `net` itself first, then the replicas. Their layers still
+    /// hold their shard's forward values (what the health panel reads).
+    pub fn shard_nets<'a>(&'a self, net: &'a Network, n: usize) -> Vec<(&'a Network, usize)> {
+        std::iter::once(net)
+            .chain(self.replicas.iter())
+            .zip(shards(n))
+            .map(|(shard_net, rows)| (shard_net, rows.len()))
+            .collect()
+    }
+}
+
+impl DataParallel {
     /// The outputs of `net` in evaluation mode (no dropout) for the `n` examples of `x` (flat),
     /// the rows split between the threads. Each example's output is computed alone, row by row, so
     /// the split does not change a bit of it.
@@ -758,15 +771,21 @@ mod tests {
                 helped: 0,
             };
             let steps = 2 * count.div_ceil(batch) + 1;
-            let a = one.run_chunk(&data, steps);
-            let b = two.run_chunk_helped(&data, steps, Some(&mut helper));
-            let c = one.run_chunk(&data, steps);
-            let d = two.run_chunk_helped(&data, steps, Some(&mut helper));
+            // The second chunks measure the health: its last steps run on the first instance.
+            let a = one.run_chunk(&data, steps, false);
+            let b = two.run_chunk_helped(&data, steps, false, Some(&mut helper));
+            let c = one.run_chunk(&data, steps, true);
+            let d = two.run_chunk_helped(&data, steps, true, Some(&mut helper));
             assert!(
                 helper.helped > 2,
                 "{model}: the second instance took shards"
             );
             assert_eq!((a.losses, c.losses), (b.losses, d.losses), "{model}");
+            assert_eq!(
+                serde_json::to_value(c.health).unwrap(),
+                serde_json::to_value(d.health).unwrap(),
+                "{model}"
+            );
             assert_eq!(
                 flat_weights(&mut one.net),
                 flat_weights(&mut two.net),

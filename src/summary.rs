@@ -115,6 +115,41 @@ pub fn layer_weights(net: &mut Network, layer: usize) -> Result<Vec<f32>> {
     Ok(w.value.to_vec())
 }
 
+/// One layer's weights at two points of a run, and the difference `b − a`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub layer: usize,
+    pub shape: Vec<usize>,
+    pub a: Vec<f32>,
+    pub b: Vec<f32>,
+    /// `b − a`, element by element (f32).
+    pub diff: Vec<f32>,
+    /// `‖a‖`, `‖b‖` and `‖b − a‖` ([`crate::health::norm`]).
+    pub a_norm: f64,
+    pub b_norm: f64,
+    pub diff_norm: f64,
+}
+
+/// Layer `layer`'s weights in `a` and in `b` (two networks of the same shape) and their difference.
+pub fn compare(a: &mut Network, b: &mut Network, layer: usize) -> Result<Comparison> {
+    if a.arch() != b.arch() {
+        return Err(Error::new("the two points are of different models"));
+    }
+    let (wa, wb) = (layer_weights(a, layer)?, layer_weights(b, layer)?);
+    let shape = a.layers[layer].params()[0].shape.clone();
+    let diff: Vec<f32> = wa.iter().zip(&wb).map(|(x, y)| y - x).collect();
+    Ok(Comparison {
+        layer,
+        shape,
+        a_norm: crate::health::norm(&wa),
+        b_norm: crate::health::norm(&wb),
+        diff_norm: crate::health::norm(&diff),
+        a: wa,
+        b: wb,
+        diff,
+    })
+}
+
 /// One layer's output for one example.
 #[derive(Debug, Clone, Serialize)]
 pub struct Activation {
@@ -190,6 +225,26 @@ mod tests {
         assert_eq!(
             weight_summary(&mut net, &opt, 1).unwrap_err().to_string(),
             "bins: expected a whole number from 2 to 200, found 1"
+        );
+    }
+
+    #[test]
+    fn two_points_compared_by_hand() {
+        let mut a = presets::network("mlp-64", 1).unwrap();
+        let mut b = a.clone();
+        // Move two weights of layer 2 by +3 and +4: ‖b − a‖ = 5 (up to f32 rounding of w + 3).
+        b.params()[2].value[0] += 3.0;
+        b.params()[2].value[1] += 4.0;
+        let c = compare(&mut a, &mut b, 2).unwrap();
+        assert_eq!(c.shape, vec![10, 64]);
+        assert!((c.diff[0] - 3.0).abs() < 1e-6 && (c.diff[1] - 4.0).abs() < 1e-6);
+        assert!(c.diff[2..].iter().all(|&d| d == 0.0));
+        assert!((c.diff_norm - 5.0).abs() < 1e-5);
+        assert_eq!(c.a_norm, crate::health::norm(&c.a));
+        let mut other = presets::network("mlp-128", 1).unwrap();
+        assert_eq!(
+            compare(&mut a, &mut other, 0).unwrap_err().to_string(),
+            "the two points are of different models"
         );
     }
 

@@ -14,11 +14,21 @@
 //! last checkpoint whose loss was finite (taken every [`CHECKPOINT_EVERY`] steps) and reports it,
 //! so the user keeps a working model and can retry with a smaller learning rate.
 //!
+//! The trainer's [`Place`] (its seed, how many times it has shuffled, where it is in the epoch and
+//! the epoch's sums so far) is saved in model files beside the optimizer's state, so a model saved
+//! mid-epoch, or a snapshot of the timeline, goes on exactly where it stopped: the same batches,
+//! the same numbers.
+//!
+//! When asked, a chunk ends with the network's [`crate::health`]: gradient norms, update ratios,
+//! dead and saturated units, read from the chunk's last steps.
+//!
 //! [`Settings`] (model, optimizer, batch, seed) start a [`Run`]: a trainer, fresh from a preset or
-//! from a model file, with what the file said about itself.
+//! from a model file, with what the file said about itself, and the run's [`Timeline`].
 //!
 //! Next: [`crate::parallel`] (how a step's gradient is computed on every core), then
-//! [`crate::summary`] (what the weights view shows), [`crate::digit`] (one test digit traced).
+//! [`crate::health`] (is training going well?), [`crate::timeline`] (which snapshots to keep),
+//! [`crate::finetune`] (a user's own digits), [`crate::summary`] (what the weights view shows),
+//! [`crate::digit`].
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -26,13 +36,15 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
 use crate::data::mnist::Dataset;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::health::{self, ActivationHealth, Health, Watch};
 use crate::loss::{Loss, Targets};
 use crate::model_file;
 use crate::network::{Arch, Network};
 use crate::optim::{Optimizer, OptimizerConfig};
 use crate::parallel::{DataParallel, ShardHelper};
 use crate::presets;
+use crate::timeline::{Entry, Timeline};
 use crate::vocabulary;
 
 /// How often (in steps) a known-good copy of the weights and optimizer state is kept.
@@ -47,9 +59,15 @@ pub struct Trainer {
     pub epoch: usize,
     /// Steps taken in total.
     pub step: u64,
+    /// The seed of the shuffling, and how many times the examples have been shuffled.
+    seed: u64,
+    shuffles: u64,
     rng: ChaCha8Rng,
     order: Vec<usize>,
     pos: usize,
+    /// A place to go back to at the next step, once the data (and so its size) is known: a model
+    /// file's, when it was saved mid-run.
+    resume: Option<Place>,
     x: Vec<f32>,
     y: Vec<usize>,
     /// The epoch under way so far: Σ loss × batch size, examples classified right, examples seen.
@@ -62,6 +80,30 @@ pub struct Trainer {
     /// shuffle) from the start of the last step whose loss was finite, taken every
     /// CHECKPOINT_EVERY steps.
     checkpoint: Option<Box<Trainer>>,
+    /// The health panel's activation counts: on while `watching`, over the steps of the window.
+    watching: bool,
+    watch: Watch,
+    /// The statistics of the last complete window, and how many examples it covered.
+    last_window: (Vec<ActivationHealth>, usize),
+}
+
+/// Where a trainer is in its run, so that it can go on exactly from there: the seed and the number
+/// of shuffles give the order of the examples, `pos` the place in it, and the sums the epoch's
+/// loss and accuracy so far. Saved in model files (metadata `training`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    pub seed: u64,
+    pub batch: usize,
+    /// The size of the training set it was shuffling (another size starts a fresh epoch).
+    pub examples: usize,
+    pub shuffles: u64,
+    pub pos: usize,
+    /// Completed epochs.
+    pub epoch: usize,
+    pub epoch_loss_sum: f64,
+    pub epoch_correct: usize,
+    pub epoch_seen: usize,
 }
 
 /// What one step did.
@@ -134,18 +176,19 @@ impl Trainer {
     pub fn new(net: Network, opt: OptimizerConfig, batch: usize, seed: u64) -> Trainer {
         assert!(batch >= 1, "batch size must be at least 1");
         let features: usize = net.input_shape.iter().product();
-        // A stream of its own, so shuffling does not depend on how many numbers init drew.
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(1);
+        let rng = Trainer::shuffle_rng(seed);
         Trainer {
             net,
             opt: opt.build(),
             batch,
             epoch: 0,
             step: 0,
+            seed,
+            shuffles: 0,
             rng,
             order: Vec::new(),
             pos: 0,
+            resume: None,
             x: vec![0.0; batch * features],
             y: vec![0; batch],
             epoch_loss_sum: 0.0,
@@ -153,7 +196,67 @@ impl Trainer {
             epoch_seen: 0,
             parallel: DataParallel::default(),
             checkpoint: None,
+            watching: false,
+            watch: Watch::default(),
+            last_window: (Vec::new(), 0),
         }
+    }
+
+    /// The shuffling's random stream for `seed`: a stream of its own, so that shuffling does not
+    /// depend on how many numbers the initialisation drew.
+    fn shuffle_rng(seed: u64) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(1);
+        rng
+    }
+
+    /// Where this trainer is (a place it was told to go back to and has not reached yet counts).
+    pub fn place(&self) -> Place {
+        if let Some(p) = self.resume {
+            return p;
+        }
+        Place {
+            seed: self.seed,
+            batch: self.batch,
+            examples: self.order.len(),
+            shuffles: self.shuffles,
+            pos: self.pos,
+            epoch: self.epoch,
+            epoch_loss_sum: self.epoch_loss_sum,
+            epoch_correct: self.epoch_correct,
+            epoch_seen: self.epoch_seen,
+        }
+    }
+
+    /// Goes back to `place` at the next step (the data's size is known then). The epoch count
+    /// changes at once.
+    pub fn go_to(&mut self, place: Place) {
+        self.epoch = place.epoch;
+        self.resume = Some(place);
+    }
+
+    /// Whether the last step ended an epoch (the next one starts another).
+    pub fn at_epoch_end(&self) -> bool {
+        match self.resume {
+            Some(p) => p.examples > 0 && p.pos >= p.examples,
+            None => !self.order.is_empty() && self.pos >= self.order.len(),
+        }
+    }
+
+    /// The place of `p` on a training set of `n` examples: the order after `p.shuffles` shuffles
+    /// from the seed, replayed (every shuffle is the same Fisher–Yates on the same stream).
+    fn replay(&mut self, p: Place, n: usize) {
+        self.rng = Trainer::shuffle_rng(p.seed);
+        self.seed = p.seed;
+        self.order = (0..n).collect();
+        self.shuffles = 0;
+        for _ in 0..p.shuffles {
+            self.reshuffle(n);
+        }
+        self.pos = if p.shuffles == 0 { n } else { p.pos.min(n) };
+        self.epoch = p.epoch;
+        (self.epoch_loss_sum, self.epoch_correct, self.epoch_seen) =
+            (p.epoch_loss_sum, p.epoch_correct, p.epoch_seen);
     }
 
     /// Steps per epoch for a training set of `n` examples.
@@ -178,17 +281,22 @@ impl Trainer {
     }
 
     /// Up to `max_steps` steps on `data`, stopping early at the end of an epoch or when training
-    /// diverges (the last good weights are then back in place).
-    pub fn run_chunk(&mut self, data: &Dataset, max_steps: usize) -> ChunkReport {
-        self.run_chunk_helped(data, max_steps, None)
+    /// diverges (the last good weights are then back in place). With `health`, the report ends
+    /// with the network's [`Health`] after the last step: its activation counts come from the
+    /// last steps, enough of them for [`vocabulary::HEALTH_WINDOW`] examples (a window that a
+    /// short chunk leaves open goes on into the next chunk that asks for health).
+    pub fn run_chunk(&mut self, data: &Dataset, max_steps: usize, health: bool) -> ChunkReport {
+        self.run_chunk_helped(data, max_steps, health, None)
     }
 
     /// [`run_chunk`](Self::run_chunk) with every other shard of each batch computed by `helper`
-    /// (another instance of the core: [`crate::parallel::ShardHelper`]); the same bits.
+    /// (another instance of the core: [`crate::parallel::ShardHelper`]); the same bits. The steps
+    /// that measure the health run here alone (their activations are counted on this instance).
     pub fn run_chunk_helped(
         &mut self,
         data: &Dataset,
         max_steps: usize,
+        health: bool,
         mut helper: Option<&mut (dyn ShardHelper + 'static)>,
     ) -> ChunkReport {
         let mut r = ChunkReport {
@@ -202,8 +310,22 @@ impl Trainer {
             epoch_done: false,
             epoch_so_far: None,
             diverged: None,
+            health: None,
         };
-        for _ in 0..max_steps {
+        // The steps this chunk will take, if it does not diverge, and from which one to count the
+        // activations.
+        let left_in_epoch = if self.at_epoch_end() || self.order.len() != data.len() {
+            r.steps_per_epoch
+        } else {
+            r.steps_per_epoch - self.step_in_epoch()
+        };
+        let planned = max_steps.min(left_in_epoch);
+        let watch_from = planned.saturating_sub(vocabulary::HEALTH_WINDOW.div_ceil(self.batch));
+        if !health {
+            self.watch = Watch::default();
+        }
+        for i in 0..max_steps {
+            self.watching = health && i >= watch_from;
             match self.step_helped(data, helper.as_deref_mut()) {
                 Ok(o) => {
                     r.steps += 1;
@@ -220,11 +342,22 @@ impl Trainer {
                 }
             }
         }
+        self.watching = false;
         r.epoch = self.epoch;
         r.step = self.step;
         r.step_in_epoch = self.step_in_epoch();
         r.epoch_so_far = self.epoch_so_far();
+        if health && r.steps > 0 && r.diverged.is_none() {
+            r.health = Some(self.health());
+        }
         r
+    }
+
+    /// The network's health after the last step, with the last complete window's activation
+    /// counts ([`crate::health`]).
+    pub fn health(&mut self) -> Health {
+        let (acts, window) = &self.last_window;
+        health::measure(&mut self.net, &self.opt, self.step, acts, *window)
     }
 
     /// One mini-batch step on `data`.
@@ -239,6 +372,11 @@ impl Trainer {
         helper: Option<&mut (dyn ShardHelper + 'static)>,
     ) -> Result<StepOutcome, Diverged> {
         assert!(!data.is_empty(), "no training data");
+        if let Some(p) = self.resume.take() {
+            if p.examples == data.len() {
+                self.replay(p, data.len());
+            }
+        }
         if self.order.len() != data.len() || self.pos >= self.order.len() {
             self.reshuffle(data.len());
             (self.epoch_loss_sum, self.epoch_correct, self.epoch_seen) = (0.0, 0, 0);
@@ -264,12 +402,22 @@ impl Trainer {
         // Forward, loss and backward, shard by shard on every core (see crate::parallel).
         let (x, y) = (&self.x[..n * features], &self.y[..n]);
         let pass = match helper {
-            None => self.parallel.forward_backward(&mut self.net, x, y),
-            Some(h) => {
+            Some(h) if !self.watching => {
                 self.parallel
                     .forward_backward_helped(&mut self.net, x, y, &self.order[examples], h)
             }
+            _ => self.parallel.forward_backward(&mut self.net, x, y),
         };
+        if self.watching {
+            // Each shard's network holds its shard's forward values.
+            for (shard_net, rows) in self.parallel.shard_nets(&self.net, n) {
+                self.watch.observe(shard_net, rows);
+            }
+            if self.watch.examples() >= vocabulary::HEALTH_WINDOW {
+                let w = std::mem::take(&mut self.watch);
+                self.last_window = (w.finish(), w.examples());
+            }
+        }
         if !pass.loss.is_finite() {
             return Err(self.restore(pass.loss));
         }
@@ -302,6 +450,7 @@ impl Trainer {
         for i in (1..n).rev() {
             self.order.swap(i, self.rng.random_range(0..=i));
         }
+        self.shuffles += 1;
         self.pos = 0;
     }
 
@@ -355,6 +504,8 @@ pub struct ChunkReport {
     pub epoch_done: bool,
     pub epoch_so_far: Option<EpochSoFar>,
     pub diverged: Option<Diverged>,
+    /// The network's health after the chunk, when asked for.
+    pub health: Option<Health>,
 }
 
 /// The index of the largest value (the first one on ties).
@@ -389,13 +540,24 @@ impl Settings {
     }
 }
 
-/// A trainer with the settings it was made from and what its model file said about it.
+/// A trainer with the settings it was made from, what its model file said about it, and the
+/// timeline of its snapshots.
 #[derive(Debug, Clone)]
 pub struct Run {
     pub settings: Settings,
     pub trainer: Trainer,
     /// The `info` of the model file it came from (null for a fresh model).
     pub info: serde_json::Value,
+    pub timeline: Timeline,
+}
+
+/// A snapshot taken for the timeline: its model file, what the timeline knows of it, and the
+/// snapshots let go to make room.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub bytes: Vec<u8>,
+    pub entry: Entry,
+    pub dropped: Vec<u64>,
 }
 
 /// What the page's model card and status line show about a run.
@@ -420,15 +582,30 @@ impl Run {
             settings,
             trainer,
             info: serde_json::Value::Null,
+            timeline: Timeline::default(),
         })
     }
 
     /// The model in model-file bytes, which must be a digit classifier. `settings` supplies the
-    /// batch size and seed for further training; the file's own optimizer state (and step count)
-    /// is kept when it has one, and its `info.model` names the model.
+    /// batch size and seed for further training, unless the file holds the trainer's place
+    /// (whose batch and seed then go on); the file's own optimizer state (and step count) is kept
+    /// when it has one, and its `info.model` names the model.
     pub fn from_model_file(bytes: &[u8], mut settings: Settings) -> Result<Run> {
         let model = model_file::load(bytes)?;
         model.network.check_digit_classifier()?;
+        let place: Option<Place> = model
+            .training
+            .map(|t| {
+                serde_json::from_value(t).map_err(|e| {
+                    Error::new(format!("the model file's training place is not valid: {e}"))
+                })
+            })
+            .transpose()?;
+        if let Some(p) = &place {
+            vocabulary::BATCH.check_count("training.batch", p.batch)?;
+            settings.batch = p.batch;
+            settings.seed = p.seed;
+        }
         settings.model = model
             .info
             .get("model")
@@ -448,11 +625,75 @@ impl Run {
             trainer.step = opt.steps();
             trainer.opt = opt;
         }
+        if let Some(p) = place {
+            trainer.go_to(p);
+        }
         Ok(Run {
             settings,
             trainer,
             info: model.info,
+            timeline: Timeline::default(),
         })
+    }
+
+    /// Up to `max_steps` steps ([`Trainer::run_chunk`]), stopping early at the next step the
+    /// timeline wants a snapshot of.
+    pub fn train_chunk(&mut self, data: &Dataset, max_steps: usize, health: bool) -> ChunkReport {
+        self.train_chunk_helped(data, max_steps, health, None)
+    }
+
+    /// [`train_chunk`](Self::train_chunk) with every other shard on another instance of the core
+    /// ([`Trainer::run_chunk_helped`]).
+    pub fn train_chunk_helped(
+        &mut self,
+        data: &Dataset,
+        max_steps: usize,
+        health: bool,
+        helper: Option<&mut (dyn ShardHelper + 'static)>,
+    ) -> ChunkReport {
+        let until = self.timeline.steps_until_due(self.trainer.step);
+        let max_steps = max_steps.min(usize::try_from(until).unwrap_or(usize::MAX));
+        self.trainer
+            .run_chunk_helped(data, max_steps, health, helper)
+    }
+
+    /// Whether the timeline wants a snapshot of the model as it is now.
+    pub fn snapshot_due(&self) -> bool {
+        self.timeline
+            .due(self.trainer.step, self.trainer.at_epoch_end())
+    }
+
+    /// Takes a snapshot for the timeline (the model file of [`Run::save`], `info` stored with it),
+    /// letting others go if it would not fit.
+    pub fn snapshot(&mut self, info: serde_json::Value) -> Result<Snapshot> {
+        let bytes = self.save(info)?;
+        let entry = Entry {
+            step: self.trainer.step,
+            epoch: self.trainer.epoch,
+            epoch_end: self.trainer.at_epoch_end(),
+            bytes: bytes.len(),
+        };
+        let dropped = self.timeline.add(entry);
+        Ok(Snapshot {
+            bytes,
+            entry,
+            dropped,
+        })
+    }
+
+    /// Training goes on from a snapshot of this run (its model file): its weights, its optimizer's
+    /// state and its place come back; the snapshots after it are let go (their steps returned).
+    /// The learning rate becomes the snapshot's.
+    pub fn rewind(&mut self, bytes: &[u8]) -> Result<Vec<u64>> {
+        let back = Run::from_model_file(bytes, self.settings.clone())?;
+        if back.trainer.net.arch() != self.trainer.net.arch() {
+            return Err(Error::new(
+                "this snapshot is of another model than the one in training",
+            ));
+        }
+        self.settings = back.settings;
+        self.trainer = back.trainer;
+        Ok(self.timeline.truncate_after(self.trainer.step))
     }
 
     pub fn describe(&mut self) -> Description {
@@ -474,13 +715,19 @@ impl Run {
         Ok(())
     }
 
-    /// The model and its optimizer state as model-file bytes; `info` is stored with it, with
-    /// `model` set to this run's model name when `info` is an object.
+    /// The model, its optimizer state and the trainer's place as model-file bytes; `info` is
+    /// stored with it, with `model` set to this run's model name when `info` is an object.
     pub fn save(&mut self, mut info: serde_json::Value) -> Result<Vec<u8>> {
         if let serde_json::Value::Object(m) = &mut info {
             m.insert("model".into(), self.settings.model.clone().into());
         }
-        model_file::save(&mut self.trainer.net, Some(&self.trainer.opt), &info)
+        let place = serde_json::to_value(self.trainer.place()).expect("plain data");
+        model_file::save_with_training(
+            &mut self.trainer.net,
+            Some(&self.trainer.opt),
+            Some(&place),
+            &info,
+        )
     }
 }
 
@@ -656,11 +903,11 @@ mod tests {
         // The same steps one at a time: batch sizes 32, 32, 32, 4; their losses and right answers.
         let outcomes: Vec<StepOutcome> = (0..4).map(|_| plain.step(&data).unwrap()).collect();
 
-        let a = t.run_chunk(&data, 3);
+        let a = t.run_chunk(&data, 3, false);
         assert_eq!((a.steps, a.step_in_epoch, a.steps_per_epoch), (3, 3, 4));
         assert!(!a.epoch_done);
         assert_eq!((a.seen, a.epoch, a.step), (96, 0, 3));
-        let b = t.run_chunk(&data, 10);
+        let b = t.run_chunk(&data, 10, false);
         assert_eq!(b.steps, 1, "a chunk stops at the end of the epoch");
         assert!(b.epoch_done);
         assert_eq!((b.step_in_epoch, b.epoch, b.step), (4, 1, 4));
@@ -679,7 +926,7 @@ mod tests {
         assert_eq!(so_far.seen, 100);
 
         // The next step starts the next epoch from zero.
-        let c = t.run_chunk(&data, 1);
+        let c = t.run_chunk(&data, 1, false);
         assert_eq!(
             (c.step_in_epoch, c.epoch, c.epoch_so_far.unwrap().seen),
             (1, 1, 32)
@@ -696,10 +943,10 @@ mod tests {
         };
         // 250 steps per epoch: the checkpoint of step 100 lies in the first epoch.
         let mut t = Trainer::new(net, opt, 4, 1);
-        let before = t.run_chunk(&data, 150);
+        let before = t.run_chunk(&data, 150, false);
         assert_eq!(before.step_in_epoch, 150);
         t.opt.set_lr(1e30);
-        let r = t.run_chunk(&data, 10);
+        let r = t.run_chunk(&data, 10, false);
         let d = r.diverged.expect("a learning rate of 10³⁰ diverges");
         assert_eq!((r.step, r.step_in_epoch, r.epoch), (100, 100, 0));
         assert_eq!(
@@ -776,7 +1023,7 @@ mod tests {
             seed: 3,
         };
         let mut run = Run::fresh(settings.clone()).unwrap();
-        run.trainer.run_chunk(&data, 3);
+        run.trainer.run_chunk(&data, 3, false);
         run.set_learning_rate(0.02).unwrap();
         assert_eq!(
             run.set_learning_rate(0.0).unwrap_err().to_string(),
@@ -789,7 +1036,7 @@ mod tests {
             batch: 32,
             seed: 9,
         };
-        let mut back = Run::from_model_file(&bytes, other).unwrap();
+        let mut back = Run::from_model_file(&bytes, other.clone()).unwrap();
         let d = back.describe();
         assert_eq!(d.settings.model, "mlp-64", "the file names its model");
         assert_eq!(
@@ -799,8 +1046,234 @@ mod tests {
                 momentum: 0.9
             }
         );
-        assert_eq!((d.settings.batch, d.settings.seed, d.step), (32, 9, 3));
+        assert_eq!(
+            (d.settings.batch, d.settings.seed, d.step),
+            (16, 3, 3),
+            "the file's place keeps its batch and seed"
+        );
         assert_eq!(d.info["note"], "x");
         assert_eq!(d.params, run.describe().params);
+        // A file without a place (saved by another program, or before places were saved) takes
+        // the batch and seed it is given.
+        let plain = model_file::save(
+            &mut run.trainer.net,
+            Some(&run.trainer.opt),
+            &serde_json::Value::Null,
+        )
+        .unwrap();
+        let d = Run::from_model_file(&plain, other).unwrap().describe();
+        assert_eq!((d.settings.batch, d.settings.seed, d.step), (32, 9, 3));
+    }
+
+    /// The losses of `steps` more steps, and the weights after them.
+    fn go_on(run: &mut Run, data: &Dataset, steps: usize) -> (Vec<f32>, Vec<f32>) {
+        let losses = (0..steps)
+            .map(|_| run.trainer.step(data).unwrap().loss)
+            .collect();
+        (losses, run.trainer.net.params()[0].value.to_vec())
+    }
+
+    #[test]
+    fn a_model_saved_mid_epoch_goes_on_with_the_very_same_batches() {
+        // 100 examples in batches of 16: 7 steps an epoch. Saved at step 10, in the second epoch.
+        let data = digits(100);
+        let settings = Settings {
+            model: "mlp-64".into(),
+            optimizer: OptimizerConfig::default(),
+            batch: 16,
+            seed: 5,
+        };
+        let mut run = Run::fresh(settings.clone()).unwrap();
+        run.trainer.run_chunk(&data, 7, false);
+        run.trainer.run_chunk(&data, 3, false);
+        assert_eq!((run.trainer.epoch, run.trainer.step_in_epoch()), (1, 3));
+        let bytes = run.save(serde_json::Value::Null).unwrap();
+        let mut back = Run::from_model_file(
+            &bytes,
+            Settings {
+                batch: 64,
+                seed: 77,
+                ..settings
+            },
+        )
+        .unwrap();
+        assert_eq!(back.trainer.epoch, 1, "the epoch count comes back at once");
+        let so_far = run.trainer.epoch_so_far();
+        let (a, b) = (go_on(&mut run, &data, 12), go_on(&mut back, &data, 12));
+        assert_eq!(
+            a, b,
+            "the same losses and weights, bit for bit, across an epoch's end"
+        );
+        assert_eq!(back.trainer.epoch, 3);
+        // The epoch's sums came back too: the second epoch's loss counts its first 3 steps.
+        let mut again = Run::from_model_file(&bytes, back.settings.clone()).unwrap();
+        let r = again.trainer.run_chunk(&data, 10, false);
+        assert!(r.epoch_done);
+        assert_eq!(r.epoch_so_far.unwrap().seen, 100);
+        assert!(so_far.unwrap().seen == 48);
+    }
+
+    #[test]
+    fn snapshots_follow_the_schedule_and_training_continues_exactly_from_any() {
+        let data = digits(200);
+        let settings = Settings {
+            model: "mlp-64".into(),
+            optimizer: OptimizerConfig::default(),
+            batch: 16,
+            seed: 2,
+        };
+        // 13 steps an epoch; two epochs in chunks of up to 5 steps.
+        let mut run = Run::fresh(settings).unwrap();
+        let mut kept = std::collections::BTreeMap::new();
+        loop {
+            if run.snapshot_due() {
+                let s = run.snapshot(serde_json::json!({})).unwrap();
+                assert!(s.dropped.is_empty(), "everything fits");
+                kept.insert(s.entry.step, s.bytes);
+            }
+            if run.trainer.step >= 26 {
+                break;
+            }
+            let r = run.train_chunk(&data, 5, false);
+            assert!(r.steps >= 1 && r.steps <= 5);
+        }
+        let steps: Vec<u64> = kept.keys().copied().collect();
+        assert_eq!(
+            steps,
+            vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 13, 16, 19, 23, 26]
+        );
+        let ends: Vec<u64> = run
+            .timeline
+            .entries()
+            .iter()
+            .filter(|e| e.epoch_end)
+            .map(|e| e.step)
+            .collect();
+        assert_eq!(ends, vec![13, 26], "the epochs' ends");
+        assert_eq!(
+            run.timeline.bytes(),
+            kept.values().map(Vec::len).sum::<usize>()
+        );
+
+        // Back to step 8, from a copy of the run at step 26: the same 10 steps as the run took.
+        let mut from8 = run.clone();
+        let gone = from8.rewind(&kept[&8]).unwrap();
+        assert_eq!(gone, vec![10, 11, 13, 16, 19, 23, 26]);
+        assert_eq!((from8.trainer.step, from8.trainer.epoch), (8, 0));
+        let mut original = Run::from_model_file(&kept[&8], run.settings.clone()).unwrap();
+        let again = go_on(&mut from8, &data, 10);
+        let first_time = {
+            let mut fresh = Run::fresh(run.settings.clone()).unwrap();
+            go_on(&mut fresh, &data, 8);
+            go_on(&mut fresh, &data, 10)
+        };
+        assert_eq!(
+            again, first_time,
+            "continuing from step 8 is the run itself"
+        );
+        assert_eq!(go_on(&mut original, &data, 10), first_time);
+        // A snapshot of another model is refused.
+        let other = Run::fresh(Settings {
+            model: "mlp-128".into(),
+            ..run.settings.clone()
+        })
+        .unwrap()
+        .save(serde_json::Value::Null)
+        .unwrap();
+        assert_eq!(
+            run.rewind(&other).unwrap_err().to_string(),
+            "this snapshot is of another model than the one in training"
+        );
+    }
+
+    #[test]
+    fn a_chunk_reports_health_from_its_last_steps() {
+        let data = digits(500);
+        let net = presets::network("mlp-64", 1).unwrap();
+        let mut t = Trainer::new(net, OptimizerConfig::default(), 16, 1);
+        assert!(t.run_chunk(&data, 10, false).health.is_none());
+        let r = t.run_chunk(&data, 10, true);
+        let h = r.health.expect("asked for");
+        // A window of 64 examples: the chunk's last 4 steps of 16.
+        assert_eq!((h.step, h.window), (20, 64));
+        assert_eq!(
+            h.layers.iter().map(|l| l.index).collect::<Vec<_>>(),
+            vec![0, 2]
+        );
+        let relu = h.layers[0]
+            .activation
+            .as_ref()
+            .expect("a ReLU follows layer 0");
+        assert_eq!((relu.index, relu.count), (1, 64));
+        // The numbers are the network's own after the chunk.
+        assert_eq!(h, t.health());
+        assert!(h
+            .layers
+            .iter()
+            .all(|l| l.update_ratio > 0.0 && l.grad_norm > 0.0));
+        assert!(
+            h.warning.is_none(),
+            "Adam's defaults are no cause for alarm"
+        );
+        // One step at a time, the window fills over four chunks.
+        let mut t = Trainer::new(
+            presets::network("mlp-64", 1).unwrap(),
+            OptimizerConfig::default(),
+            16,
+            1,
+        );
+        let windows: Vec<usize> = (0..5)
+            .map(|_| t.run_chunk(&data, 1, true).health.unwrap().window)
+            .collect();
+        assert_eq!(windows, vec![0, 0, 0, 64, 64]);
+    }
+
+    #[test]
+    fn a_huge_learning_rate_is_warned_of_before_it_diverges() {
+        let data = digits(1000);
+        let net = presets::network("mlp-64", 1).unwrap();
+        let opt = OptimizerConfig::Sgd {
+            lr: 1e6,
+            momentum: 0.9,
+        };
+        let mut t = Trainer::new(net, opt, 16, 1);
+        let mut warnings = Vec::new();
+        let diverged = loop {
+            let r = t.run_chunk(&data, 1, true);
+            if let Some(d) = r.diverged {
+                break d.step;
+            }
+            if let Some(w) = r.health.unwrap().warning {
+                warnings.push((r.step, w));
+            }
+            assert!(r.step < 100, "a learning rate of 10⁶ diverges");
+        };
+        let (first, w) = &warnings[0];
+        assert_eq!(*first, 1, "the first step is warned of");
+        assert!(
+            *first < diverged,
+            "before the loss becomes NaN at step {diverged}"
+        );
+        assert!(w.update_ratio >= vocabulary::UPDATE_RATIO.alarm.unwrap());
+        assert_eq!(
+            (w.lr, w.suggested_lr),
+            (1e6, 0.05),
+            "SGD's usual rate, as after a divergence"
+        );
+        // The same run at Adam's defaults: no warning in 300 steps.
+        let mut t = Trainer::new(
+            presets::network("mlp-64", 1).unwrap(),
+            OptimizerConfig::default(),
+            16,
+            1,
+        );
+        for _ in 0..300 {
+            assert!(t
+                .run_chunk(&data, 1, true)
+                .health
+                .unwrap()
+                .warning
+                .is_none());
+        }
     }
 }

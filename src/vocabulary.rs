@@ -9,6 +9,10 @@
 //! A limit checks a value and says what was expected in the project's one style,
 //! `batch: expected a whole number from 1 to 4096, found 0`.
 //!
+//! Beside the limits: the words for step, batch and epoch ([`TERMS`]), the training speeds the page
+//! offers ([`SPEEDS`]), the timeline's memory bound ([`TIMELINE_BYTES`]) and the health panel's
+//! statistics with their thresholds and advice ([`HEALTH_STATS`]).
+//!
 //! Next: [`crate::presets`], which builds the networks this table describes.
 
 use serde::Serialize;
@@ -150,6 +154,8 @@ pub const HISTOGRAM_BINS: Limit = Limit::whole(2, 200);
 /// = 21,632). A model file or a spec asking for more is refused before anything that size is
 /// allocated.
 pub const MAX_VALUES_PER_EXAMPLE: usize = 1 << 24;
+/// A training speed the page asks for, in steps per second ([`SPEEDS`] lists the ones it offers).
+pub const SPEED: Limit = Limit::POSITIVE;
 
 /// A limit by the name the page knows it by (the keys of [`Limits`]).
 pub fn limit(name: &str) -> Option<Limit> {
@@ -164,6 +170,7 @@ pub fn limit(name: &str) -> Option<Limit> {
         "dropout_rate" => DROPOUT_RATE,
         "spec_steps" => SPEC_STEPS,
         "histogram_bins" => HISTOGRAM_BINS,
+        "speed" => SPEED,
         _ => return None,
     })
 }
@@ -243,6 +250,115 @@ pub const LOSSES: [(&str, &str); 3] = [
     ),
 ];
 
+// ---- words, speeds, the timeline, health --------------------------------------------------------
+
+/// What a step, a batch and an epoch are, in a sentence each: the settings form shows them where
+/// it first uses the words.
+pub const TERMS: Terms = Terms {
+    batch: "A batch: the training digits the model reads together before it changes its weights.",
+    step: "A step: one change of every weight, from one batch.",
+    epoch: "An epoch: one pass over all the training digits, batch after batch.",
+};
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Terms {
+    pub batch: &'static str,
+    pub step: &'static str,
+    pub epoch: &'static str,
+}
+
+/// The training speeds the page offers, fastest first, in steps per second (`None`: as fast as the
+/// machine goes). The slow ones let a class watch the loss and the first layer's weights move.
+pub const SPEEDS: [Option<f64>; 7] = [
+    None,
+    Some(100.0),
+    Some(30.0),
+    Some(10.0),
+    Some(3.0),
+    Some(1.0),
+    Some(0.5),
+];
+
+/// At or below this speed (steps per second) every step is shown: progress, charts and the weights
+/// view follow each one.
+pub const WATCH_EVERY_STEP_AT: f64 = 10.0;
+
+/// The most memory the timeline's snapshots of one run may take, in bytes (each is a model file
+/// with the optimizer's state and the trainer's place: about 12 bytes per weight with Adam).
+pub const TIMELINE_BYTES: usize = 64 << 20;
+
+/// Snapshots per doubling of the step count: the timeline keeps steps 1, 2, 3, 4, 5, 6, 7, 8, 10,
+/// 11, 13, 16, 19, ... (rounded powers of 2^(1/4)), every epoch's end, and thins out evenly (in
+/// the logarithm of the step) when its snapshots would not fit in [`TIMELINE_BYTES`].
+pub const TIMELINE_PER_OCTAVE: u32 = 4;
+
+/// The health panel's activation statistics cover at least this many training examples (the
+/// batches of the last steps).
+pub const HEALTH_WINDOW: usize = 64;
+
+/// An output of a sigmoid or a tanh is saturated when it lies within this distance of a limit
+/// (0 or 1; −1 or 1), where its slope is below about 0.01 and gradients barely pass.
+pub const SATURATION_MARGIN: f32 = 0.01;
+
+/// A statistic of the health panel: what it is, what it means and what to try, with the levels at
+/// which it is worth a look (`watch`) and at which something is wrong (`alarm`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct HealthStat {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub means: &'static str,
+    pub try_this: &'static str,
+    /// Below this, too small (the update ratio only).
+    pub low: Option<f64>,
+    /// At or above this, worth a look.
+    pub watch: Option<f64>,
+    /// At or above this, something is wrong (for the update ratio: a warning before divergence).
+    pub alarm: Option<f64>,
+}
+
+pub const GRAD_NORM: HealthStat = HealthStat {
+    key: "grad_norm",
+    name: "Gradient norm ‖g‖",
+    means: "How hard the loss pulls on this layer's weights: the length √(Σ g²) of their gradient on the last batch.",
+    try_this: "Compare the layers: if it falls toward 0 in the first layers while the last ones stay large, the gradient vanishes on its way back (try ReLU instead of sigmoid or tanh); if it jumps by powers of ten, it explodes (try a smaller learning rate).",
+    low: None,
+    watch: None,
+    alarm: None,
+};
+
+pub const UPDATE_RATIO: HealthStat = HealthStat {
+    key: "update_ratio",
+    name: "Update / weight ‖Δθ‖ / ‖θ‖",
+    means: "How big the optimizer's last step was next to the weights themselves. About 0.001 is the usual rule of thumb.",
+    try_this: "Far below 0.00001, learning crawls: try a larger learning rate. Above 0.01, each step rewrites a good part of the weights; above 0.1 training is likely to blow up: try a smaller learning rate.",
+    low: Some(1e-5),
+    watch: Some(1e-2),
+    alarm: Some(1e-1),
+};
+
+pub const DEAD_RELU: HealthStat = HealthStat {
+    key: "dead",
+    name: "Dead ReLUs",
+    means: "The share of this layer's ReLU units that gave 0 for every one of the last training examples: they pass no gradient back, so they cannot learn.",
+    try_this: "Up to about a third is common. Over 40 %, take a look; over 60 %, most of the layer has stopped learning: try a smaller learning rate, or start again with another seed.",
+    low: None,
+    watch: Some(0.4),
+    alarm: Some(0.6),
+};
+
+pub const SATURATED: HealthStat = HealthStat {
+    key: "saturated",
+    name: "Saturated units",
+    means: "The share of this layer's sigmoid or tanh outputs stuck in the flat tails (within 0.01 of a limit), where the slope is nearly 0 and the gradient barely passes.",
+    try_this: "Over a tenth: try a smaller learning rate or smaller starting weights, or ReLU instead.",
+    low: None,
+    watch: Some(0.1),
+    alarm: Some(0.5),
+};
+
+/// Every statistic of the health panel, in the order it shows them.
+pub const HEALTH_STATS: [HealthStat; 4] = [GRAD_NORM, UPDATE_RATIO, DEAD_RELU, SATURATED];
+
 // ---- the table the page receives ----------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize)]
@@ -255,6 +371,41 @@ pub struct Vocabulary {
     pub losses: Vec<LossEntry>,
     /// What the page says about the cores training uses ([`CORES`]).
     pub cores: Cores,
+    pub terms: Terms,
+    pub speeds: Vec<SpeedEntry>,
+    pub watch_every_step_at: f64,
+    pub timeline: TimelineEntry,
+    pub health: HealthEntry,
+}
+
+/// A training speed with its words: `{"steps_per_second": 3, "label": "3 steps a second"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpeedEntry {
+    pub steps_per_second: Option<f64>,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    pub bytes: usize,
+    pub per_octave: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthEntry {
+    pub window: usize,
+    pub saturation_margin: f32,
+    pub stats: Vec<HealthStat>,
+}
+
+/// "Full speed", "1 step a second", "3 steps a second", "a step every 2 seconds".
+pub fn speed_label(steps_per_second: Option<f64>) -> String {
+    match steps_per_second {
+        None => "Full speed".into(),
+        Some(1.0) => "1 step a second".into(),
+        Some(s) if s >= 1.0 => format!("{s} steps a second"),
+        Some(s) => format!("a step every {} seconds", 1.0 / s),
+    }
 }
 
 /// The page's words for the cores training runs on: two (a second instance of the core in its
@@ -313,6 +464,7 @@ pub struct Limits {
     pub dropout_rate: LimitEntry,
     pub spec_steps: LimitEntry,
     pub histogram_bins: LimitEntry,
+    pub speed: LimitEntry,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -375,12 +527,31 @@ pub fn vocabulary() -> Vocabulary {
             dropout_rate: DROPOUT_RATE.into(),
             spec_steps: SPEC_STEPS.into(),
             histogram_bins: HISTOGRAM_BINS.into(),
+            speed: SPEED.into(),
         },
         layer_kinds: LAYER_KINDS.to_vec(),
         losses: LOSSES
             .iter()
             .map(|&(name, description)| LossEntry { name, description })
             .collect(),
+        terms: TERMS,
+        speeds: SPEEDS
+            .iter()
+            .map(|&s| SpeedEntry {
+                steps_per_second: s,
+                label: speed_label(s),
+            })
+            .collect(),
+        watch_every_step_at: WATCH_EVERY_STEP_AT,
+        timeline: TimelineEntry {
+            bytes: TIMELINE_BYTES,
+            per_octave: TIMELINE_PER_OCTAVE,
+        },
+        health: HealthEntry {
+            window: HEALTH_WINDOW,
+            saturation_margin: SATURATION_MARGIN,
+            stats: HEALTH_STATS.to_vec(),
+        },
     }
 }
 
@@ -605,6 +776,24 @@ mod tests {
             let l = limit(key).unwrap_or_else(|| panic!("no limit named {key}"));
             assert_eq!(entry["text"], l.text(), "{key}");
         }
-        assert_eq!(limit("speed"), None);
+        assert_eq!(limit("colour"), None);
+        // Every speed offered is one the limit allows, and they go from fastest to slowest.
+        assert_eq!(SPEEDS[0], None);
+        let slow: Vec<f64> = SPEEDS[1..].iter().map(|s| s.unwrap()).collect();
+        assert!(slow.iter().all(|&s| SPEED.contains(s)));
+        assert!(slow.windows(2).all(|w| w[0] > w[1]));
+        assert_eq!(
+            v["speeds"][4],
+            serde_json::json!({"steps_per_second": 3.0, "label": "3 steps a second"})
+        );
+        assert_eq!(speed_label(Some(0.5)), "a step every 2 seconds");
+        assert_eq!(v["timeline"]["bytes"], TIMELINE_BYTES);
+        let stats: Vec<&str> = v["health"]["stats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(stats, ["grad_norm", "update_ratio", "dead", "saturated"]);
     }
 }

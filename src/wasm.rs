@@ -5,8 +5,9 @@
 //! [`crate::summary`] (histograms, activations), [`crate::digit`] (tracing one digit),
 //! [`crate::vocabulary`] (limits and defaults).
 //!
-//! The worker (www/worker.js) owns one [`Playground`] (an MNIST model, its optimizer and the
-//! data) and any number of [`SpecLab`]s (custom tiny networks of the step-through view);
+//! The worker (www/worker.js) owns one [`Playground`] (an MNIST model, its optimizer, the data,
+//! the run's timeline and, while the page looks at a point of it, that snapshot's model, which
+//! every read answers from) and any number of [`SpecLab`]s (custom tiny networks of the step-through view);
 //! [`trace_fresh`] and [`gradient_check_fresh`] trace a fresh preset from a seed instead of the
 //! current model. The handles are opaque; everything goes back out as owned copies (`Vec<f32>`
 //! becomes a fresh `Float32Array`), never a view into wasm memory that the next allocation could
@@ -30,6 +31,7 @@ use crate::parallel::{ShardHelper, ShardWorker};
 use crate::presets::Fresh;
 use crate::spec::{self, Spec};
 use crate::summary;
+use crate::timeline::Entry;
 use crate::trace;
 use crate::train::{argmax, Evaluator, Run, Settings};
 use crate::vocabulary;
@@ -221,6 +223,18 @@ pub struct Playground {
     train: Option<Dataset>,
     test: Option<Dataset>,
     evaluator: Option<Evaluator>,
+    /// The snapshot the page is looking at (its step and model), if any: reads answer from it.
+    viewed: Option<(u64, Run)>,
+    /// Snapshots loaded for comparisons, by step (the last two).
+    loaded: Vec<(u64, Network)>,
+}
+
+/// The model the page is looking at: the snapshot it chose, else the one in training.
+fn shown<'a>(run: &'a mut Run, viewed: &'a mut Option<(u64, Run)>) -> &'a mut Run {
+    match viewed {
+        Some((_, r)) => r,
+        None => run,
+    }
 }
 
 /// The data set in `slot`, or an error saying the `what` data is not loaded yet.
@@ -237,7 +251,52 @@ impl Playground {
     fn replace(&mut self, run: Run) {
         self.run = run;
         self.evaluator = None;
+        self.forget_snapshots();
     }
+
+    fn forget_snapshots(&mut self) {
+        self.viewed = None;
+        self.loaded.clear();
+    }
+
+    fn with(run: Run) -> Playground {
+        Playground {
+            run,
+            train: None,
+            test: None,
+            evaluator: None,
+            viewed: None,
+            loaded: Vec::new(),
+        }
+    }
+
+    fn net(&mut self) -> &mut Network {
+        &mut shown(&mut self.run, &mut self.viewed).trainer.net
+    }
+
+    /// The network of snapshot `step` (from `bytes` unless loaded lately), or the one in training
+    /// when `step` is `None`.
+    fn network_at(&mut self, step: Option<f64>, bytes: &[u8]) -> Result<Network, JsError> {
+        let Some(step) = step else {
+            return Ok(self.run.trainer.net.clone());
+        };
+        let step = step as u64;
+        if let Some((_, n)) = self.loaded.iter().find(|(s, _)| *s == step) {
+            return Ok(n.clone());
+        }
+        let net = crate::model_file::load(bytes).map_err(js_err)?.network;
+        self.loaded.push((step, net.clone()));
+        if self.loaded.len() > 2 {
+            self.loaded.remove(0);
+        }
+        Ok(net)
+    }
+}
+
+/// The timeline as the page sees it: `{bound, bytes, entries: [{step, epoch, epoch_end, bytes}]}`.
+fn timeline_js(run: &Run) -> Result<JsValue, JsError> {
+    let t = &run.timeline;
+    to_js(&serde_json::json!({"bound": t.bound, "bytes": t.bytes(), "entries": t.entries()}))
 }
 
 #[wasm_bindgen]
@@ -246,12 +305,7 @@ impl Playground {
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<Playground, JsError> {
         let run = Run::fresh(from_js(settings, "settings")?).map_err(js_err)?;
-        Ok(Playground {
-            run,
-            train: None,
-            test: None,
-            evaluator: None,
-        })
+        Ok(Playground::with(run))
     }
 
     /// A model from model-file bytes; `settings` only supplies batch and seed for further
@@ -260,12 +314,7 @@ impl Playground {
     pub fn from_model_file(bytes: &[u8], settings: JsValue) -> Result<Playground, JsError> {
         let settings: Settings = from_js(settings, "settings")?;
         let run = Run::from_model_file(bytes, settings).map_err(js_err)?;
-        Ok(Playground {
-            run,
-            train: None,
-            test: None,
-            evaluator: None,
-        })
+        Ok(Playground::with(run))
     }
 
     /// Replaces the model with a fresh one from `settings` ("train from scratch"), keeping the
@@ -328,17 +377,113 @@ impl Playground {
         self.train.is_some()
     }
 
-    /// Up to `max_steps` training steps ([`crate::train::Trainer::run_chunk`]).
+    /// Up to `max_steps` training steps, stopping at the next snapshot the timeline wants
+    /// ([`crate::train::Run::train_chunk`]); with `health`, the report ends with the network's
+    /// health ([`crate::health`]).
     #[wasm_bindgen(js_name = trainSteps)]
-    pub fn train_steps(&mut self, max_steps: u32) -> Result<JsValue, JsError> {
+    pub fn train_steps(&mut self, max_steps: u32, health: bool) -> Result<JsValue, JsError> {
         let data = loaded(&self.train, "training")?;
-        to_js(&self.run.trainer.run_chunk(data, max_steps as usize))
+        to_js(&self.run.train_chunk(data, max_steps as usize, health))
+    }
+
+    /// The health of the model in training after its last step (no activation counts unless a
+    /// chunk asked for them).
+    pub fn health(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.run.trainer.health())
+    }
+
+    /// Whether the timeline wants a snapshot of the model in training as it is now.
+    #[wasm_bindgen(js_name = snapshotDue)]
+    pub fn snapshot_due(&self) -> bool {
+        self.run.snapshot_due()
+    }
+
+    /// A snapshot for the timeline: `{bytes (a model file), entry: {step, epoch, epoch_end,
+    /// bytes}, dropped: [steps let go], timeline}`. The bytes are the caller's to keep.
+    pub fn snapshot(&mut self, info: JsValue) -> Result<JsValue, JsError> {
+        let info = serde_wasm_bindgen::from_value(info).unwrap_or(serde_json::Value::Null);
+        let s = self.run.snapshot(info).map_err(js_err)?;
+        let out = to_js(&serde_json::json!({"entry": s.entry, "dropped": s.dropped}))?;
+        set(&out, "bytes", &js_sys::Uint8Array::from(&s.bytes[..]))?;
+        set(&out, "timeline", &timeline_js(&self.run)?)?;
+        Ok(out)
+    }
+
+    /// The timeline: `{bound, bytes, entries}`.
+    pub fn timeline(&self) -> Result<JsValue, JsError> {
+        timeline_js(&self.run)
+    }
+
+    /// Starts the timeline again from snapshots kept earlier (`[{step, epoch, epoch_end,
+    /// bytes}]`, after a reload), keeping those up to the model in training that fit; returns
+    /// the steps let go.
+    #[wasm_bindgen(js_name = restoreTimeline)]
+    pub fn restore_timeline(&mut self, entries: JsValue) -> Result<Vec<f64>, JsError> {
+        let entries: Vec<Entry> = from_js(entries, "timeline entries")?;
+        let live = self.run.trainer.step;
+        let dropped = self.run.timeline.restore(entries, live);
+        Ok(dropped.into_iter().map(|s| s as f64).collect())
+    }
+
+    /// Training goes on from a snapshot of this run (its model file): weights, optimizer state
+    /// and place come back, the later snapshots are let go (their steps returned).
+    pub fn rewind(&mut self, bytes: &[u8]) -> Result<Vec<f64>, JsError> {
+        let dropped = self.run.rewind(bytes).map_err(js_err)?;
+        self.evaluator = None;
+        self.forget_snapshots();
+        Ok(dropped.into_iter().map(|s| s as f64).collect())
+    }
+
+    /// From now on every read (predictions, weights, activations, traces) answers from snapshot
+    /// `step` (its model file); returns its description.
+    pub fn view(&mut self, step: f64, bytes: &[u8]) -> Result<JsValue, JsError> {
+        let run = Run::from_model_file(bytes, self.run.settings.clone()).map_err(js_err)?;
+        let v = self.viewed.insert((step as u64, run));
+        to_js(&v.1.describe())
+    }
+
+    /// Back to the model in training for every read.
+    #[wasm_bindgen(js_name = viewLive)]
+    pub fn view_live(&mut self) {
+        self.viewed = None;
+    }
+
+    /// Layer `layer`'s weights at two points (`a_step`/`a_bytes`: a snapshot, or the model in
+    /// training when the step is absent) and their difference: `{layer, shape, a, b, diff (b −
+    /// a), a_norm, b_norm, diff_norm}`, the arrays as Float32Arrays.
+    #[wasm_bindgen(js_name = compareWeights)]
+    pub fn compare_weights(
+        &mut self,
+        layer: usize,
+        a_step: Option<f64>,
+        a_bytes: &[u8],
+        b_step: Option<f64>,
+        b_bytes: &[u8],
+    ) -> Result<JsValue, JsError> {
+        let mut a = self.network_at(a_step, a_bytes)?;
+        let mut b = self.network_at(b_step, b_bytes)?;
+        let mut c = summary::compare(&mut a, &mut b, layer).map_err(js_err)?;
+        let arrays = [
+            ("a", std::mem::take(&mut c.a)),
+            ("b", std::mem::take(&mut c.b)),
+            ("diff", std::mem::take(&mut c.diff)),
+        ];
+        let out = to_js(&c)?;
+        for (name, values) in arrays {
+            set(&out, name, &js_sys::Float32Array::from(&values[..]))?;
+        }
+        Ok(out)
     }
 
     /// [`train_steps`](Self::train_steps) with every other shard of each batch on the second core
     /// (`cores`, [`Cores`]); the same bits. Falls back to this core alone for what it cannot take.
     #[wasm_bindgen(js_name = trainStepsHelped)]
-    pub fn train_steps_helped(&mut self, max_steps: u32, cores: Cores) -> Result<JsValue, JsError> {
+    pub fn train_steps_helped(
+        &mut self,
+        max_steps: u32,
+        health: bool,
+        cores: Cores,
+    ) -> Result<JsValue, JsError> {
         let data = loaded(&self.train, "training")?;
         // The other side keeps the last architecture it was given and compares.
         let ready = cores.configure(&to_json(&self.run.trainer.net.arch()));
@@ -351,8 +496,7 @@ impl Playground {
         to_js(
             &self
                 .run
-                .trainer
-                .run_chunk_helped(data, max_steps as usize, helper),
+                .train_chunk_helped(data, max_steps as usize, health, helper),
         )
     }
 
@@ -384,12 +528,12 @@ impl Playground {
 
     /// Probabilities for one 28x28 image (784 values in [0, 1]).
     pub fn predict(&mut self, pixels: &[f32]) -> Result<Vec<f32>, JsError> {
-        Ok(Prediction::of(&mut self.run.trainer.net, pixels)?.probs)
+        Ok(Prediction::of(self.net(), pixels)?.probs)
     }
 
     /// Probabilities for one 28x28 image with the class they pick: `{probs, class}`.
     pub fn classify(&mut self, pixels: &[f32]) -> Result<JsValue, JsError> {
-        to_js(&Prediction::of(&mut self.run.trainer.net, pixels)?)
+        to_js(&Prediction::of(self.net(), pixels)?)
     }
 
     /// Test digit `index` and what the model makes of it: `{pixels (784 bytes), label, probs,
@@ -397,7 +541,7 @@ impl Playground {
     #[wasm_bindgen(js_name = predictTestDigit)]
     pub fn predict_test_digit(&mut self, index: usize) -> Result<JsValue, JsError> {
         let (x, label) = digit::test_digit(self.test_data()?, index).map_err(js_err)?;
-        let p = Prediction::of(&mut self.run.trainer.net, &x)?;
+        let p = Prediction::of(self.net(), &x)?;
         let pixels = self.test_data()?.image(index);
         to_js(
             &serde_json::json!({"pixels": pixels, "label": label, "probs": p.probs, "class": p.class}),
@@ -426,7 +570,7 @@ impl Playground {
         let Some(mut p) = preprocess::preprocess(&ink, width, height).map_err(js_err)? else {
             return to_js(&serde_json::json!({"empty": true}));
         };
-        let prediction = Prediction::of(&mut self.run.trainer.net, &p.image)?;
+        let prediction = Prediction::of(self.net(), &p.image)?;
         // This runs on every stroke, so the pixel arrays (tens of thousands of numbers) cross as
         // one copy each instead of value by value through serde: they are taken out, the rest
         // (with empty arrays in their place) goes through serde, then they are put back.
@@ -469,41 +613,42 @@ impl Playground {
 
     /// The worked trace (JSON text) of one training step on one image with its label, computed
     /// on a copy: looking does not change the model.
-    pub fn trace(&self, pixels: &[f32], label: usize) -> Result<String, JsError> {
-        let (mut net, mut opt) = (self.run.trainer.net.clone(), self.run.trainer.opt.clone());
+    pub fn trace(&mut self, pixels: &[f32], label: usize) -> Result<String, JsError> {
+        let t = &shown(&mut self.run, &mut self.viewed).trainer;
+        let (mut net, mut opt) = (t.net.clone(), t.opt.clone());
         trace_json(&mut net, &mut opt, pixels, label)
     }
 
     /// Central-difference check of one parameter element's gradient on one image.
     #[wasm_bindgen(js_name = gradientCheck)]
     pub fn gradient_check(
-        &self,
+        &mut self,
         pixels: &[f32],
         label: usize,
         layer: usize,
         param: &str,
         index: usize,
     ) -> Result<JsValue, JsError> {
-        let c = digit::check_digit(&self.run.trainer.net, pixels, label, layer, param, index);
+        let c = digit::check_digit(self.net(), pixels, label, layer, param, index);
         to_js(&c.map_err(js_err)?)
     }
 
     /// Every layer's output for one image (eval mode): `[{shape, values}]`.
     pub fn activations(&mut self, pixels: &[f32]) -> Result<JsValue, JsError> {
-        to_js(&summary::activations(&mut self.run.trainer.net, pixels).map_err(js_err)?)
+        to_js(&summary::activations(self.net(), pixels).map_err(js_err)?)
     }
 
     /// A copy of layer `layer`'s weights, flat (`[out][in]` or `[O][C][k][k]`).
     #[wasm_bindgen(js_name = layerWeights)]
     pub fn layer_weights(&mut self, layer: usize) -> Result<Vec<f32>, JsError> {
-        summary::layer_weights(&mut self.run.trainer.net, layer).map_err(js_err)
+        summary::layer_weights(self.net(), layer).map_err(js_err)
     }
 
     /// For every layer with weights: its shape, a histogram of its weights and one of the last
     /// optimizer step.
     #[wasm_bindgen(js_name = weightSummary)]
     pub fn weight_summary(&mut self, bins: usize) -> Result<JsValue, JsError> {
-        let t = &mut self.run.trainer;
+        let t = &mut shown(&mut self.run, &mut self.viewed).trainer;
         to_js(&summary::weight_summary(&mut t.net, &t.opt, bins).map_err(js_err)?)
     }
 }

@@ -1,16 +1,17 @@
 // @ts-check
 // The page: starts the worker, keeps the settings in the URL, loads the model and the data
 // lazily (the shell is usable at once), keeps the model safe in IndexedDB, and mounts the views:
-//   views/train/      settings, charts, progress, epoch results, model files
+//   views/train/      settings, speed, progress, charts, the timeline, health, epoch results, model files
 //   views/draw/       the drawing canvas and live prediction
 //   views/weights/    weights as pictures, histograms, one unit up close (loaded after the shell)
 //   views/stepthrough/  one training step with every number (loaded when first opened)
 // Every number shown comes from the worker (www/worker.js), which runs the Rust core.
 
 import { WorkerClient } from "./protocol.js";
-import { el, setChildren, pct, int, bytes } from "./lib/ui.js";
+import { el, setChildren, pct, int, bytes, duration } from "./lib/ui.js";
 import { loadCurrent, saveCurrent } from "./lib/modelstore.js";
 import { readSettings, settingsQuery, workerSettings } from "./lib/settings.js";
+import vocabulary from "./lib/vocabulary.js";
 import { mountTrain } from "./views/train/train.js";
 import { mountDraw } from "./views/draw/draw.js";
 import { startOffline } from "./lib/offline.js";
@@ -19,6 +20,11 @@ import { startOffline } from "./lib/offline.js";
 const PRETRAINED_URL = "model/default.safetensors";
 const DATA_BASE = "data";
 const VIEWS = ["train", "draw", "weights", "step"];
+/**
+ * While training, the model is also saved this often (ms), besides after each epoch and on pause,
+ * so that a reload or a crashed worker costs at most this much training.
+ */
+const AUTOSAVE_EVERY_MS = 15_000;
 
 /** Shared state and helpers the views use; views talk to each other through its events. */
 class App extends EventTarget {
@@ -38,7 +44,15 @@ class App extends EventTarget {
     this.runId = null;
     this.simd = false; // the worker runs the SIMD build
     this.restored = null; // the record restored from IndexedDB at start, if any
+    this.lastSave = 0; // when (performance.now()) the model was last saved, or asked to be
+    this.savedAt = 0; // when (Date.now()) IndexedDB last took the model
     this.pretrainedUrl = PRETRAINED_URL;
+    /** @type {import("./protocol.js").Timeline | null} the run's timeline, as the worker last sent it */
+    this.timeline = null;
+    /** @type {import("./protocol.js").Describe | null} the snapshot every view shows, or null for the model in training */
+    this.viewing = null;
+    /** @type {number | null} the chosen training speed in steps per second (null: full speed) */
+    this.speed = null;
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     this.dataReady = new Promise((resolve) => (this.resolveData = resolve));
   }
@@ -68,6 +82,7 @@ class App extends EventTarget {
 
   setEvaluation(evaluation) {
     this.lastEvaluation = evaluation;
+    this.emit("evaluation", evaluation);
     updateStatus();
   }
 
@@ -75,11 +90,35 @@ class App extends EventTarget {
     if (this.state === "training" || this.state === "evaluating") await this.client.request("pause");
   }
 
-  /** Saves the current model to IndexedDB (after each epoch, on pause, after loading a file). */
+  /**
+   * Shows the model as it was at `step` of the timeline in every view (null: the model in
+   * training). Views follow the "timepoint" event.
+   * @param {number | null} step
+   */
+  async view(step) {
+    const d = await this.client.request("view", { step });
+    this.viewing = d;
+    this.emit("timepoint", d);
+    updateStatus();
+  }
+
+  /** Whether every step is shown at the chosen speed (the vocabulary's threshold). */
+  watchingEveryStep() {
+    return this.speed != null && this.speed <= vocabulary.watch_every_step_at;
+  }
+
+  /**
+   * Saves the current model to IndexedDB (after each epoch, on pause, after loading a file, and
+   * every AUTOSAVE_EVERY_MS while training). `training` says that a run was under way (and to how
+   * many epochs), so that the next start can offer to resume it.
+   */
   async autosave() {
+    this.lastSave = performance.now();
+    const running = this.state === "training" || this.state === "evaluating";
     try {
       const bytes = await this.client.request("saveModel", { info: { settings: this.settings, savedAt: new Date().toISOString() } });
       await saveCurrent({
+        training: running ? { epochs: this.settings.epochs } : null,
         bytes,
         savedAt: Date.now(),
         runId: this.runId,
@@ -88,6 +127,7 @@ class App extends EventTarget {
         history: this.history ? this.history() : null,
         evaluation: this.lastEvaluation,
       });
+      this.savedAt = Date.now();
       this.emit("saved", Date.now());
     } catch (e) {
       this.emit("savefailed", e.message);
@@ -156,6 +196,7 @@ function updateStatus() {
   if (m.step === 0) parts.push("untrained");
   else if (app.modelOrigin === "new") parts.push(`step ${int(m.step)}${m.epoch ? ` (${m.epoch} epoch${m.epoch === 1 ? "" : "s"})` : ""}`);
   if (app.lastEvaluation) parts.push(`${pct(app.lastEvaluation.accuracy)} on test digits`);
+  if (app.viewing) parts.push(`showing step ${int(app.viewing.step)} of the timeline`);
   model.textContent = parts.join(" · ");
   model.title = model.textContent;
 }
@@ -206,6 +247,8 @@ function mountStepThrough() {
         getModel: () => app.model,
         // A fresh network in the step-through takes the training view's optimizer settings.
         getOptimizer: () => workerSettings(app.settings).optimizer,
+        // A restarted worker has none of the view's networks: the view builds them again.
+        onWorkerRestart: (fn) => app.on("workerrestarted", fn),
       };
       await mountStepThrough(root, app.client, hooks);
     } catch (e) {
@@ -224,7 +267,26 @@ app.client.on("state", ({ state }) => {
   if (state === "paused" && was === "training") app.autosave();
 });
 
-app.client.on("progress", updateStatus);
+app.client.on("progress", (p) => {
+  // The model's place, before anything that shows it (the views listen after this).
+  if (app.model) {
+    app.model.step = p.step;
+    app.model.epoch = p.epoch;
+  }
+  updateStatus();
+  if (app.state === "training" && performance.now() - app.lastSave > AUTOSAVE_EVERY_MS) app.autosave();
+});
+
+app.client.on("timeline", (t) => {
+  app.timeline = t;
+  app.emit("timeline", t);
+  // A new run, or the snapshot being shown was let go: every view goes back to the model in training.
+  if (app.viewing && t.viewing == null) {
+    app.viewing = null;
+    app.emit("timepoint", null);
+    updateStatus();
+  }
+});
 
 app.client.on("dataProgress", ({ loaded, total }) => {
   setDataStatus(`downloading MNIST: ${bytes(loaded)}${total ? ` of ${bytes(total)}` : ""}`, total ? loaded / total : undefined);
@@ -232,15 +294,25 @@ app.client.on("dataProgress", ({ loaded, total }) => {
 
 app.client.on("error", ({ message, fatal }) => {
   if (!fatal) return app.alert(`Something went wrong in the worker: ${message}`);
+  const was = app.state;
   app.state = "failed";
   app.emit("state", "failed");
-  app.alert(`The worker that runs the network stopped: ${message}. Your last saved model is safe.`, {
-    actions: [["Restart the worker", () => (app.client.restart(), boot())]],
-  });
+  const saved = app.savedAt ? `your model as saved ${duration((Date.now() - app.savedAt) / 1000)} ago` : "your model";
+  const lost = was === "training" || was === "evaluating" ? " Training stopped; the steps since that save are lost." : "";
+  app.alert(
+    `The worker that runs the network stopped (${message}). Kept: ${saved}, your settings, your drawing and your network in the step-through.${lost}`,
+    { actions: [["Restart the worker", () => (app.client.restart(), boot("crash"))]] },
+  );
 });
 
-async function boot() {
+/**
+ * Starts the worker with the model saved last (or the pretrained one); after a reload or a crash
+ * that cut a run short, offers to resume it from its last save.
+ * @param {"load" | "crash"} why
+ */
+async function boot(why = "load") {
   app.state = "loading";
+  app.data = null; // a new worker has no data until loadData()
   app.emit("state", "loading");
   try {
     // The model saved last time if there is one, else the pretrained model (fetched by the worker).
@@ -252,10 +324,11 @@ async function boot() {
     if (res.model?.warning) app.alert(`There is no pretrained model (${res.model.warning}). Train one on the Train tab.`, { kind: "info" });
     if (saved) {
       try {
-        describe = await app.client.request("loadModel", { bytes: saved.bytes.slice() });
+        describe = await app.client.request("loadModel", { bytes: saved.bytes.slice(), runId: saved.runId });
         origin = saved.origin === "pretrained" ? "pretrained" : "restored";
         app.runId = saved.runId;
         app.restored = saved;
+        app.savedAt = saved.savedAt;
         if (saved.evaluation) app.lastEvaluation = saved.evaluation;
       } catch (e) {
         app.alert(`Your saved model could not be restored (${e.message}), so the pretrained model is used.`);
@@ -269,16 +342,41 @@ async function boot() {
         }
       }
     }
+    // The run's timeline, as far as this browser kept it.
+    app.runId ??= `${origin}-${Date.now()}`;
+    try {
+      app.timeline = await app.client.request("timelineRestore", { runId: app.runId });
+    } catch (e) {
+      app.alert(`The timeline of your run could not be restored (${e.message}).`, { kind: "info" });
+    }
     app.state = "idle";
     app.setModel(describe, origin);
     performance.mark("backprop-lab:model-ready");
     app.resolveReady();
     app.emit("state", "idle");
+    if (why === "crash") app.emit("workerrestarted", null);
+    if (saved?.training && origin === "restored" && describe.epoch < saved.training.epochs)
+      offerResume(describe, saved.training.epochs, why);
   } catch (e) {
-    app.alert(`The network could not be started: ${e.message}`, { actions: [["Try again", () => (app.client.restart(), boot())]] });
+    app.alert(`The network could not be started: ${e.message}`, { actions: [["Try again", () => (app.client.restart(), boot(why))]] });
     return;
   }
   loadData();
+}
+
+/**
+ * A run was under way when the page closed (or the worker crashed): the model saved last holds its
+ * place, so training can go on from there. Offered, not started: a reload is often meant to stop.
+ * @param {import("./protocol.js").Describe} d @param {number} epochs @param {"load" | "crash"} why
+ */
+function offerResume(d, epochs, why) {
+  const where = `epoch ${d.epoch + 1} of ${epochs}, step ${int(d.step)}`;
+  const cut = why === "crash" ? "the worker stopped" : "the page was closed or reloaded";
+  const close = app.alert(`Training was cut short when ${cut}; it was last saved at ${where}.`, {
+    kind: "info",
+    actions: [[`Resume training from epoch ${d.epoch + 1}, step ${int(d.step)}`, () => app.emit("resumetraining", { epochs })]],
+  });
+  app.on("state", (state) => state === "training" && close()); // resumed or started otherwise
 }
 
 async function loadData() {

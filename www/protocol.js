@@ -4,8 +4,9 @@
 // Two tagged unions ({type: "...", ...}):
 //  - requests, page -> worker. Every request carries an `id`; the worker answers each with exactly
 //    one reply {type: "reply", id, ok: true, value} or {type: "reply", id, ok: false, error}.
-//  - events, worker -> page, not tied to a request: progress while training, epoch results,
-//    data download progress, divergence, fatal errors.
+//  - events, worker -> page, not tied to a request: progress while training (with the network's
+//    health), epoch results, the timeline's snapshots, data download progress, divergence, fatal
+//    errors.
 // Large buffers (drawings, images, model bytes, weights) are transferred, not copied.
 //
 // The page talks through `WorkerClient` below: `await client.request("predictDrawing", {...})`
@@ -21,7 +22,10 @@
  * @typedef {{settings: Settings, arch: Arch, params: number, step: number, epoch: number, info: any}} Description
  * @typedef {{source: string, description: string, train: number, test: number}} DataInfo
  * @typedef {"idle" | "training" | "paused" | "evaluating" | "done"} TrainingState
- * @typedef {Description & {data: DataInfo | null, state: TrainingState, heapBytes: number, cores: {count: number, text: string}}} Describe
+ * @typedef {Description & {data: DataInfo | null, state: TrainingState, heapBytes: number, viewing?: number | null,
+ *            cores: {count: number, text: string}}} Describe
+ *   `viewing`: the step of the timeline every read answers from (null: the model in training);
+ *   `cores`: how many cores training runs on, in the core's words
  * @typedef {{count: number, correct: number, accuracy: number, loss: number, confusion: number[][], misclassified: number[], predictions: number[]}} Evaluation
  * @typedef {{min: number, max: number, mean: number, std: number, counts: number[]}} Histogram
  * @typedef {{index: number, spec: LayerSpec, weight_shape: number[], weights: Histogram, last_update: Histogram}} LayerSummary
@@ -33,6 +37,19 @@
  * @typedef {{pixels: Uint8Array, label: number, probs: number[], class: number}} TestDigitPrediction
  * @typedef {{analytic: number, numeric: number, relative_error: number, h: number, loss_plus: number, loss_minus: number, [more: string]: any}} GradCheck
  * @typedef {{model: string, seed: number, optimizer?: OptimizerConfig}} FreshNetwork
+ * @typedef {"low" | "good" | "watch" | "alarm"} HealthLevel
+ * @typedef {{index: number, kind: "relu" | "sigmoid" | "tanh", stat: "dead" | "saturated", count: number, hits: number, share: number,
+ *            level: HealthLevel}} ActivationHealth
+ * @typedef {{index: number, grad_norm: number, weight_norm: number, update_norm: number, update_ratio: number,
+ *            update_level: HealthLevel, activation: ActivationHealth | null}} LayerHealth
+ * @typedef {{layer: number, update_ratio: number, lr: number, suggested_lr: number, message: string}} HealthWarning
+ * @typedef {{step: number, window: number, layers: LayerHealth[], warning: HealthWarning | null}} Health
+ *   src/health.rs: per layer with weights, after the last step
+ * @typedef {{step: number, epoch: number, epoch_end: boolean, bytes: number}} TimelineEntry
+ * @typedef {{bound: number, bytes: number, entries: TimelineEntry[], held: number, viewing: number | null, runId: string | null}} Timeline
+ *   the core's timeline (src/timeline.rs), `held` the bytes the worker really keeps
+ * @typedef {{layer: number, shape: number[], a: Float32Array, b: Float32Array, diff: Float32Array, a_norm: number, b_norm: number,
+ *            diff_norm: number}} Comparison
  */
 
 /**
@@ -40,9 +57,17 @@
  * @typedef {{
  *   init: {settings?: Settings, modelUrl?: string, wasm?: "auto" | "simd" | "nosimd"},
  *   loadData: {base: string},
- *   configure: {settings: Settings},
+ *   configure: {settings: Settings, runId?: string},
  *   train: {epochs: number},
  *   pause: {},
+ *   step: {},
+ *   setSpeed: {stepsPerSecond: number | null},
+ *   health: {},
+ *   timeline: {},
+ *   timelineRestore: {runId: string, persist?: boolean},
+ *   view: {step: number | null},
+ *   continueFrom: {step: number},
+ *   compareWeights: {layer: number, a: number | null, b: number | null},
  *   setLearningRate: {lr: number},
  *   predictDrawing: {rgba: Uint8ClampedArray, width: number, height: number},
  *   predict: {pixels: Float32Array},
@@ -56,7 +81,7 @@
  *   weightSummary: {bins?: number},
  *   describe: {},
  *   saveModel: {info?: object},
- *   loadModel: {bytes: Uint8Array},
+ *   loadModel: {bytes: Uint8Array, runId?: string},
  *   evaluate: {},
  *   specCreate: {lab: string, json: string | Blob | object},
  *   specStep: {lab: string},
@@ -65,6 +90,7 @@
  *   specReset: {lab: string},
  *   specGradientCheck: {lab: string, layer: number, param: string, index: number},
  *   specExport: {lab: string, blob?: boolean},
+ *   ping: {},
  * }} Requests
  */
 
@@ -76,6 +102,14 @@
  *   configure: Describe,
  *   train: null,
  *   pause: null,
+ *   step: {step: number, epoch: number, loss: number, diverged: boolean},
+ *   setSpeed: null,
+ *   health: Health,
+ *   timeline: Timeline,
+ *   timelineRestore: Timeline,
+ *   view: Describe | null,
+ *   continueFrom: Describe,
+ *   compareWeights: Comparison,
  *   setLearningRate: null,
  *   predictDrawing: DrawingPrediction,
  *   predict: Float32Array,
@@ -98,6 +132,7 @@
  *   specReset: null,
  *   specGradientCheck: GradCheck,
  *   specExport: string | Blob,
+ *   ping: null,
  * }} Replies
  */
 
@@ -106,9 +141,10 @@
  * @typedef {{
  *   dataProgress: {loaded: number, total: number, file: string},
  *   progress: {state: TrainingState, step: number, epoch: number, epochs: number, stepsPerEpoch: number, stepInEpoch: number,
- *              loss: number, accuracy: number | null, samplesPerSec: number, etaSeconds: number | null, losses: Float32Array,
- *              cores: {count: number, text: string}},
- *   epoch: {epoch: number, trainAccuracy: number, trainLoss: number, evaluation: Evaluation},
+ *              loss: number, accuracy: number | null, samplesPerSec: number, stepsPerSec: number, fullStepsPerSec: number, speed: number | null,
+ *              etaSeconds: number | null, losses: Float32Array, health: Health | null, cores: {count: number, text: string}},
+ *   timeline: Timeline,
+ *   epoch: {epoch: number, step: number, trainAccuracy: number, trainLoss: number, evaluation: Evaluation},
  *   state: {state: TrainingState},
  *   diverged: {message: string, step: number, loss: number, restoredStep: number, lr: number, suggestedLr: number},
  *   error: {message: string, fatal: boolean},
@@ -128,7 +164,8 @@ export const REQUESTS = Object.freeze({
   // {base} -> {source, description, train, test, heapBytes}
   loadData: "loadData",
   // A fresh model (train from scratch), keeping the data; bad settings reject and change nothing.
-  // {settings} -> describe
+  // Starts a new timeline, named `runId` (its snapshots' key in IndexedDB; other runs' are deleted).
+  // {settings, runId?} -> describe
   configure: "configure",
   // Start or continue (also after pause) until `epochs` epochs are completed in total (counted since
   // the model was created or loaded). {epochs} -> null (progress comes as events)
@@ -137,6 +174,32 @@ export const REQUESTS = Object.freeze({
   // still finishes and sends its `epoch` event.
   pause: "pause",
   setLearningRate: "setLearningRate", // {lr} -> null
+  // One training step while not training (state becomes "paused"), with a progress event carrying
+  // the health, a snapshot if the timeline wants one, and at an epoch's end its evaluation and
+  // `epoch` event. {} -> {step, epoch, loss, diverged}
+  step: "step",
+  // The training speed in steps per second (a positive number: the vocabulary's `speed` limit), or
+  // null for full speed. Progress, its speed and ETA follow it. {stepsPerSecond} -> null
+  setSpeed: "setSpeed",
+  // The health of the model in training after its last step. {} -> health (src/health.rs)
+  health: "health",
+  // The timeline: {bound, bytes, entries: [{step, epoch, epoch_end, bytes}], held, viewing, runId}
+  timeline: "timeline",
+  // After a reload: the snapshots of run `runId` kept in IndexedDB come back, those up to the model
+  // in training that fit the bound (the others are deleted). `persist: false` keeps snapshots in
+  // memory only. {runId, persist?} -> timeline
+  timelineRestore: "timelineRestore",
+  // Every read (predict, classify, predictDrawing, predictTestDigit, activations, weights,
+  // weightSummary, trace, gradientCheck) answers from the snapshot of `step` until view {step: null}.
+  // {step | null} -> describe of that snapshot (null for the model in training)
+  view: "view",
+  // Training goes on from the snapshot of `step`: its weights, optimizer state and place in the
+  // epoch come back; the later snapshots are let go. Pauses training. {step} -> describe
+  continueFrom: "continueFrom",
+  // Layer `layer`'s weights at two points (a step of the timeline, or null for the model in
+  // training) and b − a, computed by the core:
+  // {layer, a, b} -> {layer, shape, a, b, diff: Float32Array (transferred), a_norm, b_norm, diff_norm}
+  compareWeights: "compareWeights",
   // {rgba: Uint8ClampedArray (transferred), width, height} -> {empty: true} | {empty: false, probs, class, preprocessed}
   // (`class`: the digit the core reads, the first of the largest probabilities)
   // preprocessed: {image: Float32Array(784), bbox, cropped, scaled, stroked, centered, ...}; each
@@ -164,7 +227,9 @@ export const REQUESTS = Object.freeze({
   weightSummary: "weightSummary", // {bins} -> [{index, spec, weight_shape, weights: histogram, last_update: histogram}]
   describe: "describe", // {} -> {settings, arch, params, step, epoch, info, data, state, heapBytes}
   saveModel: "saveModel", // {info?} -> Uint8Array (transferred) of a model file
-  loadModel: "loadModel", // {bytes: Uint8Array (transferred)} -> describe; a bad file rejects and changes nothing
+  // {bytes: Uint8Array (transferred), runId?} -> describe; a bad file rejects and changes nothing. A
+  // new timeline starts, as with configure.
+  loadModel: "loadModel",
   // {} -> evaluation (count, correct, accuracy, loss, confusion, misclassified, predictions); not while training
   evaluate: "evaluate",
   // Custom networks (the step-through view's spec mode). `lab` names one of several.
@@ -177,23 +242,33 @@ export const REQUESTS = Object.freeze({
   specGradientCheck: "specGradientCheck", // {lab, layer, param, index} -> gradient check
   // {lab, blob?} -> spec JSON text with the current weights (a Blob of it with `blob: true`)
   specExport: "specExport",
+  // {} -> null: the worker is alive (WorkerClient asks when the worker has been quiet a while).
+  ping: "ping",
 });
 
 /** Event types (worker -> page). */
 export const EVENTS = Object.freeze({
   // {loaded, total, file} bytes of the data download
   dataProgress: "dataProgress",
-  // At most ~10 per second while training:
-  // {state, step, epoch, epochs, stepsPerEpoch, stepInEpoch, loss, accuracy, samplesPerSec, etaSeconds, losses: Float32Array,
-  //  cores: {count, text}} (cores: how many training runs on, in the core's words)
+  // At most ~10 per second while training (every step at the vocabulary's watch_every_step_at
+  // speed or slower, and at once when the health gains a warning):
+  // {state, step, epoch, epochs, stepsPerEpoch, stepInEpoch, loss, accuracy, samplesPerSec,
+  //  stepsPerSec, fullStepsPerSec, speed, etaSeconds, losses: Float32Array, health, cores: {count, text}}
+  // (`cores`: how many cores training runs on, in the core's words)
   // `epoch` counts completed epochs and `stepInEpoch` the steps of the one under way (at an epoch's
   // last step: epoch already counts it, stepInEpoch === stepsPerEpoch); both come from the core's
   // trainer. `losses` holds every step's loss since the previous progress event (for the chart);
   // `loss` and `accuracy` are the current epoch's so far (the mean over its examples, from the
-  // core); `etaSeconds` is null until the speed is known.
+  // core); `etaSeconds` is null until the speed is known. At a chosen `speed` (steps per second),
+  // `samplesPerSec`, `stepsPerSec` and `etaSeconds` follow the pace really kept (the chosen one, or
+  // less when the machine cannot keep up), and `fullStepsPerSec` is the machine's, measured at full
+  // speed (0 until it has been). `health`: the last the core measured (src/health.rs).
   progress: "progress",
-  // After each epoch and its test-set evaluation: {epoch, trainAccuracy, trainLoss, evaluation};
-  // trainLoss is the epoch's mean loss over its examples (as the CLI prints it).
+  // The timeline changed (a snapshot taken or let go, a new run, a reload): the timeline.
+  timeline: "timeline",
+  // After each epoch and its test-set evaluation: {epoch, step, trainAccuracy, trainLoss, evaluation};
+  // `step`: the step that ended the epoch; trainLoss is the epoch's mean loss over its examples (as
+  // the CLI prints it).
   epoch: "epoch",
   // Training state changed: {state: "idle" | "training" | "paused" | "evaluating" | "done"}
   state: "state",
@@ -205,6 +280,16 @@ export const EVENTS = Object.freeze({
   error: "error",
 });
 
+/**
+ * A worker that has died without a word (terminated, or killed by the browser) sends no event, so
+ * while the page waits for it (a request pending, or training under way) the client pings it when it has been quiet for
+ * PING_MS, and counts it as stopped after SILENCE_MS without any message (its work comes in chunks
+ * of about 25 ms, so a live worker answers at once). An idle worker is left alone: the next
+ * request finds out.
+ */
+const PING_MS = 5_000;
+const SILENCE_MS = 20_000;
+
 /** The page's side: typed requests with promises, events with handlers. */
 export class WorkerClient {
   /** @param {() => Worker} makeWorker creates the worker (called again by restart()). */
@@ -213,17 +298,43 @@ export class WorkerClient {
     this.handlers = new Map();
     this.pending = new Map();
     this.nextId = 1;
+    /** How long a silent worker counts as alive (ms); tests may shorten it. */
+    this.silenceMs = SILENCE_MS;
     this.start();
   }
 
   start() {
     this.worker = this.makeWorker();
-    this.worker.onmessage = (e) => this.dispatch(e.data);
+    this.failed = false;
+    this.busy = false; // training or evaluating, by the worker's last state event
+    this.heard = performance.now();
+    this.worker.onmessage = (e) => {
+      this.heard = performance.now();
+      this.dispatch(e.data);
+    };
     this.worker.onerror = (e) => {
       e.preventDefault?.();
       this.fail(`the worker failed: ${e.message || "unknown error"}`);
     };
     this.worker.onmessageerror = () => this.fail("a message from the worker could not be read");
+    clearInterval(this.watchdog);
+    this.watchdog = setInterval(() => this.checkAlive(), Math.min(PING_MS, this.silenceMs / 4));
+  }
+
+  /** Pings a quiet worker the page waits for; one silent for `silenceMs` is stopped and reported (a fatal error). */
+  checkAlive() {
+    if (this.failed) return;
+    if (!this.pending.size && !this.busy) {
+      this.heard = performance.now(); // idle: nothing to wait for
+      return;
+    }
+    const quiet = performance.now() - this.heard;
+    if (quiet > this.silenceMs) {
+      this.worker.terminate();
+      this.fail(`it has not answered for ${Math.round(quiet / 1000)} s`);
+    } else if (quiet >= Math.min(PING_MS, this.silenceMs / 4)) {
+      this.request("ping").catch(() => {});
+    }
   }
 
   /** Terminates the worker and starts a new one; pending requests are rejected. */
@@ -234,6 +345,8 @@ export class WorkerClient {
   }
 
   fail(message) {
+    if (this.failed) return; // reported once; restart() starts afresh
+    this.failed = true;
     this.rejectAll(message);
     this.emit(EVENTS.error, { message, fatal: true });
   }
@@ -244,6 +357,7 @@ export class WorkerClient {
   }
 
   dispatch(msg) {
+    if (msg.type === EVENTS.state) this.busy = msg.state === "training" || msg.state === "evaluating";
     if (msg.type === "reply") {
       const p = this.pending.get(msg.id);
       if (!p) return;

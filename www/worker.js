@@ -5,11 +5,20 @@
 // Training runs in chunks of about CHUNK_MS of work; between chunks the worker yields to its
 // message queue, so a pause, a prediction or a trace is answered within one chunk even mid-epoch.
 // After each epoch the test set is evaluated the same way, in chunks, then an `epoch` event goes out.
+// At a chosen speed (steps per second) the chunks are paced, down to one step at a time; a single
+// step can be taken while paused.
+//
+// The timeline: after the steps the core's timeline asks for, the worker takes a snapshot (a model
+// file from the core) and keeps its bytes here and in IndexedDB (lib/snapshotstore.js), outside
+// the wasm heap; the core says which to let go so that they stay within the vocabulary's bound.
+// While the page looks at a point of the timeline, the core answers every read from that
+// snapshot's model; training can go on from any point.
 //
 // Read protocol.js first (the requests and events), then this file top to bottom: loading wasm,
-// loading data, the training loop, the request handlers.
+// loading data, the training loop, the timeline, the request handlers.
 
 import { REQUESTS, EVENTS } from "./protocol.js";
+import { putSnapshot, deleteSnapshots, keepOnlyRun, loadRun } from "./lib/snapshotstore.js";
 import { typedTrace } from "./lib/trace-arrays.js";
 import { Cores, coresNote } from "./lib/cores.js";
 
@@ -18,10 +27,14 @@ import { Cores, coresNote } from "./lib/cores.js";
  * @typedef {import("./protocol.js").Replies} Replies
  * @typedef {import("./protocol.js").Events} Events
  * @typedef {import("./protocol.js").TrainingState} TrainingState
+ * @typedef {import("./protocol.js").Health} Health
+ * @typedef {import("./protocol.js").TimelineEntry} TimelineEntry
+ * @typedef {import("./protocol.js").Timeline} Timeline
  * @typedef {typeof import("./pkg/simd/backprop_lab.js")} WasmModule
  * @typedef {{steps: number, losses: number[], seen: number, epoch: number, step: number, steps_per_epoch: number,
  *            step_in_epoch: number, epoch_done: boolean, epoch_so_far: {loss: number, accuracy: number, seen: number} | null,
- *            diverged: {step: number, loss: number, restored_step: number, lr: number, suggested_lr: number, message: string} | null}} ChunkReport
+ *            diverged: {step: number, loss: number, restored_step: number, lr: number, suggested_lr: number, message: string} | null,
+ *            health: Health | null}} ChunkReport
  *   what `Playground.trainSteps` returns (src/train.rs ChunkReport)
  */
 
@@ -92,6 +105,7 @@ async function loadWasm(variant = "auto") {
   }
   const exports = await mod.default();
   wasm = { ...mod, memory: exports.memory };
+  watchEveryStepAt = wasm.vocabulary().watch_every_step_at;
   cores = Cores.start(wasmVariant);
 }
 
@@ -206,15 +220,28 @@ const run = {
   loopGeneration: -1, // the generation of the loop that is running, if any (it may be finishing an evaluation while paused)
   version: 0, // bumped whenever the weights change
   stepsPerChunk: 1,
-  msPerSample: 0, // moving average of training time per sample
+  msPerSample: 0, // moving average of training time per sample (at full speed)
   evalSeconds: 0, // the last evaluation's duration
   completedEpoch: 0, // the epoch whose evaluation is pending
+  completedStep: 0, // and the step it ended at
   /** @type {{loss: number, accuracy: number} | null} the core's figures of the epoch whose evaluation is pending */
   epochResult: null,
   pendingEval: false, // an epoch ended and its evaluation has not been sent yet
   /** @type {number[]} losses since the last progress event (for the chart) */
   losses: [],
   lastProgress: 0,
+  /** @type {number | null} the chosen speed in steps per second (null: full speed) */
+  speed: null,
+  /** pacing at a chosen speed: when it started counting, and the steps taken since */
+  paceStart: 0,
+  paceSteps: 0,
+  /** @type {Health | null} the last health the core measured, and whether it went out already */
+  health: null,
+  healthSent: true,
+  lastHealth: 0,
+  batch: 1,
+  /** @type {Promise<void>} settles when the running loop has ended */
+  loopEnded: Promise.resolve(),
 };
 
 /** @param {TrainingState} state */
@@ -229,6 +256,7 @@ function newModel() {
   run.losses = [];
   run.epochResult = null;
   run.version++;
+  run.health = null;
   // Another model costs another time per step: size the first chunks from scratch again.
   run.stepsPerChunk = 1;
   run.msPerSample = 0;
@@ -258,20 +286,39 @@ function yieldToMessages() {
   });
 }
 
+const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** @type {number} the vocabulary's speed at or below which every step is shown */
+let watchEveryStepAt = 0;
+/** Whether every step is shown at this speed. */
+const watchingEveryStep = () => run.speed != null && run.speed <= watchEveryStepAt;
+
 /**
  * A progress event from the core's report of the last chunk (its place in the epoch, the epoch's
- * loss and accuracy so far), with the speed and the time left, which only the worker can measure.
+ * loss and accuracy so far, the health after it), with the speed and the time left, which only the
+ * worker can measure. At a chosen speed, the speed and the time left are the chosen ones (when the
+ * machine keeps up).
  * @param {number} now
  * @param {ChunkReport} report
  */
 function progressEvent(now, report) {
-  const samplesPerSec = run.msPerSample > 0 ? 1000 / run.msPerSample : 0;
+  // The machine's speed, measured at full speed (0 until then).
+  const fullSamplesPerSec = run.msPerSample > 0 ? 1000 / run.msPerSample : 0;
+  let samplesPerSec = fullSamplesPerSec;
+  if (run.speed != null) {
+    // The pace really kept since the speed was chosen: the chosen one, or less if the machine
+    // cannot keep up.
+    const elapsed = (now - run.paceStart) / 1000;
+    const kept = run.paceSteps >= 2 && elapsed > 0 ? run.paceSteps / elapsed : run.speed;
+    samplesPerSec = Math.min(run.speed, kept) * run.batch;
+  }
   const seenInEpoch = report.epoch_done ? 0 : (report.epoch_so_far?.seen ?? 0);
   const remainingSamples = Math.max(0, (run.targetEpochs - report.epoch) * dataInfo.train - seenInEpoch);
   const remainingEvals = Math.max(0, run.targetEpochs - report.epoch) + (run.pendingEval ? 1 : 0);
   const losses = new Float32Array(run.losses);
   run.losses = [];
   run.lastProgress = now;
+  run.healthSent = true;
   emit(
     EVENTS.progress,
     {
@@ -284,8 +331,12 @@ function progressEvent(now, report) {
       loss: report.epoch_so_far?.loss ?? NaN,
       accuracy: report.epoch_so_far?.accuracy ?? null,
       samplesPerSec,
+      stepsPerSec: samplesPerSec / run.batch,
+      fullStepsPerSec: fullSamplesPerSec / run.batch,
+      speed: run.speed,
       etaSeconds: samplesPerSec > 0 ? remainingSamples / samplesPerSec + remainingEvals * run.evalSeconds : null,
       losses,
+      health: run.health,
       cores: coresNote(cores, () => wasm.vocabulary().cores),
     },
     [losses.buffer],
@@ -293,76 +344,140 @@ function progressEvent(now, report) {
 }
 
 /**
- * One chunk of training steps, sized to about CHUNK_MS.
+ * The steps the next chunk may take: sized to about CHUNK_MS, and at a chosen speed no more than
+ * are due by now (0: wait).
+ * @param {number} now
+ */
+function stepsAllowed(now) {
+  if (run.speed == null) return run.stepsPerChunk;
+  const due = Math.floor(((now - run.paceStart) * run.speed) / 1000) + 1 - run.paceSteps;
+  return Math.max(0, Math.min(run.stepsPerChunk, due));
+}
+
+/** Starts counting the chosen speed from now. */
+function restartPace() {
+  run.paceStart = performance.now();
+  run.paceSteps = 0;
+}
+
+/**
+ * One chunk of training steps, sized to about CHUNK_MS (or to the chosen speed); with the health
+ * measured by the core when the next progress event will want it.
+ * @param {number} steps
  * @returns {ChunkReport}
  */
-function trainChunk() {
+function trainChunk(steps) {
   const t0 = performance.now();
+  const health = watchingEveryStep() || t0 - run.lastHealth >= PROGRESS_MS - CHUNK_MS;
   /** @type {ChunkReport} */
-  const r = call(() => (cores?.ready ? pg.trainStepsHelped(run.stepsPerChunk, cores) : pg.trainSteps(run.stepsPerChunk)));
+  const r = call(() => (cores?.ready ? pg.trainStepsHelped(steps, health, cores) : pg.trainSteps(steps, health)));
   const ms = performance.now() - t0;
   run.version++;
+  run.paceSteps += r.steps;
   for (const l of r.losses) run.losses.push(l);
+  if (r.health) {
+    // A warning that was not there before goes out at once.
+    const news = !!r.health.warning && !run.health?.warning;
+    run.health = r.health;
+    run.healthSent = !news && run.healthSent;
+    run.lastHealth = t0;
+  }
   if (r.steps > 0) {
     const msPerStep = ms / r.steps;
     const target = Math.max(1, Math.min(2000, Math.round(CHUNK_MS / Math.max(msPerStep, 1e-3))));
     // Grow gently (one slow step must not make the next chunk long), shrink at once.
     run.stepsPerChunk = target > run.stepsPerChunk ? Math.min(target, run.stepsPerChunk * 2) : target;
+    // The machine's speed, from chunks at full speed only (paced chunks of one step, after a
+    // sleep, run slower per step: they would understate it).
     const perSample = ms / r.seen;
-    run.msPerSample = run.msPerSample ? 0.8 * run.msPerSample + 0.2 * perSample : perSample;
+    if (run.speed == null) run.msPerSample = run.msPerSample ? 0.8 * run.msPerSample + 0.2 * perSample : perSample;
   }
   return r;
 }
 
+/**
+ * What follows a chunk: the divergence, the epoch's end or a progress event. Returns "diverged"
+ * when training had to stop. (The snapshot the timeline may want now is taken after a yield.)
+ * @param {ChunkReport} r
+ */
+function afterChunk(r) {
+  const now = performance.now();
+  if (r.diverged) {
+    // The trainer went back to its last good checkpoint: r's step, epoch and place in the
+    // epoch are the checkpoint's.
+    const d = r.diverged;
+    run.pendingEval = false;
+    run.version++;
+    progressEvent(now, r);
+    setState("paused");
+    emit(EVENTS.diverged, {
+      message: d.message,
+      step: d.step,
+      loss: d.loss,
+      restoredStep: d.restored_step,
+      lr: d.lr,
+      suggestedLr: d.suggested_lr,
+    });
+    return "diverged";
+  }
+  if (r.epoch_done) {
+    run.completedEpoch = r.epoch;
+    run.completedStep = r.step;
+    run.epochResult = r.epoch_so_far;
+    run.pendingEval = true;
+    progressEvent(now, r);
+  } else if (now - run.lastProgress >= PROGRESS_MS || !run.healthSent || watchingEveryStep()) {
+    progressEvent(now, r);
+  }
+  return "ok";
+}
+
+/** Evaluates the epoch that ended and sends its `epoch` event; returns the epoch. */
+async function finishEpoch() {
+  const { loss: trainLoss, accuracy: trainAccuracy } = run.epochResult;
+  const epoch = run.completedEpoch;
+  const step = run.completedStep;
+  const result = await evaluateAll();
+  run.pendingEval = false;
+  emit(EVENTS.epoch, { epoch, step, trainAccuracy, trainLoss, evaluation: result });
+  return epoch;
+}
+
 async function trainLoop(generation) {
   run.loopGeneration = generation;
+  let ended = () => {};
+  run.loopEnded = new Promise((resolve) => (ended = resolve));
   try {
     while (generation === run.generation) {
       if (run.pendingEval) {
+        takeSnapshotIfDue(); // the epoch's end
         if (run.state === "training") setState("evaluating");
-        const { loss: trainLoss, accuracy: trainAccuracy } = run.epochResult;
-        const epoch = run.completedEpoch;
-        const result = await evaluateAll();
+        const epoch = await finishEpoch();
         if (generation !== run.generation) return;
-        run.pendingEval = false;
-        emit(EVENTS.epoch, { epoch, trainAccuracy, trainLoss, evaluation: result });
         if (epoch >= run.targetEpochs) {
           setState("done");
           return;
         }
         if (run.state === "evaluating") setState("training");
+        restartPace();
+        continue;
+      }
+      // The step the last chunk stopped at may be one the timeline wants; a snapshot costs a few
+      // milliseconds, so it gets a turn of its own.
+      if (call(() => pg.snapshotDue())) {
+        takeSnapshotIfDue();
+        await yieldToMessages();
         continue;
       }
       if (run.state !== "training") return;
-
-      const r = trainChunk();
-      const now = performance.now();
-      if (r.diverged) {
-        // The trainer went back to its last good checkpoint: r's step, epoch and place in the
-        // epoch are the checkpoint's.
-        const d = r.diverged;
-        run.pendingEval = false;
-        run.version++;
-        progressEvent(now, r);
-        setState("paused");
-        emit(EVENTS.diverged, {
-          message: d.message,
-          step: d.step,
-          loss: d.loss,
-          restoredStep: d.restored_step,
-          lr: d.lr,
-          suggestedLr: d.suggested_lr,
-        });
-        return;
+      const steps = stepsAllowed(performance.now());
+      if (steps === 0) {
+        // At a chosen speed, the next step is not due yet.
+        const wait = run.paceStart + (run.paceSteps * 1000) / run.speed - performance.now();
+        await sleep(Math.max(1, Math.min(wait, 250)));
+        continue;
       }
-      if (r.epoch_done) {
-        run.completedEpoch = r.epoch;
-        run.epochResult = r.epoch_so_far;
-        run.pendingEval = true;
-        progressEvent(now, r);
-      } else if (now - run.lastProgress >= PROGRESS_MS) {
-        progressEvent(now, r);
-      }
+      if (afterChunk(trainChunk(steps)) === "diverged") return;
       await yieldToMessages();
     }
   } catch (e) {
@@ -373,6 +488,7 @@ async function trainLoop(generation) {
     }
   } finally {
     if (run.loopGeneration === generation) run.loopGeneration = -1;
+    ended();
   }
 }
 
@@ -382,12 +498,15 @@ function startTraining({ epochs }) {
   // The core's limit and message (anything but a number checks as NaN).
   call(() => wasm.checkLimit("epochs", typeof epochs === "number" ? epochs : NaN));
   run.targetEpochs = epochs;
-  const current = pg.describe().epoch;
-  if (current >= epochs && !run.pendingEval) {
+  const d = pg.describe();
+  run.batch = d.settings.batch;
+  if (d.epoch >= epochs && !run.pendingEval) {
     setState("done");
     return null;
   }
   if (run.state === "training" || run.state === "evaluating") return null;
+  takeSnapshotIfDue(); // the run's starting point
+  restartPace();
   setState(run.pendingEval ? "evaluating" : "training");
   // A loop may still be finishing an evaluation after a pause; it sees the new state and goes on.
   if (run.loopGeneration !== run.generation) trainLoop(run.generation);
@@ -397,6 +516,161 @@ function startTraining({ epochs }) {
 function pause() {
   if (run.state === "training" || run.state === "evaluating") setState("paused");
   return null;
+}
+
+/** One training step while not training (its progress, health and, at an epoch's end, its evaluation). */
+async function singleStep() {
+  if (!pg.hasData()) throw new Error("the training data is not loaded yet");
+  if (run.state === "training" || run.state === "evaluating") throw new Error("training is running; pause it first");
+  // A paused loop may still be ending (asleep between paced steps, or finishing an evaluation).
+  if (run.loopGeneration === run.generation) await run.loopEnded;
+  const now = /** @type {TrainingState} */ (run.state); // it may have changed while waiting
+  if (now === "training" || now === "evaluating") throw new Error("training is running; pause it first");
+  run.batch = pg.describe().settings.batch;
+  takeSnapshotIfDue();
+  const generation = run.generation;
+  const r = trainChunk(1);
+  // Every single step shows its health.
+  if (!r.health) run.health = call(() => pg.health());
+  run.healthSent = false;
+  const outcome = afterChunk(r);
+  if (outcome !== "diverged") {
+    takeSnapshotIfDue();
+    if (run.state !== "paused") setState("paused");
+    if (run.pendingEval) {
+      run.loopGeneration = generation;
+      try {
+        await finishEpoch();
+      } finally {
+        if (run.loopGeneration === generation) run.loopGeneration = -1;
+      }
+    }
+  }
+  return { step: r.step, epoch: r.epoch, loss: r.losses[0] ?? NaN, diverged: outcome === "diverged" };
+}
+
+/** @param {Requests["setSpeed"]} msg */
+function setSpeed({ stepsPerSecond }) {
+  if (stepsPerSecond != null) call(() => wasm.checkLimit("speed", typeof stepsPerSecond === "number" ? stepsPerSecond : NaN));
+  run.speed = stepsPerSecond ?? null;
+  restartPace();
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The timeline: snapshots' bytes by step, here and in IndexedDB; the core decides which to keep.
+
+const timeline = {
+  /** @type {Map<number, {entry: TimelineEntry, bytes: Uint8Array}>} */
+  snapshots: new Map(),
+  /** @type {string | null} the run the snapshots belong to (their key in IndexedDB) */
+  runId: null,
+  /** @type {number | null} the step the page looks at (null: the model in training) */
+  viewing: null,
+  persist: true,
+};
+
+/** The timeline as the page sees it, with the bytes this worker really holds. @returns {Timeline} */
+function timelineState() {
+  const t = call(() => pg.timeline());
+  let held = 0;
+  for (const s of timeline.snapshots.values()) held += s.bytes.byteLength;
+  return { ...t, held, viewing: timeline.viewing, runId: timeline.runId };
+}
+
+/** Persists a change of the snapshots (a failure to store only costs the reload its timeline). */
+function persist(/** @type {() => Promise<any>} */ fn) {
+  if (!timeline.persist || !timeline.runId) return;
+  fn().catch((e) => reportFailure(e, "the timeline could not be kept in this browser"));
+}
+
+function takeSnapshotIfDue() {
+  if (!call(() => pg.snapshotDue())) return;
+  const s = call(() => pg.snapshot({ snapshot: true }));
+  timeline.snapshots.set(s.entry.step, { entry: s.entry, bytes: s.bytes });
+  for (const step of s.dropped) timeline.snapshots.delete(step);
+  const runId = timeline.runId;
+  if (timeline.snapshots.has(s.entry.step)) persist(() => putSnapshot(runId, s.entry, s.bytes));
+  persist(() => deleteSnapshots(runId, s.dropped));
+  if (s.dropped.includes(timeline.viewing ?? NaN)) timeline.viewing = null;
+  emit(EVENTS.timeline, timelineState());
+}
+
+/** A new model: a new, empty timeline (the core's starts empty too). @param {string | undefined} runId */
+function newTimeline(runId) {
+  timeline.snapshots.clear();
+  timeline.viewing = null;
+  timeline.runId = runId ?? `run-${Date.now()}`;
+  const id = timeline.runId;
+  persist(() => keepOnlyRun(id));
+  emit(EVENTS.timeline, timelineState());
+}
+
+/** @param {Requests["timelineRestore"]} msg */
+async function timelineRestore({ runId, persist: keep = true }) {
+  timeline.persist = keep;
+  timeline.runId = runId;
+  timeline.snapshots.clear();
+  timeline.viewing = null;
+  let records = [];
+  if (keep) {
+    try {
+      records = await loadRun(runId);
+    } catch (e) {
+      reportFailure(e, "the timeline could not be read from this browser");
+    }
+  }
+  const dropped = call(() => pg.restoreTimeline(records.map((r) => r.entry)));
+  const gone = new Set(dropped);
+  for (const r of records) if (!gone.has(r.step)) timeline.snapshots.set(r.step, { entry: r.entry, bytes: r.bytes });
+  persist(() => deleteSnapshots(runId, dropped));
+  persist(() => keepOnlyRun(runId));
+  const t = timelineState();
+  emit(EVENTS.timeline, t);
+  return t;
+}
+
+/** @param {number} step */
+function snapshotAt(step) {
+  const s = timeline.snapshots.get(step);
+  if (!s) throw new Error(`the timeline keeps no snapshot of step ${step}`);
+  return s;
+}
+
+/** @param {Requests["view"]} msg */
+function view({ step }) {
+  if (step == null) {
+    call(() => pg.viewLive());
+    timeline.viewing = null;
+    return null;
+  }
+  const d = call(() => pg.view(step, snapshotAt(step).bytes));
+  timeline.viewing = step;
+  return { ...d, data: dataInfo, state: run.state, heapBytes: heapBytes() };
+}
+
+/** @param {Requests["continueFrom"]} msg */
+function continueFrom({ step }) {
+  const bytes = snapshotAt(step).bytes;
+  stopTraining("paused");
+  const dropped = call(() => pg.rewind(bytes));
+  for (const s of dropped) timeline.snapshots.delete(s);
+  const runId = timeline.runId;
+  persist(() => deleteSnapshots(runId, dropped));
+  timeline.viewing = null;
+  run.losses = [];
+  run.epochResult = null;
+  run.health = null;
+  run.version++;
+  emit(EVENTS.timeline, timelineState());
+  return describe();
+}
+
+/** @param {Requests["compareWeights"]} msg */
+function compareWeights({ layer, a, b }) {
+  const at = (/** @type {number | null} */ step) => (step == null ? new Uint8Array(0) : snapshotAt(step).bytes);
+  const c = call(() => pg.compareWeights(layer, a ?? undefined, at(a), b ?? undefined, at(b)));
+  return transfer(c, [c.a.buffer, c.b.buffer, c.diff.buffer]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -500,12 +774,16 @@ async function init({ settings, modelUrl, wasm: variant = "auto" }) {
   pg = next;
   stopTraining("idle");
   newModel();
+  // The page names the run (timelineRestore) once it knows which model it keeps.
+  timeline.snapshots.clear();
+  timeline.runId = null;
+  timeline.viewing = null;
   return { simd: wasmVariant === "simd", variant: wasmVariant, model, describe: describe(), heapBytes: heapBytes() };
 }
 
 function describe() {
   const on = coresNote(cores, () => wasm.vocabulary().cores);
-  return { ...call(() => pg.describe()), data: dataInfo, state: run.state, heapBytes: heapBytes(), cores: on };
+  return { ...call(() => pg.describe()), data: dataInfo, state: run.state, heapBytes: heapBytes(), viewing: timeline.viewing, cores: on };
 }
 
 function lab(name) {
@@ -557,14 +835,23 @@ function traceReply(text) {
 const handlers = {
   [REQUESTS.init]: init,
   [REQUESTS.loadData]: loadData,
-  [REQUESTS.configure]: ({ settings }) => {
+  [REQUESTS.configure]: ({ settings, runId }) => {
     call(() => pg.configure(settings)); // throws (changing nothing) on bad settings
     stopTraining("idle");
     newModel();
+    newTimeline(runId);
     return describe();
   },
   [REQUESTS.train]: startTraining,
   [REQUESTS.pause]: pause,
+  [REQUESTS.step]: singleStep,
+  [REQUESTS.setSpeed]: setSpeed,
+  [REQUESTS.health]: () => call(() => pg.health()),
+  [REQUESTS.timeline]: timelineState,
+  [REQUESTS.timelineRestore]: timelineRestore,
+  [REQUESTS.view]: view,
+  [REQUESTS.continueFrom]: continueFrom,
+  [REQUESTS.compareWeights]: compareWeights,
   [REQUESTS.setLearningRate]: ({ lr }) => call(() => pg.setLearningRate(lr)) ?? null,
   [REQUESTS.predictDrawing]: ({ rgba, width, height }) =>
     call(() => pg.predictDrawing(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height)),
@@ -608,11 +895,12 @@ const handlers = {
     const bytes = call(() => pg.saveModel(info));
     return transfer(bytes, [bytes.buffer]);
   },
-  [REQUESTS.loadModel]: ({ bytes }) => {
+  [REQUESTS.loadModel]: ({ bytes, runId }) => {
     const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     call(() => pg.loadModel(b)); // throws (changing nothing) on a wrong or damaged file
     stopTraining("idle");
     newModel();
+    newTimeline(runId);
     return describe();
   },
   [REQUESTS.evaluate]: async () => {
@@ -644,6 +932,7 @@ const handlers = {
     // As a Blob, a big spec reaches the page (and its storage) without a long copy there.
     return blob ? new Blob([text], { type: "application/json" }) : text;
   },
+  [REQUESTS.ping]: () => null,
 };
 
 async function handle(msg) {
@@ -651,6 +940,7 @@ async function handle(msg) {
   const handler = handlers[type];
   try {
     if (!handler) throw new Error(`unknown request type "${type}"`);
+    if (type === REQUESTS.ping) return post({ type: "reply", id, ok: true, value: null });
     if (crashed) throw new Error(crashed);
     if (type === REQUESTS.init) {
       ready = handler(msg);

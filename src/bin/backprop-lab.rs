@@ -360,7 +360,7 @@ fn train(
         bar.set_message(format!("{epoch}/{epochs}"));
         let epoch_start = Instant::now();
         let so_far = loop {
-            let r = run.trainer.run_chunk(&train_set, STEPS_PER_CHUNK);
+            let r = run.trainer.run_chunk(&train_set, STEPS_PER_CHUNK, false);
             if let Some(d) = r.diverged {
                 return Err(Error::new(d.to_string()));
             }

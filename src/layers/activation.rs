@@ -80,6 +80,11 @@ impl Activation {
         }
     }
 
+    /// The output of the last forward pass (what backward uses; the health panel reads it too).
+    pub fn output(&self) -> &Tensor {
+        &self.y
+    }
+
     // x: any shape -> same shape
     pub fn forward(&mut self, mut x: Tensor) -> Tensor {
         let kind = self.kind;

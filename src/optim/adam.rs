@@ -195,6 +195,20 @@ impl Adam {
             .collect()
     }
 
+    /// The length of the step each parameter tensor took at step t ([`Adam::last_steps`]'s
+    /// steps, not kept). Empty before the first step.
+    pub fn last_step_norms(&self) -> Vec<f64> {
+        if self.t == 0 {
+            return Vec::new();
+        }
+        let s = self.cfg.step_constants(self.t);
+        self.m
+            .iter()
+            .zip(&self.v)
+            .map(|(m, v)| crate::health::sum_squares(m, v, |m, v| s.corrected_step(m, v).2).sqrt())
+            .collect()
+    }
+
     pub fn new(cfg: AdamConfig) -> Self {
         Adam {
             cfg,

@@ -117,6 +117,15 @@ impl Optimizer {
         }
     }
 
+    /// The length `√(Σ step²)` of the step each parameter tensor took last, summed in f64: the
+    /// steps of [`last_steps`](Self::last_steps) without keeping them. Empty before the first step.
+    pub fn last_step_norms(&self) -> Vec<f64> {
+        match self {
+            Optimizer::Sgd(o) => o.last_step_norms(),
+            Optimizer::Adam(o) => o.last_step_norms(),
+        }
+    }
+
     /// The number of steps taken (Adam's t; SGD counts too, for the page).
     pub fn steps(&self) -> u64 {
         match self {

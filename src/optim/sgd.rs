@@ -66,6 +66,16 @@ impl Sgd {
             .collect()
     }
 
+    /// The length of the step each parameter tensor took last ([`Sgd::last_steps`]'s steps, not
+    /// kept). Empty before the first step.
+    pub fn last_step_norms(&self) -> Vec<f64> {
+        let lr = self.lr as f32;
+        self.velocity
+            .iter()
+            .map(|v| crate::health::sum_squares(v, v, |x, _| Sgd::step_of(lr, x)).sqrt())
+            .collect()
+    }
+
     pub fn step(&mut self, params: &mut [Param<'_>]) {
         self.step_observed(params, |_, _, _| {});
     }

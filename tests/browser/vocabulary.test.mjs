@@ -40,5 +40,6 @@ test("every limit accepts on the page exactly what the core accepts", () => {
 
 test("a value out of a limit gets the core's words", () => {
   assert.throws(() => glue.checkLimit("epochs", 0), { message: "epochs: expected a whole number from 1 to 100, found 0" });
-  assert.throws(() => glue.checkLimit("speed", 1), { message: "no limit named speed" });
+  assert.throws(() => glue.checkLimit("speed", 0), { message: "speed: expected a positive number, found 0" });
+  assert.throws(() => glue.checkLimit("colour", 1), { message: "no limit named colour" });
 });

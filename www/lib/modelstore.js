@@ -4,38 +4,22 @@
 // When a different run takes its place, the one before is kept as "previous", so starting again
 // by mistake loses nothing either.
 
-const DB = "backprop-lab";
-const STORE = "models";
+import { openDb, inStore, MODELS } from "./db.js";
 
-function open() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-/** Runs `fn(store)` in one transaction; resolves with the last request's result. */
+/** Runs `fn(store, keep)` in one transaction; resolves with the kept request's result. */
 async function run(mode, fn) {
-  const db = await open();
+  const db = await openDb();
   try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      let last = null;
-      fn(tx.objectStore(STORE), (req) => (last = req));
-      tx.oncomplete = () => resolve(last ? last.result : undefined);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error || new Error("the browser's storage refused the write"));
-    });
+    return await inStore(db, MODELS, mode, fn);
   } finally {
     db.close();
   }
 }
 
 /**
+ * `training`: a run was under way, to `epochs` epochs (null: it was paused, done or never started).
  * @param {{bytes: Uint8Array, savedAt: number, runId: string, origin: string, settings: object,
- *          history: object, evaluation: object}} record
+ *          history: object, evaluation: object, training?: {epochs: number} | null}} record
  */
 export function saveCurrent(record) {
   return run("readwrite", (store) => {
@@ -46,6 +30,16 @@ export function saveCurrent(record) {
       store.put(record, "current");
     };
   });
+}
+
+/**
+ * Keeps `record` as the previous model at once (a model about to be replaced by a new run, so
+ * that the way back is there before the new run's first autosave).
+ * @param {{bytes: Uint8Array, savedAt: number, runId: string, origin: string, settings: object,
+ *          history: object, evaluation: object}} record
+ */
+export function savePrevious(record) {
+  return run("readwrite", (store) => void store.put(record, "previous"));
 }
 
 async function read(key) {

@@ -33,10 +33,29 @@ const LUT = (() => {
   return lut;
 })();
 
+/** The palette's index (0 to 255) of a value in [-1, 1]. */
+const divergingIndex = (/** @type {number} */ v) => Math.max(0, Math.min(255, Math.round(((v + 1) / 2) * 255)));
+
 /** CSS colour of `v` in [-1, 1] on the diverging palette (for legends). */
 export function divergingCss(v) {
-  const i = Math.max(0, Math.min(255, Math.round(((v + 1) / 2) * 255)));
+  const i = divergingIndex(v);
   return `rgb(${LUT[i * 3]}, ${LUT[i * 3 + 1]}, ${LUT[i * 3 + 2]})`;
+}
+
+/** WCAG's relative luminance of an sRGB colour (0 to 255 a channel). */
+function luminance(/** @type {number} */ r, /** @type {number} */ g, /** @type {number} */ b) {
+  const lin = (/** @type {number} */ c) => ((c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+/**
+ * The text colour for a number written on `divergingCss(v)`: white or black, whichever contrasts
+ * more (on every colour of the palette one of them reaches WCAG's 4.5:1).
+ */
+export function divergingTextCss(v) {
+  const i = divergingIndex(v);
+  const l = luminance(LUT[i * 3], LUT[i * 3 + 1], LUT[i * 3 + 2]);
+  return 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? "#fff" : "#000";
 }
 
 function sized(canvas, w, h) {

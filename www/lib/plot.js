@@ -1,6 +1,7 @@
 // @ts-check
 // A small line chart on a canvas: several series over a shared x, values on hover (and with the
-// arrow keys when focused), and the same numbers as a table for screen readers.
+// arrow keys when focused), a marker at one x (the point the timeline shows), and the same numbers
+// as a table for screen readers.
 
 import { el, setChildren } from "./ui.js";
 
@@ -67,11 +68,13 @@ function chartGeometry(xs, ys, w, h, o) {
 }
 
 /**
- * Paints the grid, the axis labels, every series and the cursor (index `cursor`, or -1).
+ * Paints the grid, the axis labels, every series, the marker (`marker`: an x and its label, or
+ * null) and the cursor (index `cursor`, or -1).
  * @param {CanvasRenderingContext2D} ctx @param {Geometry} g @param {number[]} xs @param {number[][]} ys
- * @param {ChartOptions} o @param {number} cursor @param {{grid: string, text: string}} colors
+ * @param {ChartOptions} o @param {number} cursor @param {{grid: string, text: string, marker: string}} colors
+ * @param {{x: number, label: string} | null} marker
  */
-function paintChart(ctx, g, xs, ys, o, cursor, colors) {
+function paintChart(ctx, g, xs, ys, o, cursor, colors, marker = null) {
   ctx.clearRect(0, 0, g.w, g.h);
   ctx.font = FONT;
   // Axes: 4 horizontal grid lines with labels, x labels at both ends and the middle.
@@ -101,7 +104,26 @@ function paintChart(ctx, g, xs, ys, o, cursor, colors) {
     ctx.fillText(i === 0 || o.xTicks ? `${o.xName} ${x}` : String(x), g.px(x), g.h - PAD.bottom + 8);
   });
   o.series.forEach((s, k) => paintSeries(ctx, g, xs, ys[k], s));
+  if (marker && marker.x >= g.x0 && marker.x <= g.x1) paintMarker(ctx, g, marker, colors.marker);
   if (cursor >= 0) paintCursor(ctx, g, xs, ys, o, cursor, colors.text);
+}
+
+/** A solid line at `marker.x` with its label at the top, inside the plot. */
+function paintMarker(ctx, g, marker, color) {
+  const px = Math.round(g.px(marker.x)) + 0.5;
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  ctx.moveTo(px, PAD.top);
+  ctx.lineTo(px, PAD.top + g.ph);
+  ctx.stroke();
+  ctx.lineWidth = 1;
+  ctx.fillStyle = color;
+  ctx.textBaseline = "top";
+  const w = ctx.measureText(marker.label).width;
+  const right = px + 4 + w <= g.w - PAD.right;
+  ctx.textAlign = right ? "left" : "right";
+  ctx.fillText(marker.label, right ? px + 4 : px - 4, PAD.top + 2);
 }
 
 /** A dashed line at x = xs[i] and a dot on each series there. */
@@ -200,6 +222,8 @@ export class LineChart {
     this.xs = [];
     this.ys = o.series.map(() => []);
     this.cursor = -1;
+    /** @type {{x: number, label: string} | null} */
+    this.marker = null;
     this.canvas = el("canvas", { class: "chart-canvas", tabindex: 0, role: "img", "aria-label": o.label });
     this.tip = el("div", { class: "chart-tip", "aria-hidden": "true" });
     this.legend = el(
@@ -256,6 +280,12 @@ export class LineChart {
     this.xs.push(x);
     values.forEach((v, i) => this.ys[i].push(v));
     this.changed();
+  }
+
+  /** Marks `x` with a line and `label` (null: no marker). @param {number | null} x @param {string} [label] */
+  setMarker(x, label = "") {
+    this.marker = x == null ? null : { x, label };
+    this.draw();
   }
 
   clear() {
@@ -316,8 +346,9 @@ export class LineChart {
     const colors = {
       grid: css.getPropertyValue("--chart-grid").trim() || "#e5e7eb",
       text: css.getPropertyValue("--chart-text").trim() || "#4b5563",
+      marker: css.getPropertyValue("--chart-marker").trim() || "#7c2d12",
     };
-    paintChart(ctx, this.geometry(), this.xs, this.ys, this.o, this.cursor, colors);
+    paintChart(ctx, this.geometry(), this.xs, this.ys, this.o, this.cursor, colors, this.marker);
   }
 
   hoverAt(offsetX) {

@@ -34,8 +34,8 @@ export const SETTINGS = [
   { key: "opt", label: "Optimizer", noun: "the optimizer", choices: vocabulary.optimizers.map((o) => ({ value: o.name, text: o.label })) },
   { key: "lr", label: "Learning rate", noun: "The learning rate", limit: limits.lr },
   { key: "momentum", label: "Momentum", noun: "Momentum", limit: limits.momentum, only: "sgd" },
-  { key: "batch", label: "Batch size", noun: "The batch size", limit: limits.batch },
-  { key: "epochs", label: "Epochs", noun: "Epochs", limit: limits.epochs },
+  { key: "batch", label: "Batch size", noun: "The batch size", limit: limits.batch, hint: vocabulary.terms.batch },
+  { key: "epochs", label: "Epochs", noun: "Epochs", limit: limits.epochs, hint: vocabulary.terms.epoch },
   { key: "seed", label: "Seed", noun: "The seed", limit: limits.seed, hint: "Same seed, same run" },
 ];
 

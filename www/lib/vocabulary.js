@@ -15,11 +15,19 @@ import vocabulary from "../pkg/vocabulary.js";
  *   optimizers: {name: "adam" | "sgd", label: string, defaults: OptimizerDefaults}[],
  *   defaults: {model: string, optimizer: "adam" | "sgd", batch: number, epochs: number, seed: number},
  *   limits: {batch: Limit, epochs: Limit, seed: Limit, lr: Limit, momentum: Limit, beta: Limit, eps: Limit,
- *            dropout_rate: Limit, spec_steps: Limit, histogram_bins: Limit},
+ *            dropout_rate: Limit, spec_steps: Limit, histogram_bins: Limit, speed: Limit},
  *   layer_kinds: string[],
  *   losses: {name: string, description: string}[],
  *   cores: {two: string, one: string, one_not_isolated: string},
+ *   terms: {batch: string, step: string, epoch: string},
+ *   speeds: {steps_per_second: number | null, label: string}[],
+ *   watch_every_step_at: number,
+ *   timeline: {bytes: number, per_octave: number},
+ *   health: {window: number, saturation_margin: number, stats: HealthStat[]},
  * }} Vocabulary
+ * @typedef {{key: "grad_norm" | "update_ratio" | "dead" | "saturated", name: string, means: string, try_this: string,
+ *            low: number | null, watch: number | null, alarm: number | null}} HealthStat
+ *   a statistic of the health panel (src/vocabulary.rs HealthStat)
  */
 
 /** Whether `v` lies within `limit` (src/vocabulary.rs `Limit::contains`). */
@@ -35,6 +43,11 @@ export function optimizerDefaults(name) {
   const o = vocabulary.optimizers.find((o) => o.name === name);
   if (!o) throw new Error(`unknown optimizer ${name}`);
   return o.defaults;
+}
+
+/** The health panel's statistic `key`. @param {HealthStat["key"]} key */
+export function healthStat(key) {
+  return /** @type {HealthStat} */ (vocabulary.health.stats.find((s) => s.key === key));
 }
 
 /** @type {Vocabulary} */

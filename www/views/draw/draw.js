@@ -153,8 +153,10 @@ export function mountDraw(root, app) {
     announcer.textContent = text;
   }
 
-  // Predict again when the model changes, and a few times a second while it trains.
+  // Predict again when the model changes (or the timeline shows another point of it), and a few
+  // times a second while it trains.
   app.on("model", () => predictSoon());
+  app.on("timepoint", () => predictSoon());
   let lastRefresh = 0;
   client.on("progress", () => {
     const now = performance.now();

@@ -584,6 +584,22 @@ export class SpecEditor {
     }
   }
 
+  /**
+   * A restarted worker has no tiny network: it gets the one the store kept (after the steps
+   * taken), so that the next step goes on where the last one stopped.
+   */
+  async reattach() {
+    const c = this.custom;
+    if (!c.loaded) return;
+    const s = await loadSpecRecord();
+    try {
+      await this.view.client.request("specCreate", { lab: LAB, json: (s?.taken ? s.state : s?.source) ?? c.source });
+      if (s) c.taken = s.taken || 0;
+    } catch (e) {
+      this.specError.textContent = `Your network could not be rebuilt after the worker restarted: ${e.message}`;
+    }
+  }
+
   async resetLab() {
     const c = this.custom;
     if (!c.loaded || this.view.busy) return;

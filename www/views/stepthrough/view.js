@@ -22,7 +22,8 @@
 //     client  the WorkerClient (www/protocol.js)
 //     hooks   {getDrawing(): Float32Array|null, onOpenTestDigit(fn), onOpenUnit?(fn), pauseTraining(): Promise,
 //              getModel?(): the worker's describe of the current model,
-//              getOptimizer?(): the training view's optimizer settings (for a fresh network)}
+//              getOptimizer?(): the training view's optimizer settings (for a fresh network),
+//              onWorkerRestart?(fn): fn runs once a crashed worker has been restarted}
 
 import { analyse, defaultPicks, buildSteps, pickUnit, pickInput, pickKernel, unflat } from "../../walkthrough/steps.js";
 import { h, loadKatex, typesetPending, ensureStylesheet } from "./dom.js";
@@ -84,6 +85,7 @@ export class StepThroughView {
     loadKatex().then(() => typesetPending(this.root));
     this.hooks.onOpenTestDigit?.((/** @type {number} */ index) => this.sources.openTestDigit(index));
     this.hooks.onOpenUnit?.((/** @type {any} */ u) => this.sources.openUnit(u));
+    this.hooks.onWorkerRestart?.(() => this.editor.reattach());
     this.sources.start();
     const resumed = await this.editor.restore();
     // The first digit as soon as the view opens (a handed-over digit may already be on its way),

@@ -1,7 +1,7 @@
 // @ts-check
 // The training view's two charts: the loss of every step (with a smoothed curve) and the accuracy
-// after each epoch, on the training and the test digits. Their history is saved with the model,
-// so a reload draws them again.
+// after each epoch, on the training and the test digits, with a marker at the point the timeline
+// shows. Their history is saved with the model, so a reload draws them again.
 
 import { el, int, pct, num } from "../../lib/ui.js";
 import { LineChart, decimalsFor } from "../../lib/plot.js";
@@ -133,5 +133,27 @@ export function trainingCharts(settings) {
     drawAccuracy();
   }
 
-  return { root, addLosses, addEpoch, clear, history, restore, settingsChanged: () => accChart.changed() };
+  /**
+   * Marks the point the timeline shows: `step` on the loss chart, and the epoch whose results are
+   * shown on the accuracy chart (null: no marker).
+   * @param {number | null} step @param {number | null} epoch
+   */
+  function view(step, epoch) {
+    lossChart.setMarker(step, step == null ? "" : `step ${int(step)}`);
+    accChart.setMarker(epoch, epoch == null ? "" : `epoch ${epoch}`);
+  }
+
+  /** Forgets what came after `step` (epoch `epoch`): training goes on from there instead. */
+  function truncate(/** @type {number} */ step, /** @type {number} */ epoch) {
+    const h = history();
+    const keep = h.lossXs.findIndex((x) => x > step);
+    if (keep >= 0) {
+      h.lossXs = h.lossXs.slice(0, keep);
+      h.lossRaw = h.lossRaw.slice(0, keep);
+    }
+    h.accRows = h.accRows.filter((r) => r.epoch <= epoch);
+    restore(h);
+  }
+
+  return { root, addLosses, addEpoch, clear, history, restore, view, truncate, settingsChanged: () => accChart.changed() };
 }

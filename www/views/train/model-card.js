@@ -1,6 +1,7 @@
 // @ts-check
-// "Your model": what it is and how it was trained, and its file: download it, load one, go back to
-// the pretrained model or to the previous run (kept in this browser by lib/modelstore.js).
+// "Your model": what it is and how it was trained, true at every moment (while it trains, and while
+// the timeline shows a past point), and its file: download it, load one, go back to the pretrained
+// model or to the previous one (kept in this browser by lib/modelstore.js).
 
 import { el, int, pct, uid } from "../../lib/ui.js";
 import { loadPrevious } from "../../lib/modelstore.js";
@@ -13,18 +14,28 @@ const WHERE = {
   new: "A model trained here",
 };
 
-/** One sentence about the model the worker describes. */
-function describeModel(/** @type {import("../../protocol.js").Describe} */ m, /** @type {string} */ origin) {
+const busy = (/** @type {string} */ state) => state === "training" || state === "evaluating";
+
+/**
+ * One sentence about the model the worker describes; `state` says whether it is training now,
+ * `progress` where (the last progress event).
+ * @param {import("../../protocol.js").Describe} m @param {string} origin @param {string} state
+ * @param {import("../../protocol.js").Events["progress"] | null} progress
+ */
+function describeModel(m, origin, state, progress) {
   const o = m.settings.optimizer;
   const optText =
     o.type === "adam" ? `Adam, learning rate ${shortNumber(o.lr)}` : `SGD, learning rate ${shortNumber(o.lr)}, momentum ${o.momentum}`;
-  const steps = `${int(m.step)} step${m.step === 1 ? "" : "s"}`;
-  const trained = !m.step
-    ? "not trained yet (its weights are random, so it guesses)"
-    : m.epoch
-      ? `trained ${m.epoch} epoch${m.epoch === 1 ? "" : "s"}, ${steps}`
-      : `trained ${steps}`;
-  return `${WHERE[origin] || "The model"}: ${m.settings.model}, ${int(m.params)} weights and biases; ${optText}; ${trained}.`;
+  const step = busy(state) && progress ? progress.step : m.step;
+  const steps = `${int(step)} step${step === 1 ? "" : "s"}`;
+  let trained;
+  if (busy(state) && progress) {
+    trained = `training now: epoch ${Math.min(progress.epochs || Infinity, progress.epoch + 1)}${progress.epochs ? ` of ${progress.epochs}` : ""}, step ${int(progress.stepInEpoch)} of ${int(progress.stepsPerEpoch)} (${steps} in all)`;
+    if (state === "evaluating") trained = `testing itself after epoch ${progress.epoch} (${steps} in all)`;
+  } else if (!step) trained = busy(state) ? "training now, from random weights" : "not trained yet (its weights are random, so it guesses)";
+  else trained = m.epoch ? `trained ${m.epoch} epoch${m.epoch === 1 ? "" : "s"}, ${steps}` : `trained ${steps}`;
+  const where = busy(state) && origin === "new" ? "A model being trained here" : WHERE[origin] || "The model";
+  return `${where}: ${m.settings.model}, ${int(m.params)} weights and biases; ${optText}; ${trained}.`;
 }
 
 /**
@@ -41,23 +52,14 @@ export function modelCard(app, { onReplaced }) {
       class: "visually-hidden",
       id: uid("file"),
       tabindex: -1,
+      "aria-label": "Model file to load",
       onchange: loadFile,
     })
   );
   const downloadBtn = /** @type {HTMLButtonElement} */ (
     el("button", { type: "button", class: "btn", onclick: download }, "Download model")
   );
-  const loadLabel = el(
-    "label",
-    {
-      for: fileInput.id,
-      class: "btn",
-      tabindex: 0,
-      role: "button",
-      onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), fileInput.click()),
-    },
-    "Load a model file…",
-  );
+  const loadLabel = el("button", { type: "button", class: "btn", onclick: () => fileInput.click() }, "Load a model file…");
   const pretrainedBtn = el("button", { type: "button", class: "btn btn-quiet", onclick: usePretrained }, "Use the pretrained model");
   const previousBtn = el(
     "button",
@@ -104,8 +106,9 @@ export function modelCard(app, { onReplaced }) {
 
   async function replaceModel(bytes, origin, note, history = undefined) {
     await app.pause();
-    const describe = await client.request("loadModel", { bytes }, [bytes.buffer]);
-    app.runId = `${origin}-${Date.now()}`;
+    const runId = `${origin}-${Date.now()}`;
+    const describe = await client.request("loadModel", { bytes, runId }, [bytes.buffer]);
+    app.runId = runId;
     app.setModel(describe, origin);
     showNote(note);
     onReplaced(history);
@@ -134,13 +137,26 @@ export function modelCard(app, { onReplaced }) {
   }
 
   async function usePrevious() {
+    await bringBack();
+  }
+
+  /** Brings back the previous model (kept in this browser, or in memory when it would not keep it); true when it did. */
+  async function bringBack() {
     try {
-      const prev = await loadPrevious();
+      const prev = (await loadPrevious()) ?? app.replaced;
       if (!prev) throw new Error("there is none");
       const origin = prev.origin === "pretrained" ? "pretrained" : "restored";
-      await replaceModel(prev.bytes.slice(), origin, "The previous model is back.", prev.history);
+      await replaceModel(
+        prev.bytes.slice(),
+        origin,
+        `${prev.name ? `${prev.name[0].toUpperCase()}${prev.name.slice(1)} is` : "The previous model is"} back.`,
+        prev.history,
+      );
+      if (prev.evaluation) app.setEvaluation(prev.evaluation);
+      return true;
     } catch (e) {
       showError(new Error(`The previous model could not be loaded: ${e.message}. Your current model is unchanged.`));
+      return false;
     }
   }
 
@@ -150,14 +166,31 @@ export function modelCard(app, { onReplaced }) {
     if (prev) {
       const m = prev.settings?.model || "model";
       const acc = prev.evaluation ? `, ${pct(prev.evaluation.accuracy)}` : "";
-      previousBtn.textContent = `Bring back the previous model (${m}${acc})`;
+      previousBtn.textContent = prev.name ? `Bring back ${prev.name}` : `Bring back the previous model (${m}${acc})`;
     }
   }
 
+  /** @type {import("../../protocol.js").Events["progress"] | null} */
+  let lastProgress = null;
+  function describeNow() {
+    if (!app.model) return;
+    let t = describeModel(app.model, app.modelOrigin, app.state, lastProgress);
+    const v = app.viewing;
+    if (v)
+      t = `Showing the model as it was at step ${int(v.step)}, from the timeline (${v.epoch} epoch${v.epoch === 1 ? "" : "s"} done then). ${t}`;
+    text.textContent = t;
+  }
   app.on("model", () => {
     pretrainedBtn.hidden = app.modelOrigin === "pretrained";
-    if (app.model) text.textContent = describeModel(app.model, app.modelOrigin);
+    lastProgress = null;
+    describeNow();
   });
+  client.on("progress", (p) => {
+    lastProgress = p;
+    describeNow();
+  });
+  app.on("state", describeNow);
+  app.on("timepoint", describeNow);
   app.on("saved", (t) => {
     saveNote.textContent = `Saved in this browser at ${new Date(t).toLocaleTimeString()}; it comes back when you reload.`;
   });
@@ -165,5 +198,5 @@ export function modelCard(app, { onReplaced }) {
     saveNote.textContent = `This browser would not keep the model (${msg}). Download it to keep it.`;
   });
 
-  return { root, showError, refreshPrevious, setReady: (/** @type {boolean} */ ready) => (downloadBtn.disabled = !ready) };
+  return { root, showError, refreshPrevious, bringBack, setReady: (/** @type {boolean} */ ready) => (downloadBtn.disabled = !ready) };
 }

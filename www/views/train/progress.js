@@ -1,18 +1,25 @@
 // @ts-check
 // Where training stands: a progress bar and a line of text (epoch, step, speed, time left, loss),
-// all from the worker's progress events (the place in the epoch and the loss come from the core),
-// and which data it trains on.
+// all from the worker's progress events (the place in the epoch and the loss come from the core;
+// at a chosen speed, the speed and the time left are the chosen pace's), and which data it trains on.
 
 import { el, int, num, duration } from "../../lib/ui.js";
 
 /** @typedef {import("../../protocol.js").Events["progress"]} Progress */
+
+/** Steps per second in words: "3 steps a second", "a step every 2 s", "about 700 steps a second". */
+function pace(/** @type {number} */ perSec) {
+  if (perSec >= 10) return `${int(perSec)} steps a second`;
+  if (perSec >= 1) return `${Number(perSec.toPrecision(2))} steps a second`;
+  return perSec > 0 ? `a step every ${Number((1 / perSec).toPrecision(2))} s` : "—";
+}
 
 export function progressCard() {
   const bar = /** @type {HTMLProgressElement} */ (el("progress", { max: 1, value: 0, "aria-label": "Training progress" }));
   const text = el("p", { class: "progress-text" }, "Not training.");
   const dataLine = el("p", { class: "hint data-line" }, "Training data: loading…");
   const coresLine = el("p", { class: "hint cores-line" });
-  const root = el("div", { class: "card progress-card" }, bar, text, dataLine, coresLine);
+  const root = el("div", { class: "progress-box" }, bar, text, dataLine, coresLine);
 
   /** @param {Progress} p */
   function show(p) {
@@ -20,12 +27,20 @@ export function progressCard() {
     const done = Math.min(p.epochs, p.epoch) * p.stepsPerEpoch + (p.epoch < p.epochs ? p.stepInEpoch : 0);
     bar.max = 1;
     bar.value = total ? Math.min(1, done / total) : 0;
-    const epochShown = Math.min(p.epochs, p.epoch + 1);
+    const epochShown = Math.min(Math.max(p.epochs, 1), p.epoch + 1);
+    let speed = `${int(p.samplesPerSec)} digits/s`;
+    if (p.speed != null) {
+      const full = p.fullStepsPerSec ? ` (full speed: ${int(p.fullStepsPerSec)})` : "";
+      speed =
+        p.stepsPerSec >= 0.95 * p.speed
+          ? `${pace(p.speed)} as chosen${full}`
+          : `${pace(p.stepsPerSec)} (chosen: ${pace(p.speed)}; this machine goes no faster)`;
+    }
     text.textContent = [
-      `Epoch ${epochShown} of ${p.epochs}`,
+      p.epochs ? `Epoch ${epochShown} of ${p.epochs}` : `Epoch ${p.epoch + 1}`,
       `step ${int(p.stepInEpoch)} of ${int(p.stepsPerEpoch)}`,
-      `${int(p.samplesPerSec)} digits/s`,
-      Number.isFinite(p.etaSeconds) ? `about ${duration(p.etaSeconds)} left` : null,
+      speed,
+      Number.isFinite(p.etaSeconds) && p.state !== "paused" ? `about ${duration(p.etaSeconds)} left` : null,
       `loss ${num(p.loss)}`,
     ]
       .filter(Boolean)

@@ -1,6 +1,8 @@
 // @ts-check
 // The results of the last test: accuracy, the confusion matrix, the misread digits, and one of
-// them up close with the model's probabilities (from the core, with the digit it reads).
+// them up close with the model's probabilities (from the core, with the digit it reads). Every
+// epoch's results are kept (and saved with the model), so that the timeline can show those of the
+// epoch nearest the point it shows.
 
 import { el, setChildren, int, pct, num } from "../../lib/ui.js";
 import { paintBytes } from "../../lib/pixels.js";
@@ -29,9 +31,11 @@ function confusionTable(/** @type {number[][]} */ m) {
         const share = count / total;
         if (count) {
           cell.classList.add(t === p ? "diag" : "off");
-          // Shade: the share of row t's digits that got this answer.
-          cell.style.setProperty("--share", String(t === p ? share : Math.min(1, share * 8)));
-          if ((t === p && share > 0.5) || (t !== p && share * 8 > 0.6)) cell.classList.add("dark");
+          // Shade: the share of row t's digits that got this answer (misreads magnified 8 times);
+          // past half, a dark shade under white text (style.css).
+          const shade = t === p ? share : Math.min(1, share * 8);
+          cell.style.setProperty("--share", String(shade));
+          if (shade > 0.5) cell.classList.add("dark");
         }
         return cell;
       }),
@@ -94,7 +98,7 @@ export function resultsCard(app) {
   const title = el("h3", {}, "Test results");
   const summary = el("p", { class: "results-summary" }, "Results appear when the model has been tested.");
   const confusion = el("div", { class: "confusion-wrap" });
-  const gallery = el("div", { class: "gallery", role: "list", "aria-label": "Misread test digits" });
+  const gallery = el("ul", { class: "gallery", "aria-label": "Misread test digits" });
   const more = el(
     "button",
     { type: "button", class: "btn btn-small", hidden: true, onclick: () => showGallery(shown + GALLERY_PAGE) },
@@ -123,11 +127,68 @@ export function resultsCard(app) {
   /** @type {Evaluation | null} */
   let evaluation = null;
   let shown = 0;
+  /** @typedef {{epoch: number, step: number, evaluation: Evaluation}} EpochResult */
+  /** @type {EpochResult[]} every epoch's results, in order */
+  let epochs = [];
+  /** @type {{evaluation: Evaluation, heading: string} | null} the results of the model in training */
+  let live = null;
+
+  /** The results of the model in training. @param {Evaluation} ev @param {string} heading */
+  function show(ev, heading) {
+    live = { evaluation: ev, heading };
+    app.setEvaluation(ev);
+    if (!app.viewing) render(ev, heading);
+  }
+
+  /** The results of epoch `epoch`, which ended at `step`. @param {number} epoch @param {number} step @param {Evaluation} ev */
+  function addEpoch(epoch, step, ev) {
+    epochs = epochs.filter((e) => e.epoch !== epoch);
+    epochs.push({ epoch, step, evaluation: ev });
+    show(ev, `Test results after epoch ${epoch}`);
+  }
+
+  /**
+   * Shows the results of the epoch nearest `step` (null: the model in training's); returns that
+   * epoch, or null when none is shown.
+   * @param {number | null} step
+   */
+  function view(step) {
+    if (step == null) {
+      if (live) render(live.evaluation, live.heading);
+      return null;
+    }
+    let best = null;
+    for (const e of epochs) if (!best || Math.abs(e.step - step) < Math.abs(best.step - step)) best = e;
+    if (!best) {
+      title.textContent = "Test results";
+      summary.textContent = `No epoch had ended by step ${int(step)}: results come at each epoch's end.`;
+      confusion.replaceChildren();
+      gallery.replaceChildren();
+      galleryNote.textContent = "";
+      more.hidden = true;
+      detail.hidden = true;
+      evaluation = null;
+      return null;
+    }
+    const note = best.step === step ? "" : ` (the nearest epoch's end to step ${int(step)})`;
+    render(best.evaluation, `Test results after epoch ${best.epoch}, at step ${int(best.step)}${note}`);
+    return best.epoch;
+  }
+
+  /** Forgets the epochs after `step`: training goes on from there instead. */
+  function truncate(/** @type {number} */ step) {
+    epochs = epochs.filter((e) => e.step <= step);
+    const last = epochs[epochs.length - 1];
+    live = last ? { evaluation: last.evaluation, heading: `Test results after epoch ${last.epoch}` } : null;
+    if (last) app.setEvaluation(last.evaluation);
+    else app.setEvaluation(null);
+    if (last) render(last.evaluation, live.heading);
+    else clear();
+  }
 
   /** @param {Evaluation} ev @param {string} heading */
-  function show(ev, heading) {
+  function render(ev, heading) {
     evaluation = ev;
-    app.setEvaluation(ev);
     title.textContent = heading;
     setChildren(
       summary,
@@ -143,6 +204,9 @@ export function resultsCard(app) {
 
   /** Empty, waiting for the first epoch of a fresh model. */
   function clear() {
+    evaluation = null;
+    live = null;
+    epochs = [];
     title.textContent = "Test results";
     summary.textContent = "Results appear after the first epoch.";
     confusion.replaceChildren();
@@ -161,18 +225,13 @@ export function resultsCard(app) {
     const from = shown;
     shown = Math.min(upTo, list.length);
     more.hidden = shown >= list.length;
-    for (const index of list.slice(from, shown)) gallery.append(galleryItem(ev, index));
+    for (const index of list.slice(from, shown)) gallery.append(el("li", {}, galleryItem(ev, index)));
   }
 
   function galleryItem(/** @type {Evaluation} */ ev, /** @type {number} */ index) {
     const canvas = /** @type {HTMLCanvasElement} */ (el("canvas", { width: 28, height: 28, class: "digit" }));
     const cap = el("span", { class: "gallery-cap" }, "…");
-    const btn = el(
-      "button",
-      { type: "button", class: "gallery-item", role: "listitem", onclick: () => openDetail(index, btn) },
-      canvas,
-      cap,
-    );
+    const btn = el("button", { type: "button", class: "gallery-item", onclick: () => openDetail(index, btn) }, canvas, cap);
     client
       .request("testImage", { index })
       .then(({ pixels, label }) => {
@@ -180,7 +239,8 @@ export function resultsCard(app) {
         paintBytes(canvas, pixels);
         const said = ev.predictions?.[index];
         cap.textContent = said != null ? `${label} → ${said}` : String(label);
-        btn.setAttribute("aria-label", `Test digit ${index}: a ${label}${said != null ? `, read as ${said}` : ""}`);
+        // The name starts with the caption people see ("3 → 2"), then says it in words.
+        btn.setAttribute("aria-label", `${cap.textContent}: test digit ${index}, a ${label}${said != null ? ` read as ${said}` : ""}`);
         btn.dataset.label = String(label);
       })
       .catch(() => (cap.textContent = "?"));
@@ -213,5 +273,20 @@ export function resultsCard(app) {
     }
   }
 
-  return { root, show, clear, evaluateCurrent, hasResults: () => !!evaluation };
+  return {
+    root,
+    show,
+    addEpoch,
+    view,
+    truncate,
+    clear,
+    evaluateCurrent,
+    hasResults: () => !!live,
+    /** Every epoch's results, to save with the model (predictions as bytes). */
+    history: () => epochs.map((e) => ({ ...e, evaluation: { ...e.evaluation, predictions: Uint8Array.from(e.evaluation.predictions) } })),
+    /** @param {EpochResult[] | undefined} saved */
+    restore(saved) {
+      epochs = (saved ?? []).map((e) => ({ ...e, evaluation: { ...e.evaluation, predictions: Array.from(e.evaluation.predictions) } }));
+    },
+  };
 }

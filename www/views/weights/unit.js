@@ -4,7 +4,7 @@
 // the drawing. The activations come from the core (`activations`, src/summary.rs).
 
 import { el, setChildren, num } from "../../lib/ui.js";
-import { paintDiverging, paintTiles, absMax, divergingCss } from "../../lib/pixels.js";
+import { paintDiverging, paintTiles, absMax, divergingCss, divergingTextCss } from "../../lib/pixels.js";
 
 /** @typedef {import("./first-layer.js").WeightsState} WeightsState */
 /** @typedef {import("../../protocol.js").Replies["activations"]} Activations */
@@ -20,6 +20,7 @@ function filterTable(/** @type {Float32Array} */ snap, /** @type {number} */ fro
         const v = snap[from + r * k + c];
         const td = el("td", {}, num(v, 3));
         td.style.background = divergingCss(v / scale);
+        td.style.color = divergingTextCss(v / scale);
         return td;
       }),
     ),
@@ -37,7 +38,9 @@ export function unitCards(app, state) {
   const title = el("h3", {}, "Unit 0");
   const big = /** @type {HTMLCanvasElement} */ (el("canvas", { class: "unit-big" }));
   const change = /** @type {HTMLCanvasElement} */ (el("canvas", { class: "unit-big" }));
-  const changeFig = el("figure", {}, change, el("figcaption", {}, "Change since last snapshot"));
+  const changeCaption = el("figcaption", {}, "Change since last snapshot");
+  const bigCaption = el("figcaption", {}, "Incoming weights");
+  const changeFig = el("figure", {}, change, changeCaption);
   const numbers = el("div", { class: "unit-numbers" });
   const act = el("div", { class: "unit-act", "aria-live": "polite" });
   const stepLink = el(
@@ -52,7 +55,7 @@ export function unitCards(app, state) {
     el(
       "div",
       { class: "unit-row" },
-      el("figure", {}, big, el("figcaption", {}, "Incoming weights")),
+      el("figure", {}, big, bigCaption),
       changeFig,
       el("div", { class: "unit-side" }, act, numbers, stepLink),
     ),
@@ -65,8 +68,12 @@ export function unitCards(app, state) {
 
   function draw() {
     const L = state.layout;
-    const snap = state.snap;
+    const comparing = state.mode === "compare" && state.compare;
+    // Comparing: the unit's weights at B (or A when A is shown) beside B − A.
+    const snap = comparing ? state.compare[state.compareShow === "a" ? "a" : "b"] : state.snap;
     if (!snap || !L.kind) return;
+    bigCaption.textContent = comparing ? `Incoming weights at ${state.compareShow === "a" ? "A" : "B"}` : "Incoming weights";
+    changeCaption.textContent = comparing ? "B − A" : "Change since last snapshot";
     title.textContent = `${L.kind === "conv" ? "Filter" : "Unit"} ${state.unit} of ${L.units}`;
     const from = state.unit * L.perUnit;
     paintDiverging(big, snap, L.tileW, L.tileH, absMax(snap, from, from + L.perUnit), from);
