@@ -18,11 +18,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::mnist::Dataset;
+use crate::data::mnist::{Dataset, Images, SIDE};
 use crate::error::{Error, Result};
 use crate::network::Network;
 use crate::optim::{AdamConfig, OptimizerConfig};
-use crate::train::{Diverged, StepOutcome, Trainer};
+use crate::train::{evaluate, Diverged, Evaluation, Evaluator, StepOutcome, Trainer};
+use crate::vocabulary::{self, MAX_OWN_DIGITS};
 
 /// The settings of one fine-tuning run; [`Default`] gives the page's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -63,42 +64,16 @@ pub const MAX_BATCH: usize = 256;
 impl FineTuneConfig {
     /// Every setting in range, or an error naming the first that is not.
     pub fn validate(&self) -> Result<()> {
-        if !(1..=MAX_STEPS).contains(&self.steps) {
-            return Err(Error::at(
-                "steps",
-                format!("expected 1 to {MAX_STEPS}, found {}", self.steps),
-            ));
-        }
+        vocabulary::FINETUNE_STEPS.check_count("steps", self.steps)?;
         if !(1..=MAX_BATCH).contains(&self.batch) {
             return Err(Error::at(
                 "batch",
                 format!("expected 1 to {MAX_BATCH}, found {}", self.batch),
             ));
         }
-        if !(self.user_share > 0.0 && self.user_share <= 1.0) {
-            return Err(Error::at(
-                "user_share",
-                format!(
-                    "expected a share above 0 and at most 1, found {}",
-                    self.user_share
-                ),
-            ));
-        }
-        if !(0.0..1.0).contains(&self.holdout) {
-            return Err(Error::at(
-                "holdout",
-                format!(
-                    "expected a share from 0 up to (not including) 1, found {}",
-                    self.holdout
-                ),
-            ));
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::at(
-                "lr",
-                format!("expected a positive number, found {}", self.lr),
-            ));
-        }
+        vocabulary::USER_SHARE.check("user_share", self.user_share)?;
+        vocabulary::HOLDOUT.check("holdout", self.holdout)?;
+        vocabulary::LEARNING_RATE.check("lr", self.lr)?;
         Ok(())
     }
 
@@ -253,6 +228,244 @@ impl FineTune {
     }
 }
 
+/// The user's digits as a data set: `pixels` holds `labels.len()` images of 28x28 grey levels
+/// (0 background, 255 ink), as the page keeps them. At most [`MAX_OWN_DIGITS`].
+pub fn own_set(pixels: &[u8], labels: &[u8]) -> Result<Dataset> {
+    let n = labels.len();
+    if pixels.len() != n * SIDE * SIDE {
+        return Err(Error::new(format!(
+            "{n} labels need {} bytes of pixels ({SIDE}x{SIDE} each), found {}",
+            n * SIDE * SIDE,
+            pixels.len()
+        )));
+    }
+    check_own_count(n)?;
+    if let Some(i) = labels.iter().position(|&l| l > 9) {
+        return Err(Error::new(format!(
+            "label {i} is {}, expected a digit 0 to 9",
+            labels[i]
+        )));
+    }
+    Dataset::new(
+        Images {
+            count: n,
+            rows: SIDE,
+            cols: SIDE,
+            pixels: pixels.to_vec(),
+        },
+        labels.to_vec(),
+    )
+}
+
+fn check_own_count(n: usize) -> Result<()> {
+    if n > MAX_OWN_DIGITS {
+        return Err(Error::new(format!(
+            "{n} digits are more than the {MAX_OWN_DIGITS} this page keeps of your own"
+        )));
+    }
+    Ok(())
+}
+
+/// A pair of IDX files (images, labels) read back as the user's digits: any error is the IDX
+/// reader's, naming the file it is about.
+pub fn own_set_from_idx(images: &[u8], labels: &[u8]) -> Result<Dataset> {
+    let set = Dataset::from_idx(images, labels)?;
+    check_own_count(set.len())?;
+    Ok(set)
+}
+
+/// Accuracy and loss of one network on one set, as the page shows a before/after pair.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Score {
+    pub count: usize,
+    pub correct: usize,
+    pub accuracy: f64,
+    pub loss: f64,
+}
+
+impl From<&Evaluation> for Score {
+    fn from(e: &Evaluation) -> Score {
+        Score {
+            count: e.count,
+            correct: e.correct,
+            accuracy: e.accuracy,
+            loss: e.loss,
+        }
+    }
+}
+
+/// A model's scores before or after fine-tuning: on the user's held-out digits (none when none
+/// was held out) and on MNIST's test set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scores {
+    pub held_out: Option<Score>,
+    pub mnist_test: Score,
+}
+
+/// Where a [`Session`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Measuring the model as it was.
+    Before,
+    Training,
+    /// Measuring the fine-tuned model.
+    After,
+    Done,
+}
+
+/// What a [`Session`] has done so far, for the page's progress and results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    pub phase: Phase,
+    pub steps_done: usize,
+    pub steps: usize,
+    /// MNIST test digits evaluated in the current measuring phase, of `mnist_test`.
+    pub evaluated: usize,
+    pub mnist_test: usize,
+    /// The user's digits learnt from and held out.
+    pub train_count: usize,
+    pub held_out_count: usize,
+    /// The mean loss of the last step's mixed batch.
+    pub loss: Option<f32>,
+    pub before: Option<Scores>,
+    pub after: Option<Scores>,
+}
+
+/// A whole fine-tuning run, done a piece at a time ([`Session::advance`]) so that the worker
+/// answers messages in between: measure the model as it was (held-out digits, MNIST's test
+/// set), fine-tune, measure again.
+#[derive(Debug, Clone)]
+pub struct Session {
+    original: Network,
+    run: FineTune,
+    held_out: Dataset,
+    phase: Phase,
+    evaluator: Evaluator,
+    held_out_score: Option<Score>,
+    progress: Progress,
+    /// The MNIST test evaluation of the fine-tuned model, whole (the page's results panel shows it).
+    pub after_evaluation: Option<Evaluation>,
+}
+
+/// Examples per batch when measuring.
+const EVAL_BATCH: usize = 250;
+
+impl Session {
+    /// Splits the user's digits ([`hold_out`]) and sets up the run; nothing is computed yet.
+    pub fn new(net: Network, user: Dataset, config: FineTuneConfig) -> Result<Session> {
+        config.validate()?;
+        let split = hold_out(&user.labels, config.holdout, config.seed);
+        let held_out = user.select(&split.held_out);
+        let run = FineTune::new(net.clone(), user.select(&split.train), config)?;
+        let classes = net.outputs();
+        Ok(Session {
+            progress: Progress {
+                phase: Phase::Before,
+                steps_done: 0,
+                steps: config.steps,
+                evaluated: 0,
+                mnist_test: 0,
+                train_count: split.train.len(),
+                held_out_count: split.held_out.len(),
+                loss: None,
+                before: None,
+                after: None,
+            },
+            original: net,
+            run,
+            held_out,
+            phase: Phase::Before,
+            evaluator: Evaluator::new(classes),
+            held_out_score: None,
+            after_evaluation: None,
+        })
+    }
+
+    /// Up to `max_steps` training steps or `max_examples` test digits evaluated, whichever the
+    /// current phase does, then the progress. Divergence ends the run with the trainer's words.
+    pub fn advance(
+        &mut self,
+        mnist_train: &Dataset,
+        mnist_test: &Dataset,
+        max_steps: usize,
+        max_examples: usize,
+    ) -> Result<&Progress> {
+        self.progress.mnist_test = mnist_test.len();
+        match self.phase {
+            Phase::Before | Phase::After => {
+                let before = self.phase == Phase::Before;
+                let net = if before {
+                    &mut self.original
+                } else {
+                    &mut self.run.trainer.net
+                };
+                if self.held_out_score.is_none() {
+                    self.held_out_score = Some((&evaluate(net, &self.held_out, EVAL_BATCH)).into());
+                }
+                let finished = self
+                    .evaluator
+                    .run(net, mnist_test, max_examples.max(1), EVAL_BATCH);
+                self.progress.evaluated = self.evaluator.done();
+                if finished {
+                    let classes = net.outputs();
+                    let e =
+                        std::mem::replace(&mut self.evaluator, Evaluator::new(classes)).finish();
+                    let held = self.held_out_score.take().expect("measured first");
+                    let scores = Scores {
+                        held_out: (!self.held_out.is_empty()).then_some(held),
+                        mnist_test: (&e).into(),
+                    };
+                    if before {
+                        self.progress.before = Some(scores);
+                        self.phase = Phase::Training;
+                    } else {
+                        self.progress.after = Some(scores);
+                        self.after_evaluation = Some(e);
+                        self.phase = Phase::Done;
+                    }
+                    self.progress.evaluated = 0;
+                }
+            }
+            Phase::Training => {
+                for _ in 0..max_steps.max(1) {
+                    if self.run.finished() {
+                        break;
+                    }
+                    let outcome = self.run.step(mnist_train).map_err(|d| {
+                        Error::new(format!(
+                            "fine-tuning stopped at step {}: the loss became {} (the model is \
+                             unchanged); try fewer steps or a smaller share of your digits",
+                            d.step, d.loss
+                        ))
+                    })?;
+                    self.progress.loss = Some(outcome.loss);
+                }
+                self.progress.steps_done = self.run.done;
+                if self.run.finished() {
+                    self.phase = Phase::After;
+                }
+            }
+            Phase::Done => {}
+        }
+        self.progress.phase = self.phase;
+        Ok(&self.progress)
+    }
+
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// The fine-tuned network.
+    pub fn network(&self) -> &Network {
+        &self.run.trainer.net
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,18 +561,18 @@ mod tests {
         let d = FineTuneConfig::default();
         assert_eq!(
             bad(FineTuneConfig { steps: 0, ..d }),
-            "steps: expected 1 to 5000, found 0"
+            "steps: expected a whole number from 1 to 5000, found 0"
         );
         assert_eq!(
             bad(FineTuneConfig {
                 user_share: 0.0,
                 ..d
             }),
-            "user_share: expected a share above 0 and at most 1, found 0"
+            "user_share: expected a number in (0, 1], found 0"
         );
         assert_eq!(
             bad(FineTuneConfig { holdout: 1.0, ..d }),
-            "holdout: expected a share from 0 up to (not including) 1, found 1"
+            "holdout: expected a number in [0, 1), found 1"
         );
         assert_eq!(
             bad(FineTuneConfig { lr: -1.0, ..d }),
@@ -370,6 +583,104 @@ mod tests {
         assert_eq!(
             FineTune::new(net, empty, d).unwrap_err().to_string(),
             "there are no digits of yours to learn from: label and keep some drawings first"
+        );
+    }
+
+    #[test]
+    fn a_session_measures_trains_and_measures_again_in_pieces() {
+        let mnist = crate::data::mnist::synthetic(120);
+        let (mnist_train, mnist_test) = (mnist.subset(0..80), mnist.subset(80..120));
+        let user = set(20, 0);
+        let mut net = crate::presets::network("mlp-64", 1).unwrap();
+        let config = FineTuneConfig {
+            steps: 7,
+            batch: 8,
+            ..FineTuneConfig::default()
+        };
+        let split = hold_out(&user.labels, config.holdout, config.seed);
+        let held = user.select(&split.held_out);
+        let before_held = Score::from(&evaluate(&mut net, &held, 250));
+        let before_test = Score::from(&evaluate(&mut net, &mnist_test, 250));
+        let mut s = Session::new(net, user, config).unwrap();
+        let mut phases = Vec::new();
+        while !s.is_done() {
+            let p = s.advance(&mnist_train, &mnist_test, 3, 15).unwrap();
+            phases.push((p.phase, p.steps_done, p.evaluated));
+        }
+        // 40 test digits by 15 (15, 30, then done), 7 steps by 3, 40 test digits again.
+        use Phase::*;
+        assert_eq!(
+            phases,
+            vec![
+                (Before, 0, 15),
+                (Before, 0, 30),
+                (Training, 0, 0),
+                (Training, 3, 0),
+                (Training, 6, 0),
+                (After, 7, 0),
+                (After, 7, 15),
+                (After, 7, 30),
+                (Done, 7, 0),
+            ]
+        );
+        let p = s.progress().clone();
+        assert_eq!(
+            (p.train_count, p.held_out_count),
+            (split.train.len(), split.held_out.len())
+        );
+        // The same counts; the mean loss up to f32 rounding (it is summed in other batches).
+        let same = |a: &Score, b: &Score| {
+            assert_eq!(
+                (a.count, a.correct, a.accuracy),
+                (b.count, b.correct, b.accuracy)
+            );
+            assert!((a.loss - b.loss).abs() < 1e-6, "{} vs {}", a.loss, b.loss);
+        };
+        let before = p.before.unwrap();
+        same(before.held_out.as_ref().unwrap(), &before_held);
+        same(&before.mnist_test, &before_test);
+        let mut tuned = s.network().clone();
+        let after = p.after.unwrap();
+        same(
+            after.held_out.as_ref().unwrap(),
+            &(&evaluate(&mut tuned, &held, 250)).into(),
+        );
+        same(
+            &after.mnist_test,
+            &(&evaluate(&mut tuned, &mnist_test, 250)).into(),
+        );
+        assert_ne!(after, before, "the weights moved");
+    }
+
+    #[test]
+    fn a_users_set_is_checked_and_round_trips_through_idx() {
+        let user = set(12, 3);
+        let back = own_set(&user.images, &user.labels).unwrap();
+        assert_eq!(back, user);
+        let (images, labels) = user.to_idx();
+        assert_eq!(own_set_from_idx(&images, &labels).unwrap(), user);
+        assert_eq!(
+            own_set(&user.images[..100], &user.labels)
+                .unwrap_err()
+                .to_string(),
+            "12 labels need 9408 bytes of pixels (28x28 each), found 100"
+        );
+        let mut bad = user.labels.clone();
+        bad[4] = 11;
+        assert_eq!(
+            own_set(&user.images, &bad).unwrap_err().to_string(),
+            "label 4 is 11, expected a digit 0 to 9"
+        );
+        // A file of another kind, and the two files swapped: the IDX reader's words.
+        let swapped = own_set_from_idx(&labels, &images).unwrap_err().to_string();
+        assert!(swapped.starts_with("images: "), "{swapped}");
+        let many = set(MAX_OWN_DIGITS + 1, 0);
+        assert_eq!(
+            own_set(&many.images, &many.labels).unwrap_err().to_string(),
+            format!(
+                "{} digits are more than the {MAX_OWN_DIGITS} this page keeps of your own",
+                MAX_OWN_DIGITS + 1
+            )
         );
     }
 }

@@ -20,13 +20,14 @@
 //! [`train`] (mini-batch training and evaluation), [`parallel`] (a batch's gradient on every
 //! core), [`health`] (the health panel's numbers, from the training itself), [`timeline`] (which
 //! snapshots of a run to keep within a memory bound), [`finetune`] (learning a user's own digits
-//! without forgetting MNIST), [`summary`] (histograms for the weights view), [`digit`] (one test
-//! digit traced), [`spec`] (the network
+//! without forgetting MNIST), [`summary`] (histograms for the weights view), [`drawing`] (a
+//! drawing read and explained), [`digit`] (one test digit traced), [`spec`] (the network
 //! spec JSON), [`model_file`] (safetensors), [`data`] (MNIST files, drawing preprocessing),
 //! [`error`] (messages for people), and last [`wasm`], which only converts these for the browser.
 
 pub mod data;
 pub mod digit;
+pub mod drawing;
 pub mod error;
 pub mod finetune;
 pub mod health;

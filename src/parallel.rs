@@ -23,8 +23,8 @@
 //! `RAYON_NUM_THREADS`, to use fewer), and so does the optimizer's step, cut into pieces of the
 //! parameters ([`optimizer_step`]); the browser build runs them in turn on its one thread.
 //!
-//! Next: [`crate::finetune`] (learning a user's digits, with these same steps), then
-//! [`crate::summary`].
+//! Next: [`crate::health`] (is training going well?), then [`crate::timeline`] and
+//! [`crate::finetune`] (learning a user's digits, with these same steps).
 
 use std::ops::Range;
 

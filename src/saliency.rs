@@ -50,6 +50,11 @@ pub struct Saliency {
     pub probs: Vec<f32>,
     /// `∂score/∂x_i` for each input number, flat in the input's C order (784 for a digit).
     pub grad: Vec<f32>,
+    /// The largest `|∂score/∂x_i|`: the page's colour scale and its legend run from `−max_abs`
+    /// to `+max_abs`.
+    pub max_abs: f32,
+    /// The class the network predicts (the first of the largest probabilities).
+    pub predicted: usize,
 }
 
 /// The gradient `∂s/∂x` of class `class`'s score `s` (its logit or probability) with respect to
@@ -59,6 +64,17 @@ pub struct Saliency {
 /// (`zero_grad`) before each of its own steps, so that changes nothing.
 // x: (features,) -> grad: (features,)
 pub fn saliency(net: &mut Network, x: &[f32], class: usize, score: Score) -> Result<Saliency> {
+    saliency_of(net, x, Some(class), score)
+}
+
+/// [`saliency`] of `class`, or with `None` of the class the network predicts for `x` (the page's
+/// default): one forward pass serves the prediction and the map.
+pub fn saliency_of(
+    net: &mut Network,
+    x: &[f32],
+    class: Option<usize>,
+    score: Score,
+) -> Result<Saliency> {
     let features: usize = net.input_shape.iter().product();
     if x.len() != features {
         return Err(Error::new(format!(
@@ -67,7 +83,7 @@ pub fn saliency(net: &mut Network, x: &[f32], class: usize, score: Score) -> Res
         )));
     }
     let classes = net.outputs();
-    if class >= classes {
+    if let Some(class) = class.filter(|&c| c >= classes) {
         return Err(Error::new(format!(
             "class {class} does not exist; the network has {classes} classes (0 to {})",
             classes - 1
@@ -75,6 +91,8 @@ pub fn saliency(net: &mut Network, x: &[f32], class: usize, score: Score) -> Res
     }
     let z = net.forward(net.batch_from_flat(x.to_vec(), 1), false);
     let p = crate::loss::softmax(z.view());
+    let predicted = crate::train::argmax(p.as_slice().expect("contiguous"));
+    let class = class.unwrap_or(predicted);
     // dout = ∂s/∂z, (1, K).
     let dout = match score {
         Score::Logit => one_hot(classes, class),
@@ -84,12 +102,15 @@ pub fn saliency(net: &mut Network, x: &[f32], class: usize, score: Score) -> Res
         }
     };
     let grad = net.backward_to_input(dout, |_, _| {});
+    let grad = grad.into_raw_vec_and_offset().0;
     Ok(Saliency {
         class,
         score,
         logits: z.into_raw_vec_and_offset().0,
         probs: p.into_raw_vec_and_offset().0,
-        grad: grad.into_raw_vec_and_offset().0,
+        max_abs: grad.iter().fold(0.0f32, |m, g| m.max(g.abs())),
+        grad,
+        predicted,
     })
 }
 
@@ -292,6 +313,27 @@ mod tests {
         );
         // The same call again gives the same map: nothing carried over from the last one.
         assert_eq!(saliency(&mut net, &x, 2, Score::Logit).unwrap(), s);
+    }
+
+    #[test]
+    fn no_class_means_the_predicted_one_and_the_scale_is_the_largest_magnitude() {
+        let mut net = crate::presets::network("mlp-64", 2).unwrap();
+        let x: Vec<f32> = (0..784).map(|i| ((i * 13) % 50) as f32 / 50.0).collect();
+        let picked = saliency_of(&mut net, &x, None, Score::Logit).unwrap();
+        let probs = net.predict(&x).into_raw_vec_and_offset().0;
+        assert_eq!(picked.predicted, crate::train::argmax(&probs));
+        assert_eq!(picked.class, picked.predicted);
+        let same = saliency(&mut net, &x, picked.predicted, Score::Logit).unwrap();
+        assert_eq!(picked, same);
+        let other = saliency(&mut net, &x, (picked.predicted + 1) % 10, Score::Logit).unwrap();
+        assert_eq!(
+            other.predicted, picked.predicted,
+            "the prediction does not follow the pick"
+        );
+        assert_ne!(other.grad, picked.grad);
+        let largest = other.grad.iter().map(|g| g.abs()).fold(0.0, f32::max);
+        assert!(largest > 0.0);
+        assert_eq!(other.max_abs, largest);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! `⌊(v − min) / (max − min) · bins⌋` (the max in the last bin); `mean = Σv / n`,
 //! `std = √(Σ(v − mean)² / n)` (the population standard deviation).
 //!
-//! Next: [`crate::digit`].
+//! Next: [`crate::drawing`].
 
 use serde::Serialize;
 

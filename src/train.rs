@@ -28,7 +28,7 @@
 //! Next: [`crate::parallel`] (how a step's gradient is computed on every core), then
 //! [`crate::health`] (is training going well?), [`crate::timeline`] (which snapshots to keep),
 //! [`crate::finetune`] (a user's own digits), [`crate::summary`] (what the weights view shows),
-//! [`crate::digit`].
+//! [`crate::drawing`], [`crate::digit`].
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -157,6 +157,22 @@ pub const MAX_VALUES_PER_EXAMPLE: usize = 1 << 24;
 /// A training speed the page asks for, in steps per second ([`SPEEDS`] lists the ones it offers).
 pub const SPEED: Limit = Limit::POSITIVE;
 
+/// Optimizer steps of one fine-tuning run on the user's digits.
+pub const FINETUNE_STEPS: Limit = Limit::whole(1, crate::finetune::MAX_STEPS as u64);
+/// The share of each fine-tuning batch taken from the user's digits: above 0, at most 1.
+pub const USER_SHARE: Limit = Limit {
+    min: 0.0,
+    max: Some(1.0),
+    min_exclusive: true,
+    max_exclusive: false,
+    integer: false,
+};
+/// The share of the user's digits held out to measure fine-tuning: from 0 up to (not) 1.
+pub const HOLDOUT: Limit = Limit::FRACTION;
+/// The most digits of their own a user keeps (each is 784 bytes in the browser's storage; a
+/// fine-tuning run sends them all to the worker).
+pub const MAX_OWN_DIGITS: usize = 1000;
+
 /// A limit by the name the page knows it by (the keys of [`Limits`]).
 pub fn limit(name: &str) -> Option<Limit> {
     Some(match name {
@@ -171,6 +187,9 @@ pub fn limit(name: &str) -> Option<Limit> {
         "spec_steps" => SPEC_STEPS,
         "histogram_bins" => HISTOGRAM_BINS,
         "speed" => SPEED,
+        "finetune_steps" => FINETUNE_STEPS,
+        "user_share" => USER_SHARE,
+        "holdout" => HOLDOUT,
         _ => return None,
     })
 }
@@ -376,6 +395,7 @@ pub struct Vocabulary {
     pub watch_every_step_at: f64,
     pub timeline: TimelineEntry,
     pub health: HealthEntry,
+    pub draw: DrawEntry,
 }
 
 /// A training speed with its words: `{"steps_per_second": 3, "label": "3 steps a second"}`.
@@ -425,6 +445,27 @@ pub const CORES: Cores = Cores {
     one_not_isolated: "Training on one core: this page is not cross-origin isolated",
 };
 
+/// The drawing pad, the test digit a keyboard user can put on it, the user's own digits and
+/// fine-tuning on them.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrawEntry {
+    /// The pad's own resolution in pixels (square), whatever its size on screen.
+    pub pad: usize,
+    /// The pen's width in pad pixels.
+    pub pen: f32,
+    /// The size (longer side, pen included) at which a test digit is put on the pad.
+    pub test_digit_size: f32,
+    pub max_own_digits: usize,
+    /// What the saliency map differentiates.
+    pub score: crate::saliency::Score,
+    /// Fine-tuning's defaults (steps, batch, user_share, lr, holdout, seed).
+    pub finetune: crate::finetune::FineTuneConfig,
+}
+
+/// A test digit put on the pad spans this many pixels: a digit drawn at a normal size (the
+/// "normal" row of `cargo run --example drawn_sizes`).
+pub const TEST_DIGIT_SIZE: f32 = 170.0;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PresetEntry {
     pub name: &'static str,
@@ -465,6 +506,9 @@ pub struct Limits {
     pub spec_steps: LimitEntry,
     pub histogram_bins: LimitEntry,
     pub speed: LimitEntry,
+    pub finetune_steps: LimitEntry,
+    pub user_share: LimitEntry,
+    pub holdout: LimitEntry,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -528,6 +572,9 @@ pub fn vocabulary() -> Vocabulary {
             spec_steps: SPEC_STEPS.into(),
             histogram_bins: HISTOGRAM_BINS.into(),
             speed: SPEED.into(),
+            finetune_steps: FINETUNE_STEPS.into(),
+            user_share: USER_SHARE.into(),
+            holdout: HOLDOUT.into(),
         },
         layer_kinds: LAYER_KINDS.to_vec(),
         losses: LOSSES
@@ -551,6 +598,14 @@ pub fn vocabulary() -> Vocabulary {
             window: HEALTH_WINDOW,
             saturation_margin: SATURATION_MARGIN,
             stats: HEALTH_STATS.to_vec(),
+        },
+        draw: DrawEntry {
+            pad: crate::data::drawn::CANVAS,
+            pen: crate::data::drawn::PEN,
+            test_digit_size: TEST_DIGIT_SIZE,
+            max_own_digits: MAX_OWN_DIGITS,
+            score: crate::saliency::Score::Logit,
+            finetune: crate::finetune::FineTuneConfig::default(),
         },
     }
 }

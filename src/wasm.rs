@@ -22,9 +22,10 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::data::mnist::Dataset;
-use crate::data::preprocess;
 use crate::digit;
+use crate::drawing::{self, Explain};
 use crate::error::Error;
+use crate::finetune::{self, FineTuneConfig, Session};
 use crate::network::{Arch, Network};
 use crate::optim::Optimizer;
 use crate::parallel::{ShardHelper, ShardWorker};
@@ -227,6 +228,7 @@ pub struct Playground {
     viewed: Option<(u64, Run)>,
     /// Snapshots loaded for comparisons, by step (the last two).
     loaded: Vec<(u64, Network)>,
+    finetune: Option<Session>,
 }
 
 /// The model the page is looking at: the snapshot it chose, else the one in training.
@@ -252,6 +254,7 @@ impl Playground {
         self.run = run;
         self.evaluator = None;
         self.forget_snapshots();
+        self.finetune = None;
     }
 
     fn forget_snapshots(&mut self) {
@@ -267,6 +270,7 @@ impl Playground {
             evaluator: None,
             viewed: None,
             loaded: Vec::new(),
+            finetune: None,
         }
     }
 
@@ -548,32 +552,36 @@ impl Playground {
         )
     }
 
-    /// A drawing (RGBA canvas pixels) preprocessed like MNIST and classified:
-    /// `{empty: true}` for an empty canvas, else `{empty: false, probs, class, preprocessed}` where
-    /// `preprocessed` has every field of [`preprocess::Preprocessed`], its pixel arrays (`image`
-    /// and each stage's `pixels`) as Float32Arrays.
+    /// A drawing (RGBA canvas pixels) preprocessed like MNIST and classified
+    /// ([`drawing::read_drawing`]): `{empty: true}` for an empty canvas, else `{empty: false,
+    /// probs, class, bytes, saliency, preprocessed}` where `preprocessed` has every field of
+    /// [`crate::data::preprocess::Preprocessed`], its pixel arrays (`image` and each stage's `pixels`) as
+    /// Float32Arrays, `bytes` is the input as a Uint8Array of grey levels, and `saliency` (with
+    /// `explain`; of `class`, else of the predicted class) is [`crate::saliency::Saliency`] with
+    /// `grad` as a Float32Array, or null.
     #[wasm_bindgen(js_name = predictDrawing)]
     pub fn predict_drawing(
         &mut self,
         rgba: &[u8],
         width: usize,
         height: usize,
+        explain: bool,
+        class: Option<u32>,
     ) -> Result<JsValue, JsError> {
-        if rgba.len() != width * height * 4 {
-            return Err(JsError::new(&format!(
-                "expected {width}x{height} RGBA pixels ({} bytes), found {} bytes",
-                width * height * 4,
-                rgba.len()
-            )));
-        }
-        let ink = preprocess::ink_from_rgba(rgba, width, height);
-        let Some(mut p) = preprocess::preprocess(&ink, width, height).map_err(js_err)? else {
+        let explain = match (explain, class) {
+            (false, _) => Explain::Nothing,
+            (true, None) => Explain::Predicted,
+            (true, Some(c)) => Explain::Class(c as usize),
+        };
+        let read =
+            drawing::read_drawing(self.net(), rgba, width, height, explain).map_err(js_err)?;
+        let Some(mut read) = read else {
             return to_js(&serde_json::json!({"empty": true}));
         };
-        let prediction = Prediction::of(self.net(), &p.image)?;
         // This runs on every stroke, so the pixel arrays (tens of thousands of numbers) cross as
         // one copy each instead of value by value through serde: they are taken out, the rest
         // (with empty arrays in their place) goes through serde, then they are put back.
+        let p = &mut read.preprocessed;
         let image = js_sys::Float32Array::from(&std::mem::take(&mut p.image)[..]);
         let stages: Vec<(&str, js_sys::Float32Array)> = [
             ("cropped", &mut p.cropped),
@@ -589,18 +597,121 @@ impl Playground {
             )
         })
         .collect();
-        let pre = to_js(&p)?;
+        let bytes = js_sys::Uint8Array::from(&std::mem::take(&mut read.bytes)[..]);
+        let grad = read
+            .saliency
+            .as_mut()
+            .map(|s| js_sys::Float32Array::from(&std::mem::take(&mut s.grad)[..]));
+        let out = to_js(&read)?;
+        let pre = js_sys::Reflect::get(&out, &JsValue::from_str("preprocessed"))
+            .map_err(|_| JsError::new("preprocessed"))?;
         set(&pre, "image", &image)?;
         for (name, pixels) in stages {
             let stage = js_sys::Reflect::get(&pre, &JsValue::from_str(name))
                 .map_err(|_| JsError::new(name))?;
             set(&stage, "pixels", &pixels)?;
         }
-        let out = to_js(&serde_json::json!({
-            "empty": false, "probs": prediction.probs, "class": prediction.class
-        }))?;
-        set(&out, "preprocessed", &pre)?;
+        set(&out, "empty", &JsValue::FALSE)?;
+        set(&out, "bytes", &bytes)?;
+        if let Some(grad) = grad {
+            let s = js_sys::Reflect::get(&out, &JsValue::from_str("saliency"))
+                .map_err(|_| JsError::new("saliency"))?;
+            set(&s, "grad", &grad)?;
+        }
         Ok(out)
+    }
+
+    /// The saliency map of one 28x28 image ([`crate::saliency::saliency_of`], of the class's
+    /// logit): `{class, predicted, score, logits, probs, grad, max_abs}`; `class` absent: the
+    /// predicted one.
+    pub fn saliency(&mut self, pixels: &[f32], class: Option<u32>) -> Result<JsValue, JsError> {
+        let net = self.net();
+        digit::check_pixels(net, pixels).map_err(js_err)?;
+        let class = class.map(|c| c as usize);
+        let s = crate::saliency::saliency_of(net, pixels, class, crate::saliency::Score::Logit);
+        to_js(&s.map_err(js_err)?)
+    }
+
+    /// Test digit `index` as pen positions on the drawing pad ([`drawing::test_digit_on_pad`]):
+    /// `{points: Float32Array (x, y, x, y, ...), label}`.
+    #[wasm_bindgen(js_name = testDigitOnPad)]
+    pub fn test_digit_on_pad(&self, index: usize) -> Result<JsValue, JsError> {
+        let (points, label) =
+            drawing::test_digit_on_pad(self.test_data()?, index).map_err(js_err)?;
+        let flat: Vec<f32> = points.iter().flat_map(|&(x, y)| [x, y]).collect();
+        let out = to_js(&serde_json::json!({"label": label}))?;
+        set(&out, "points", &js_sys::Float32Array::from(&flat[..]))?;
+        Ok(out)
+    }
+
+    /// The current model on the user's digits (`pixels`: 784 grey levels each, `labels`):
+    /// [`crate::train::Evaluation`].
+    #[wasm_bindgen(js_name = evaluateOwn)]
+    pub fn evaluate_own(&mut self, pixels: &[u8], labels: &[u8]) -> Result<JsValue, JsError> {
+        let set = finetune::own_set(pixels, labels).map_err(js_err)?;
+        to_js(&crate::train::evaluate(
+            &mut self.run.trainer.net,
+            &set,
+            250,
+        ))
+    }
+
+    /// Starts fine-tuning a copy of the model on the user's digits ([`Session`]) with `config`
+    /// (a [`FineTuneConfig`]; missing fields take their defaults). Returns the progress.
+    #[wasm_bindgen(js_name = fineTuneStart)]
+    pub fn fine_tune_start(
+        &mut self,
+        pixels: &[u8],
+        labels: &[u8],
+        config: JsValue,
+    ) -> Result<JsValue, JsError> {
+        loaded(&self.train, "training")?;
+        let config: FineTuneConfig = from_js(config, "fine-tuning settings")?;
+        let set = finetune::own_set(pixels, labels).map_err(js_err)?;
+        let session = Session::new(self.run.trainer.net.clone(), set, config).map_err(js_err)?;
+        let progress = to_js(session.progress())?;
+        self.finetune = Some(session);
+        Ok(progress)
+    }
+
+    /// Up to `max_steps` steps or `max_examples` test digits of the run ([`Session::advance`]).
+    /// When the run is done the fine-tuned network becomes the model (its optimizer state is
+    /// kept) and the reply carries `evaluation`, its whole MNIST test evaluation.
+    #[wasm_bindgen(js_name = fineTuneAdvance)]
+    pub fn fine_tune_advance(
+        &mut self,
+        max_steps: u32,
+        max_examples: u32,
+    ) -> Result<JsValue, JsError> {
+        let (train, test) = (
+            loaded(&self.train, "training")?,
+            loaded(&self.test, "test")?,
+        );
+        let session = self
+            .finetune
+            .as_mut()
+            .ok_or_else(|| JsError::new("no fine-tuning run under way; start one first"))?;
+        let progress = session.advance(train, test, max_steps as usize, max_examples as usize);
+        let progress = match progress {
+            Ok(p) => to_js(p)?,
+            Err(e) => {
+                self.finetune = None;
+                return Err(js_err(e));
+            }
+        };
+        if session.is_done() {
+            let session = self.finetune.take().expect("present");
+            self.run.trainer.net = session.network().clone();
+            self.evaluator = None;
+            set(&progress, "evaluation", &to_js(&session.after_evaluation)?)?;
+        }
+        Ok(progress)
+    }
+
+    /// Abandons a fine-tuning run; the model stays as it was.
+    #[wasm_bindgen(js_name = fineTuneCancel)]
+    pub fn fine_tune_cancel(&mut self) {
+        self.finetune = None;
     }
 
     /// One test image: `{pixels (784 bytes), label}`.
@@ -690,6 +801,29 @@ pub fn gradient_check_fresh(
 ) -> Result<JsValue, JsError> {
     let (net, _) = fresh_network(fresh)?;
     to_js(&digit::check_digit(&net, pixels, label, layer, param, index).map_err(js_err)?)
+}
+
+/// The user's digits (`pixels`: 784 grey levels each, `labels`) as a pair of IDX files:
+/// `{images: Uint8Array, labels: Uint8Array}`.
+#[wasm_bindgen(js_name = ownSetToIdx)]
+pub fn own_set_to_idx(pixels: &[u8], labels: &[u8]) -> Result<JsValue, JsError> {
+    let (images, labels) = finetune::own_set(pixels, labels).map_err(js_err)?.to_idx();
+    let out = js_sys::Object::new();
+    set(&out, "images", &js_sys::Uint8Array::from(&images[..]))?;
+    set(&out, "labels", &js_sys::Uint8Array::from(&labels[..]))?;
+    Ok(out.into())
+}
+
+/// A pair of IDX files read back as the user's digits ([`finetune::own_set_from_idx`]):
+/// `{pixels: Uint8Array (784 per digit), labels: Uint8Array}`; a bad file throws the IDX
+/// reader's one-line message.
+#[wasm_bindgen(js_name = ownSetFromIdx)]
+pub fn own_set_from_idx(images: &[u8], labels: &[u8]) -> Result<JsValue, JsError> {
+    let own = finetune::own_set_from_idx(images, labels).map_err(js_err)?;
+    let out = js_sys::Object::new();
+    set(&out, "pixels", &js_sys::Uint8Array::from(&own.images[..]))?;
+    set(&out, "labels", &js_sys::Uint8Array::from(&own.labels[..]))?;
+    Ok(out.into())
 }
 
 /// A custom network from a spec, stepped one training step at a time.

@@ -40,6 +40,7 @@ class App extends EventTarget {
     this.lastEvaluation = null;
     this.data = null; // {source, description, train, test}
     this.drawing = null; // Float32Array(784): the current drawing as the network sees it
+    this.reading = null; // the worker's reading of it: probabilities, class, saliency map
     this.history = null; // set by the train view: () => chart data to save with the model
     this.runId = null;
     this.simd = false; // the worker runs the SIMD build
@@ -185,7 +186,13 @@ const openUnitHandlers = [];
 
 // ---- status line -----------------------------------------------------------------------------
 
-const originText = { pretrained: "pretrained", restored: "restored from your last visit", file: "loaded from a file", new: "" };
+const originText = {
+  pretrained: "pretrained",
+  restored: "restored from your last visit",
+  file: "loaded from a file",
+  finetuned: "fine-tuned on your digits",
+  new: "",
+};
 
 function updateStatus() {
   const m = app.model;

@@ -32,7 +32,15 @@
  * @typedef {{width: number, height: number, pixels: Float32Array}} Stage
  * @typedef {{image: Float32Array, bbox: [number, number, number, number], cropped: Stage, scaled: Stage, stroked: Stage, centered: Stage,
  *            restroked: boolean, stroke_width_before: number, stroke_width_after: number, shift: [number, number], [more: string]: any}} Preprocessed
- * @typedef {{empty: false, probs: number[], class: number, preprocessed: Preprocessed}} DrawingRead
+ * @typedef {{class: number, predicted: number, score: "logit" | "probability", logits: number[], probs: number[], grad: Float32Array, max_abs: number}} Saliency
+ *   ∂(score of `class`)/∂(each of the 784 input pixels), src/saliency.rs; `max_abs` = max |grad|
+ * @typedef {{empty: false, probs: number[], class: number, bytes: Uint8Array, saliency: Saliency | null, preprocessed: Preprocessed}} DrawingRead
+ * @typedef {{count: number, correct: number, accuracy: number, loss: number}} Score
+ * @typedef {{held_out: Score | null, mnist_test: Score}} Scores
+ * @typedef {{phase: "before" | "training" | "after" | "done", steps_done: number, steps: number, evaluated: number, mnist_test: number,
+ *            train_count: number, held_out_count: number, loss: number | null, before: Scores | null, after: Scores | null}} FineTuneProgress
+ *   src/finetune.rs Progress
+ * @typedef {{steps?: number, batch?: number, user_share?: number, lr?: number, holdout?: number, seed?: number}} FineTuneConfig
  * @typedef {{empty: true} | DrawingRead} DrawingPrediction
  * @typedef {{pixels: Uint8Array, label: number, probs: number[], class: number}} TestDigitPrediction
  * @typedef {{analytic: number, numeric: number, relative_error: number, h: number, loss_plus: number, loss_minus: number, [more: string]: any}} GradCheck
@@ -69,7 +77,14 @@
  *   continueFrom: {step: number},
  *   compareWeights: {layer: number, a: number | null, b: number | null},
  *   setLearningRate: {lr: number},
- *   predictDrawing: {rgba: Uint8ClampedArray, width: number, height: number},
+ *   predictDrawing: {rgba: Uint8ClampedArray, width: number, height: number, explain?: boolean, class?: number | null},
+ *   testDigitOnPad: {index: number},
+ *   evaluateOwn: {pixels: Uint8Array, labels: Uint8Array},
+ *   ownSetToIdx: {pixels: Uint8Array, labels: Uint8Array},
+ *   ownSetFromIdx: {images: Blob, labels: Blob},
+ *   fineTuneStart: {pixels: Uint8Array, labels: Uint8Array, config?: FineTuneConfig},
+ *   fineTuneAdvance: {},
+ *   fineTuneCancel: {},
  *   predict: {pixels: Float32Array},
  *   classify: {pixels: Float32Array},
  *   predictTestDigit: {index: number},
@@ -112,6 +127,13 @@
  *   compareWeights: Comparison,
  *   setLearningRate: null,
  *   predictDrawing: DrawingPrediction,
+ *   testDigitOnPad: {points: Float32Array, label: number},
+ *   evaluateOwn: Evaluation,
+ *   ownSetToIdx: {images: Uint8Array, labels: Uint8Array},
+ *   ownSetFromIdx: {pixels: Uint8Array, labels: Uint8Array},
+ *   fineTuneStart: FineTuneProgress,
+ *   fineTuneAdvance: FineTuneProgress & {evaluation?: Evaluation, describe?: Describe},
+ *   fineTuneCancel: null,
  *   predict: Float32Array,
  *   classify: {probs: number[], class: number},
  *   predictTestDigit: TestDigitPrediction,
@@ -204,7 +226,23 @@ export const REQUESTS = Object.freeze({
   // (`class`: the digit the core reads, the first of the largest probabilities)
   // preprocessed: {image: Float32Array(784), bbox, cropped, scaled, stroked, centered, ...}; each
   // stage is {width, height, pixels: Float32Array} (see src/data/preprocess.rs, Preprocessed).
+  // With `explain: true` also `saliency` (of `class`, default the predicted one): {class, predicted,
+  // score: "logit", logits, probs, grad: Float32Array(784), max_abs}; `bytes`: the input as grey levels.
   predictDrawing: "predictDrawing",
+  // Test digit `index` as pen positions on the pad (src/drawing.rs): {index} -> {points: Float32Array (x, y, ...), label}
+  testDigitOnPad: "testDigitOnPad",
+  // The user's own digits (784 grey levels each, and their labels):
+  evaluateOwn: "evaluateOwn", // {pixels, labels} -> evaluation of the current model on them
+  ownSetToIdx: "ownSetToIdx", // {pixels, labels} -> {images, labels}: the bytes of two IDX files
+  // {images: Blob, labels: Blob} (two IDX files) -> {pixels, labels}; a bad file rejects with the core's one line
+  ownSetFromIdx: "ownSetFromIdx",
+  // Fine-tuning on them mixed with MNIST (src/finetune.rs Session), driven by the page: start, then
+  // advance until `phase` is "done" (each request does about 25 ms of work). Refused while training.
+  // {pixels, labels, config?} -> progress {phase, steps_done, steps, evaluated, mnist_test, train_count, held_out_count, loss, before, after}
+  fineTuneStart: "fineTuneStart",
+  // {} -> progress; when done, the fine-tuned model is the model: also {evaluation, describe}
+  fineTuneAdvance: "fineTuneAdvance",
+  fineTuneCancel: "fineTuneCancel", // {} -> null; the model stays as it was
   predict: "predict", // {pixels: Float32Array(784)} -> Float32Array(10)
   // The same with the digit the core reads (the first of the largest): {pixels} -> {probs, class}
   classify: "classify",

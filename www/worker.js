@@ -21,6 +21,7 @@ import { REQUESTS, EVENTS } from "./protocol.js";
 import { putSnapshot, deleteSnapshots, keepOnlyRun, loadRun } from "./lib/snapshotstore.js";
 import { typedTrace } from "./lib/trace-arrays.js";
 import { Cores, coresNote } from "./lib/cores.js";
+import { drawHandlers } from "./worker/draw.js";
 
 /**
  * @typedef {import("./protocol.js").Requests} Requests
@@ -853,8 +854,14 @@ const handlers = {
   [REQUESTS.continueFrom]: continueFrom,
   [REQUESTS.compareWeights]: compareWeights,
   [REQUESTS.setLearningRate]: ({ lr }) => call(() => pg.setLearningRate(lr)) ?? null,
-  [REQUESTS.predictDrawing]: ({ rgba, width, height }) =>
-    call(() => pg.predictDrawing(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height)),
+  // The Draw view's requests: predictDrawing, testDigitOnPad, the user's digits, fine-tuning.
+  ...drawHandlers({
+    pg: () => pg,
+    wasm: () => wasm,
+    call,
+    busy: () => (run.state === "training" || run.state === "evaluating" ? "the model is training; pause it first" : null),
+    modelChanged: () => (stopTraining("idle"), newModel(), describe()),
+  }),
   [REQUESTS.predict]: ({ pixels }) => {
     const p = call(() => pg.predict(f32(pixels)));
     return transfer(p, [p.buffer]);

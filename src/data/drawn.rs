@@ -130,22 +130,8 @@ pub enum Place {
 /// Ink per pixel in [0, 1], row-major, as the page's drawing gives it.
 pub fn draw(points: &[(f32, f32)], canvas: usize, size: f32, place: Place, pen: f32) -> Vec<f32> {
     let mut ink = vec![0.0f32; canvas * canvas];
-    if points.is_empty() {
-        return ink;
-    }
-    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
-    for &(x, y) in points {
-        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-    }
     let r = pen / 2.0;
-    let k = (size - pen).max(0.0) / (x1 - x0).max(y1 - y0).max(1e-6);
-    let (w, h) = ((x1 - x0) * k + pen, (y1 - y0) * k + pen);
-    let (ox, oy) = match place {
-        Place::Centre => ((canvas as f32 - w) / 2.0, (canvas as f32 - h) / 2.0),
-        Place::Corner(margin) => (margin, margin),
-    };
-    for &(x, y) in points {
-        let (cx, cy) = (ox + r + (x - x0) * k, oy + r + (y - y0) * k);
+    for (cx, cy) in on_pad(points, canvas, size, place, pen) {
         let reach = r + 1.0;
         let (ax, bx) = (
             (cx - reach).floor().max(0.0) as usize,
@@ -167,6 +153,48 @@ pub fn draw(points: &[(f32, f32)], canvas: usize, size: f32, place: Place, pen: 
         }
     }
     ink
+}
+
+/// Where [`draw`] puts the pen's centre for each of `points`, in pad pixels: scaled so that the
+/// ink (pen included) spans `size` pixels on its longer side, at `place`.
+pub fn on_pad(
+    points: &[(f32, f32)],
+    canvas: usize,
+    size: f32,
+    place: Place,
+    pen: f32,
+) -> Vec<(f32, f32)> {
+    if points.is_empty() {
+        return Vec::new();
+    }
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for &(x, y) in points {
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    }
+    let r = pen / 2.0;
+    let k = (size - pen).max(0.0) / (x1 - x0).max(y1 - y0).max(1e-6);
+    let (w, h) = ((x1 - x0) * k + pen, (y1 - y0) * k + pen);
+    let (ox, oy) = match place {
+        Place::Centre => ((canvas as f32 - w) / 2.0, (canvas as f32 - h) / 2.0),
+        Place::Corner(margin) => (margin, margin),
+    };
+    points
+        .iter()
+        .map(|&(x, y)| (ox + r + (x - x0) * k, oy + r + (y - y0) * k))
+        .collect()
+}
+
+/// A 28x28 digit (grey levels) as the drawing pad's pen would draw it: its [`skeleton`] placed
+/// centred at `size` pixels ([`on_pad`]), one pen position per pad pixel it touches (the pad
+/// paints each as a dot of the pen, which gives the same ink as [`draw`]). How a keyboard user
+/// puts a test digit on the pad.
+pub fn pad_points(image: &[u8], canvas: usize, size: f32, pen: f32) -> Vec<(f32, f32)> {
+    let mut seen = std::collections::HashSet::new();
+    on_pad(&skeleton(image), canvas, size, Place::Centre, pen)
+        .into_iter()
+        .filter(|&(x, y)| seen.insert((x.round() as i32, y.round() as i32)))
+        .map(|(x, y)| ((x * 10.0).round() / 10.0, (y * 10.0).round() / 10.0))
+        .collect()
 }
 
 #[cfg(test)]
@@ -214,5 +242,35 @@ mod tests {
         let centred = draw(&points, CANVAS, 200.0, Place::Centre, PEN);
         assert_eq!(centred[140 * CANVAS + 140], 1.0);
         assert_eq!(centred[140 * CANVAS + 151], 0.0);
+    }
+
+    #[test]
+    fn a_digit_put_on_the_pad_is_its_strokes_at_the_asked_size() {
+        // The bar of the first test: its pen positions run down the middle of the pad, one per
+        // pad pixel, and with the pen they span 170 px.
+        let mut img = [0u8; 784];
+        for y in 6..22 {
+            for x in 12..15 {
+                img[y * 28 + x] = 255;
+            }
+        }
+        let points = pad_points(&img, CANVAS, 170.0, PEN);
+        let fine = skeleton(&img).len();
+        assert!(points.len() <= fine, "{} of {fine}", points.len());
+        let (lo, hi) = points
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(lo, hi), &(_, y)| {
+                (lo.min(y), hi.max(y))
+            });
+        assert!((hi - lo + PEN - 170.0).abs() < 0.2, "{lo}..{hi}");
+        assert!((lo + hi) / 2.0 - 140.0 < 0.2);
+        for &(x, _) in &points {
+            assert!((x - 140.0).abs() < 0.2, "{x}");
+        }
+        // Painted as dots of the pen they give the ink of `draw`: the same pen positions.
+        let ink = draw(&skeleton(&img), CANVAS, 170.0, Place::Centre, PEN);
+        let at = |x: usize, y: usize| ink[y * CANVAS + x];
+        assert_eq!(at(140, 140), 1.0);
+        assert_eq!(at(140 + PEN as usize, 140), 0.0);
     }
 }

@@ -15,7 +15,8 @@ import vocabulary from "../pkg/vocabulary.js";
  *   optimizers: {name: "adam" | "sgd", label: string, defaults: OptimizerDefaults}[],
  *   defaults: {model: string, optimizer: "adam" | "sgd", batch: number, epochs: number, seed: number},
  *   limits: {batch: Limit, epochs: Limit, seed: Limit, lr: Limit, momentum: Limit, beta: Limit, eps: Limit,
- *            dropout_rate: Limit, spec_steps: Limit, histogram_bins: Limit, speed: Limit},
+ *            dropout_rate: Limit, spec_steps: Limit, histogram_bins: Limit, speed: Limit, finetune_steps: Limit, user_share: Limit,
+ *            holdout: Limit},
  *   layer_kinds: string[],
  *   losses: {name: string, description: string}[],
  *   cores: {two: string, one: string, one_not_isolated: string},
@@ -24,6 +25,8 @@ import vocabulary from "../pkg/vocabulary.js";
  *   watch_every_step_at: number,
  *   timeline: {bytes: number, per_octave: number},
  *   health: {window: number, saturation_margin: number, stats: HealthStat[]},
+ *   draw: {pad: number, pen: number, test_digit_size: number, max_own_digits: number, score: "logit" | "probability",
+ *          finetune: {steps: number, batch: number, user_share: number, lr: number, holdout: number, seed: number}},
  * }} Vocabulary
  * @typedef {{key: "grad_norm" | "update_ratio" | "dead" | "saturated", name: string, means: string, try_this: string,
  *            low: number | null, watch: number | null, alarm: number | null}} HealthStat

@@ -1,13 +1,17 @@
 // @ts-check
 // The drawing view: the pad (pad.js), live prediction at most once per animation frame, the 28x28
 // image the network really sees and each preprocessing stage (computed by the Rust core:
-// src/data/preprocess.rs; the digit it reads comes from the core too). The drawing survives
-// reloads.
+// src/data/preprocess.rs; the digit it reads comes from the core too), why it reads it (the
+// saliency map, saliency.js), and the user's own digits with fine-tuning on them (own-digits.js).
+// The drawing survives reloads. Each reading is one request to the worker; while one is under
+// way, later changes wait and only the latest drawing is read next.
 
 import { el, setChildren, pct, num } from "../../lib/ui.js";
 import { paintGrey } from "../../lib/pixels.js";
 import { probabilityBars } from "../../lib/bars.js";
-import { drawingPad, SIZE } from "./pad.js";
+import { drawingPad, SIZE, touchFirst } from "./pad.js";
+import { saliencyPanel } from "./saliency.js";
+import { mountOwnDigits } from "./own-digits.js";
 
 /** While training, predict again this often (ms) so the bars follow the learning model. */
 const TRAINING_REFRESH_MS = 400;
@@ -33,8 +37,8 @@ function stages(/** @type {import("../../protocol.js").Preprocessed} */ p) {
       "3. Stroke",
       p.stroked,
       p.restroked
-        ? `Pen width ${num(p.stroke_width_before, 2)} px is unlike MNIST's, so redrawn at ${num(p.stroke_width_after, 2)} px.`
-        : `Pen width ${num(p.stroke_width_before, 2)} px is like MNIST's: kept.`,
+        ? `Redrawn with MNIST's pen for a digit this size: strokes ${num(p.stroke_width_before, 2)} px wide became ${num(p.stroke_width_after, 2)} px.`
+        : `Strokes ${num(p.stroke_width_before, 2)} px wide are already MNIST's for a digit this size (${num(p.stroke_width_after, 2)} px once redrawn).`,
     ),
     stage("4. Centre", p.centered, `Placed in 28 × 28 with its centre of mass in the middle (moved ${p.shift[0]}, ${p.shift[1]} px).`),
   ];
@@ -51,6 +55,13 @@ export function mountDraw(root, app) {
   const seen = /** @type {HTMLCanvasElement} */ (el("canvas", { width: 28, height: 28, class: "digit seen" }));
   const seenBox = el("figure", { class: "seen-box" }, seen, el("figcaption", {}, "What the network sees: 28 × 28 pixels"));
   const stageList = el("ol", { class: "stages" });
+  const why = saliencyPanel({ onPick: () => predictSoon() });
+  const testNote = el("span", { class: "hint test-note", "aria-live": "polite" });
+  let nextTestDigit = 0;
+  const testBtn = /** @type {HTMLButtonElement} */ (
+    el("button", { type: "button", class: "btn", onclick: () => putTestDigit() }, "Put a test digit on the pad")
+  );
+  pad.buttons.append(testBtn, testNote);
   const stagesBox = el(
     "details",
     { class: "stages-box" },
@@ -62,18 +73,27 @@ export function mountDraw(root, app) {
     ),
     stageList,
   );
+  const ownDigits = el("div", { class: "own-digits-root" });
   root.append(
     el(
       "p",
       { class: "hint draw-intro" },
-      "The model reads your digit as you draw, even while it trains. Keys on the canvas: Backspace undoes, Delete clears.",
+      touchFirst()
+        ? "The model reads your digit as you draw, even while it trains. Draw with your finger; Undo and Clear are below the pad."
+        : "The model reads your digit as you draw, even while it trains. Keys on the canvas: Backspace undoes, Delete clears.",
     ),
     pad.surface,
     pad.buttons,
     el("div", { class: "prediction" }, topDigit, topText, announcer),
     el("div", { class: "pred-grid" }, bars.root, seenBox),
+    why.root,
     stagesBox,
+    ownDigits,
   );
+  const own = mountOwnDigits(ownDigits, app, {
+    current: () => current,
+    clearPad: () => pad.clear(),
+  });
   root.addEventListener("keydown", pad.onKey);
 
   let inFlight = false;
@@ -81,6 +101,25 @@ export function mountDraw(root, app) {
   let frameQueued = false;
   let announceSoon = true;
   let lastAnnounced = "";
+  /** @type {import("../../protocol.js").DrawingRead | null} the reading on screen */
+  let current = null;
+
+  /** Puts the next test digit on the pad (for a keyboard: no pointer needed). */
+  async function putTestDigit() {
+    try {
+      if (!app.data) testNote.textContent = "Waiting for MNIST's test digits to load…";
+      await app.dataReady;
+      const index = nextTestDigit++;
+      const { points, label } = await client.request("testDigitOnPad", { index });
+      /** @type {[number, number][]} */
+      const dots = [];
+      for (let i = 0; i < points.length; i += 2) dots.push([points[i], points[i + 1]]);
+      pad.put(dots);
+      testNote.textContent = `Test digit ${index}, a ${label}.`;
+    } catch (e) {
+      testNote.textContent = `Could not put a test digit on the pad: ${e.message}`;
+    }
+  }
 
   /** Predicts on the next animation frame; never more than one request at a time. */
   function predictSoon() {
@@ -99,7 +138,13 @@ export function mountDraw(root, app) {
     again = false;
     try {
       const rgba = pad.pixels();
-      show(await client.request("predictDrawing", { rgba, width: SIZE, height: SIZE }, [rgba.buffer]));
+      const t0 = performance.now();
+      const res = await client.request("predictDrawing", { rgba, width: SIZE, height: SIZE, explain: true, class: why.picked() }, [
+        rgba.buffer,
+      ]);
+      show(res);
+      // From the pad's pixels to the map on screen (the browser tests report its median).
+      performance.measure("backprop-lab:read-drawing", { start: t0 });
     } catch (e) {
       topDigit.textContent = "!";
       topText.textContent = `Could not read the drawing: ${e.message}`;
@@ -111,6 +156,10 @@ export function mountDraw(root, app) {
 
   function showEmpty() {
     app.drawing = null;
+    current = null;
+    app.reading = null;
+    why.show(null);
+    own.drawingChanged();
     topDigit.textContent = "?";
     topDigit.classList.add("muted");
     topText.textContent = pad.hasInk() ? "Too little ink to read: draw a bigger digit." : "Draw a digit from 0 to 9 above.";
@@ -126,7 +175,11 @@ export function mountDraw(root, app) {
     if (res.empty) return showEmpty();
     const read = /** @type {import("../../protocol.js").DrawingRead} */ (res);
     const { probs, class: top, preprocessed: p } = read;
+    current = read;
+    app.reading = read;
     app.drawing = Float32Array.from(p.image);
+    why.show(read.saliency, p.image);
+    own.drawingChanged();
     topDigit.textContent = String(top);
     topDigit.classList.remove("muted");
     const sure = probs[top];
@@ -167,6 +220,7 @@ export function mountDraw(root, app) {
   });
 
   pad.render();
+  why.show(null);
   bars.update(null);
   paintGrey(seen, new Float32Array(784), 28, 28);
   topText.textContent = pad.hasInk() ? "Loading the model…" : "Draw a digit from 0 to 9 above.";

@@ -2,26 +2,33 @@
 // The drawing pad: a canvas for mouse, pen and touch (pointer events), smooth strokes, undo and
 // clear (buttons and keys), and the strokes kept in localStorage so a drawing survives a reload.
 // It also paints the strokes at a fixed size (SIZE × SIZE) into a second canvas: the picture the
-// worker preprocesses, whatever the pad's size on screen.
+// worker preprocesses, whatever the pad's size on screen. A stroke is a path, or (a test digit put
+// on the pad) a set of pen positions, each a dot of the pen.
 
 import { el } from "../../lib/ui.js";
+import vocabulary from "../../lib/vocabulary.js";
 
 /** The drawing's own resolution (what the worker preprocesses), whatever its size on screen. */
-export const SIZE = 280;
-/** Pen width in drawing pixels: a digit drawn across most of the box gets MNIST-like strokes. */
-const PEN = 20;
+export const SIZE = vocabulary.draw.pad;
+/** Pen width in drawing pixels (the core's, src/data/drawn.rs). */
+const PEN = vocabulary.draw.pen;
 const INK = "#172033";
 const STORAGE_KEY = "backprop-lab:drawing";
 
-/** @typedef {[number, number][]} Stroke */
+/** @typedef {[number, number][]} Path */
+/** @typedef {Path | {dots: Path}} Stroke */
+
+/** Whether the page is used with a finger rather than a mouse and keyboard. */
+export const touchFirst = () => matchMedia("(pointer: coarse)").matches;
+
+const isPath = (/** @type {any} */ p) =>
+  Array.isArray(p) && p.length > 0 && p.every((q) => Array.isArray(q) && q.length === 2 && q.every(Number.isFinite));
 
 /** The strokes saved last time, or none (anything malformed is dropped). */
 function loadStrokes() {
   try {
     const s = JSON.parse(localStorage.getItem(STORAGE_KEY) || "[]");
-    return Array.isArray(s)
-      ? s.filter((st) => Array.isArray(st) && st.length && st.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite)))
-      : [];
+    return Array.isArray(s) ? s.filter((st) => isPath(st) || isPath(st?.dots)) : [];
   } catch {
     return [];
   }
@@ -37,9 +44,12 @@ function paintStrokes(/** @type {CanvasRenderingContext2D} */ ctx, /** @type {nu
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   for (const s of strokes) {
-    if (s.length === 1) {
+    if (!Array.isArray(s) || s.length === 1) {
       ctx.beginPath();
-      ctx.arc(s[0][0], s[0][1], PEN / 2, 0, 2 * Math.PI);
+      for (const [x, y] of Array.isArray(s) ? s : s.dots) {
+        ctx.moveTo(x + PEN / 2, y);
+        ctx.arc(x, y, PEN / 2, 0, 2 * Math.PI);
+      }
       ctx.fill();
       continue;
     }
@@ -62,7 +72,7 @@ function paintStrokes(/** @type {CanvasRenderingContext2D} */ ctx, /** @type {nu
 export function drawingPad({ onChange }) {
   /** @type {Stroke[]} */
   let strokes = loadStrokes();
-  /** @type {Stroke | null} */
+  /** @type {Path | null} */
   let current = null;
   let drawingPointer = null;
 
@@ -71,8 +81,9 @@ export function drawingPad({ onChange }) {
       class: "pad",
       tabindex: 0,
       role: "img",
-      "aria-label":
-        "Drawing area. Draw a digit with a mouse, pen or finger. Backspace or Control+Z undoes the last stroke; Delete or Escape clears.",
+      "aria-label": touchFirst()
+        ? "Drawing area. Draw a digit with your finger; Undo and Clear are below."
+        : "Drawing area. Draw a digit with a mouse, pen or finger. Backspace or Control+Z undoes the last stroke; Delete or Escape clears.",
     })
   );
   const ink = /** @type {HTMLCanvasElement} */ (el("canvas", { width: SIZE, height: SIZE }));
@@ -160,6 +171,14 @@ export function drawingPad({ onChange }) {
   pad.addEventListener("pointercancel", end);
   pad.addEventListener("blur", () => pad.classList.remove("pointer-focus"));
 
+  /** Replaces the drawing with pen positions (a test digit), as one stroke: Undo removes it whole. */
+  function put(/** @type {Path} */ dots) {
+    strokes = [{ dots }];
+    current = null;
+    save();
+    changed(true);
+  }
+
   /** Keys on the view: Backspace or Control+Z undoes, Delete or Escape clears. */
   function onKey(/** @type {KeyboardEvent} */ e) {
     if (e.key === "Tab") pad.classList.remove("pointer-focus");
@@ -186,6 +205,8 @@ export function drawingPad({ onChange }) {
     buttons: el("div", { class: "buttons" }, undoBtn, clearBtn),
     onKey,
     render,
+    put,
+    clear,
     /** The drawing at SIZE × SIZE, as RGBA bytes. */
     pixels: () => inkCtx.getImageData(0, 0, SIZE, SIZE).data,
     hasInk: () => strokes.length > 0 || !!current,
