@@ -66,6 +66,7 @@ if (loadBefore[0] > CORES / 2) {
 }
 const { startServer, launchBrowser, openPage } = await import("../tests/browser/harness.mjs");
 const DATA = path.join(ROOT, "www", "data");
+const { TWO_CORES } = await import("../www/lib/cores.js");
 
 // --- native -------------------------------------------------------------------------------------
 
@@ -226,7 +227,7 @@ async function browserRun(browser, server, variant, cores = 1) {
       [SETTINGS, variant],
     );
     const data = await page.evaluate(() => client.request("loadData", { base: "/data" }));
-    for (let i = 0; (await page.evaluate(() => client.request("describe"))).cores.count !== cores; i++) {
+    for (let i = 0; ((await page.evaluate(() => client.request("describe"))).cores?.count ?? 1) !== cores; i++) {
       if (i > 600) throw new Error(`bench: the page does not train on ${cores} core(s)`);
       await page.waitForTimeout(100);
     }
@@ -260,7 +261,7 @@ async function browserRun(browser, server, variant, cores = 1) {
       }, fromEvent);
       const after = await page.evaluate(() => client.request("describe"));
       const coresSeen = await page.evaluate(
-        (n) => [...new Set(events.slice(n).flatMap((e) => (e.type === "progress" ? [e.cores.count] : [])))],
+        (n) => [...new Set(events.slice(n).flatMap((e) => (e.type === "progress" ? [e.cores?.count ?? 1] : [])))],
         fromEvent,
       );
       if (coresSeen.length !== 1 || coresSeen[0] !== cores)
@@ -350,7 +351,7 @@ try {
     runs.push(await browserRun(browser, plain, v));
     parts.push(...(await stepParts(browser, server, v)));
   }
-  if (VARIANTS.includes("simd")) runs.push(await browserRun(browser, server, "simd", 2));
+  if (VARIANTS.includes("simd") && TWO_CORES) runs.push(await browserRun(browser, server, "simd", 2));
   if (!args.includes("--skip-tfjs")) for (const { model } of MODELS) tfjs.push(await tfjsRun(browser, server, model));
 } finally {
   await browser.close();

@@ -23,9 +23,9 @@
  * @typedef {{source: string, description: string, train: number, test: number}} DataInfo
  * @typedef {"idle" | "training" | "paused" | "evaluating" | "done"} TrainingState
  * @typedef {Description & {data: DataInfo | null, state: TrainingState, heapBytes: number, viewing?: number | null,
- *            cores: {count: number, text: string}}} Describe
+ *            cores: {count: number, text: string} | null}} Describe
  *   `viewing`: the step of the timeline every read answers from (null: the model in training);
- *   `cores`: how many cores training runs on, in the core's words
+ *   `cores`: how many cores training runs on, in the core's words (null: two cores switched off)
  * @typedef {{count: number, correct: number, accuracy: number, loss: number, confusion: number[][], misclassified: number[], predictions: number[]}} Evaluation
  * @typedef {{min: number, max: number, mean: number, std: number, counts: number[]}} Histogram
  * @typedef {{index: number, spec: LayerSpec, weight_shape: number[], weights: Histogram, last_update: Histogram}} LayerSummary
@@ -164,7 +164,7 @@
  *   dataProgress: {loaded: number, total: number, file: string},
  *   progress: {state: TrainingState, step: number, epoch: number, epochs: number, stepsPerEpoch: number, stepInEpoch: number,
  *              loss: number, accuracy: number | null, samplesPerSec: number, stepsPerSec: number, fullStepsPerSec: number, speed: number | null,
- *              etaSeconds: number | null, losses: Float32Array, health: Health | null, cores: {count: number, text: string}},
+ *              etaSeconds: number | null, losses: Float32Array, health: Health | null, cores: {count: number, text: string} | null},
  *   timeline: Timeline,
  *   epoch: {epoch: number, step: number, trainAccuracy: number, trainLoss: number, evaluation: Evaluation},
  *   state: {state: TrainingState},

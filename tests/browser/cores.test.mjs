@@ -6,6 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser, openPage, requireBuilt } from "./harness.mjs";
+import { TWO_CORES } from "../../www/lib/cores.js";
 
 // Batch 100: shards of 32, 32, 32 and 4 examples, the second and fourth on the second core.
 const SETTINGS = { model: "mlp-64", optimizer: { type: "adam", lr: 0.001 }, batch: 100, seed: 7 };
@@ -52,7 +53,9 @@ async function oneEpoch(isolated) {
   }
 }
 
-test("two cores and one core train the same model file from the same seed, and the page says which", async () => {
+const off = !TWO_CORES && "two cores are switched off (www/lib/cores.js TWO_CORES)";
+
+test("two cores and one core train the same model file from the same seed, and the page says which", { skip: off }, async () => {
   const two = await oneEpoch(true);
   const one = await oneEpoch(false);
   assert.equal(two.isolatedPage, true, "scripts/serve.mjs makes the page cross-origin isolated");

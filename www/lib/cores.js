@@ -9,8 +9,12 @@
 // Shared memory needs a cross-origin isolated page (COOP/COEP headers: scripts/serve.mjs sends
 // them; a plain static host does not): without it training stays on one core.
 
-/** Two cores are used when the page allows it. Off: training always runs on one core. */
-export const TWO_CORES = true;
+/**
+ * Two cores are used when the page allows it. Off: training always runs on one core, the page
+ * says nothing about cores, and tests/browser/cores.test.mjs is skipped. Off until the rest of
+ * the browser suite passes with it on (the phone layout, the timeline and resume tests).
+ */
+export const TWO_CORES = false;
 
 /** The shared memory: a header of 32 int32 words (the loss as a float64 at byte 64), then data. */
 const HEADER_BYTES = 128;
@@ -193,11 +197,13 @@ export class Cores {
 let words = null;
 
 /**
- * How many cores training runs on, with the page's words for it (src/vocabulary.rs `CORES`).
+ * How many cores training runs on, with the page's words for it (src/vocabulary.rs `CORES`); null
+ * when two cores are switched off.
  * @param {Cores | null} cores
  * @param {() => {two: string, one: string, one_not_isolated: string}} vocabulary the core's words
  */
 export function coresNote(cores, vocabulary) {
+  if (!TWO_CORES) return null;
   words ??= vocabulary();
   if (cores?.ready) return { count: 2, text: words.two };
   return { count: 1, text: self.crossOriginIsolated ? words.one : words.one_not_isolated };

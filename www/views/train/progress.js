@@ -18,7 +18,7 @@ export function progressCard() {
   const bar = /** @type {HTMLProgressElement} */ (el("progress", { max: 1, value: 0, "aria-label": "Training progress" }));
   const text = el("p", { class: "progress-text" }, "Not training.");
   const dataLine = el("p", { class: "hint data-line" }, "Training data: loading…");
-  const coresLine = el("p", { class: "hint cores-line" });
+  const coresLine = el("p", { class: "hint cores-line", hidden: true });
   const root = el("div", { class: "progress-box" }, bar, text, dataLine, coresLine);
 
   /** @param {Progress} p */
@@ -45,7 +45,8 @@ export function progressCard() {
     ]
       .filter(Boolean)
       .join(" · ");
-    coresLine.textContent = `${p.cores.text}.`;
+    coresLine.hidden = !p.cores;
+    coresLine.textContent = p.cores ? `${p.cores.text}.` : "";
   }
 
   /** @param {string} message */
