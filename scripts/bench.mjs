@@ -66,6 +66,7 @@ if (loadBefore[0] > CORES / 2) {
 }
 const { startServer, launchBrowser, openPage } = await import("../tests/browser/harness.mjs");
 const DATA = path.join(ROOT, "www", "data");
+const { TWO_CORES } = await import("../www/lib/cores.js");
 
 // --- native -------------------------------------------------------------------------------------
 
@@ -212,8 +213,13 @@ async function tfjsRun(browser, server, model) {
 
 // --- browser ------------------------------------------------------------------------------------
 
-async function browserRun(browser, server, variant) {
+/**
+ * Our page's worker training the models. `cores`: 1 on a page that is not cross-origin isolated
+ * (`server` without COOP/COEP), 2 on an isolated one once the second core is up (www/lib/cores.js).
+ */
+async function browserRun(browser, server, variant, cores = 1) {
   const { page, consoleErrors, close } = await openPage(browser, `${server.url}/__test__/runtime.html`);
+  const label = cores === 2 ? `${variant}-2-cores` : variant;
   try {
     await page.waitForFunction(() => window.client);
     const init = await page.evaluate(
@@ -221,10 +227,15 @@ async function browserRun(browser, server, variant) {
       [SETTINGS, variant],
     );
     const data = await page.evaluate(() => client.request("loadData", { base: "/data" }));
+    for (let i = 0; ((await page.evaluate(() => client.request("describe"))).cores?.count ?? 1) !== cores; i++) {
+      if (i > 600) throw new Error(`bench: the page does not train on ${cores} core(s)`);
+      await page.waitForTimeout(100);
+    }
     const rows = [];
     for (const { model, epochs: fullEpochs } of MODELS) {
       const epochs = QUICK ? 1 : fullEpochs;
-      console.log(`bench: ${variant} ${model}, ${epochs} epoch${epochs > 1 ? "s" : ""} on ${data.description}`);
+      console.log(`bench: ${label} ${model}, ${epochs} epoch${epochs > 1 ? "s" : ""} on ${data.description}`);
+      const load = os.loadavg()[0];
       await page.evaluate(([s, m]) => client.request("configure", { settings: { ...s, model: m } }), [SETTINGS, model]);
       const fromEvent = await page.evaluate(() => events.length);
       await page.evaluate((e) => client.request("train", { epochs: e }), epochs);
@@ -249,6 +260,12 @@ async function browserRun(browser, server, variant) {
         return out;
       }, fromEvent);
       const after = await page.evaluate(() => client.request("describe"));
+      const coresSeen = await page.evaluate(
+        (n) => [...new Set(events.slice(n).flatMap((e) => (e.type === "progress" ? [e.cores?.count ?? 1] : [])))],
+        fromEvent,
+      );
+      if (coresSeen.length !== 1 || coresSeen[0] !== cores)
+        throw new Error(`bench: ${label} ${model} trained on ${coresSeen.join(" and ")} cores`);
       const epochSeconds = median(timing.map((t) => t.train)) / 1000;
       const latency = await page.evaluate(async (runs) => {
         const x = new Float32Array(784).map((_, i) => (i % 29) / 29);
@@ -287,7 +304,8 @@ async function browserRun(browser, server, variant) {
       }, RUNS);
       rows.push({
         library: "backprop-lab",
-        variant,
+        variant: label,
+        cores,
         model,
         batch: 64,
         epochs,
@@ -302,6 +320,7 @@ async function browserRun(browser, server, variant) {
         drawn_seven_read_as: latency.drawnPrediction,
         latency_runs: RUNS,
         heap_mb: round(after.heapBytes / 2 ** 20, 1),
+        load_average_1min: { before: round(load, 2), after: round(os.loadavg()[0], 2) },
       });
       console.log(`bench: ${JSON.stringify(rows.at(-1))}`);
     }
@@ -320,6 +339,8 @@ const server = await startServer({
     ["/__bench__/", path.join(ROOT, "bench")],
   ],
 });
+// The same files without COOP/COEP: a page that is not cross-origin isolated trains on one core.
+const plain = await startServer({ isolated: false });
 const browser = await launchBrowser();
 const browserVersion = `Chromium ${browser.version()}`;
 const runs = [];
@@ -327,13 +348,15 @@ const parts = [];
 const tfjs = [];
 try {
   for (const v of VARIANTS) {
-    runs.push(await browserRun(browser, server, v));
+    runs.push(await browserRun(browser, plain, v));
     parts.push(...(await stepParts(browser, server, v)));
   }
+  if (VARIANTS.includes("simd") && TWO_CORES) runs.push(await browserRun(browser, server, "simd", 2));
   if (!args.includes("--skip-tfjs")) for (const { model } of MODELS) tfjs.push(await tfjsRun(browser, server, model));
 } finally {
   await browser.close();
   await server.close();
+  await plain.close();
 }
 
 // --- report -------------------------------------------------------------------------------------
@@ -353,6 +376,8 @@ const ratios = MODELS.map(({ model }) => {
     nosimd_over_tfjs: ratio(find("backprop-lab", "nosimd", model), tf),
     native_1_thread_over_simd: ratio(native1, simd),
     native_all_cores_over_1_thread: ratio(nativeAll, native1),
+    simd_2_cores_over_1_core: ratio(find("backprop-lab", "simd-2-cores", model), simd),
+    simd_2_cores_over_tfjs: ratio(find("backprop-lab", "simd-2-cores", model), tf),
   };
 });
 const result = {
@@ -375,6 +400,7 @@ const result = {
     "epoch_seconds: wall time of one training epoch, evaluation excluded; in the browser in a worker (ours: chunked, answering messages in between)",
     "predict_ms / predict_drawing_ms: median round trip from the page to the worker and back (includes messaging)",
     "native rows: backprop-lab train on the same data (--threads 1, and every core)",
+    "simd, nosimd: one core (the page served without COOP/COEP); simd-2-cores: the page cross-origin isolated, every other 32-example shard of each batch on a second wasm instance (www/lib/cores.js); each row has the load average around its run",
     "tfjs: TF.js 4.22 wasm backend, SIMD, one thread (WASM_HAS_MULTITHREAD_SUPPORT off), a custom training loop (optimizer.minimize per batch)",
     "optimizer_share: median time of Optimizer::step over the median time of a whole Trainer::step (random digits, batch 64, Adam); wasm: examples/step_parts.rs in a worker; native: cargo bench",
   ],
@@ -397,7 +423,7 @@ for (const r of rows) {
 console.log("\nratios of training samples/s:");
 for (const r of ratios) {
   console.log(
-    `  ${r.model}: ours (SIMD) / TF.js ${pad(r.simd_over_tfjs, 5)}, ours (no SIMD) / TF.js ${pad(r.nosimd_over_tfjs, 5)}, native 1 thread / SIMD ${pad(r.native_1_thread_over_simd, 5)}, native ${CORES} threads / 1 thread ${pad(r.native_all_cores_over_1_thread, 5)}`,
+    `  ${r.model}: ours (SIMD) / TF.js ${pad(r.simd_over_tfjs, 5)}, ours (no SIMD) / TF.js ${pad(r.nosimd_over_tfjs, 5)}, native 1 thread / SIMD ${pad(r.native_1_thread_over_simd, 5)}, native ${CORES} threads / 1 thread ${pad(r.native_all_cores_over_1_thread, 5)}, SIMD 2 cores / 1 core ${pad(r.simd_2_cores_over_1_core, 5)}, SIMD 2 cores / TF.js ${pad(r.simd_2_cores_over_tfjs, 5)}`,
   );
 }
 console.log("optimizer's share of a training step:");

@@ -69,15 +69,21 @@ export const SECURITY_HEADERS = {
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
 };
+const HEADERS = SECURITY_HEADERS;
+const NOT_ISOLATED_HEADERS = Object.fromEntries(
+  Object.entries(SECURITY_HEADERS).filter(([h]) => h !== "Cross-Origin-Opener-Policy" && h !== "Cross-Origin-Embedder-Policy"),
+);
 
 /**
  * A static server. `mounts` maps URL prefixes to directories, first match wins; the default serves
  * www/ at "/". A mount's optional third element adds response headers by file extension (the
  * tests use it to play a host that sends its own, e.g. {".gz": {"Content-Encoding": "gzip"}}).
- * Returns the (not yet listening) http.Server.
- * @param {{mounts?: Array<[string, string] | [string, string, Record<string, Record<string, string>>]>, log?: boolean}} options
+ * `isolated: false` leaves out COOP/COEP (a page that is not cross-origin isolated, as on a host
+ * that does not send them). Returns the (not yet listening) http.Server.
+ * @param {{mounts?: Array<[string, string] | [string, string, Record<string, Record<string, string>>]>, log?: boolean, isolated?: boolean}} options
  */
-export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = false } = {}) {
+export function createServer({ mounts = [["/", path.join(ROOT, "www")]], log = false, isolated = true } = {}) {
+  const SECURITY_HEADERS = isolated ? HEADERS : NOT_ISOLATED_HEADERS;
   return http.createServer(async (req, res) => {
     const send = (status, body, type = "text/plain; charset=utf-8") => {
       res.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": type, "Cache-Control": "no-store" });

@@ -30,7 +30,8 @@ use std::ops::Range;
 
 use ndarray::{Array2, Axis};
 
-use crate::layers::{Layer, Param};
+use crate::data::mnist::Dataset;
+use crate::layers::{Dropout, Layer, Param};
 use crate::loss::{Loss, Targets};
 use crate::network::Network;
 use crate::optim::Optimizer;
@@ -170,6 +171,180 @@ impl DataParallel {
         });
         let views: Vec<_> = outs.iter().map(|o| o.view()).collect();
         ndarray::concatenate(Axis(0), &views).expect("outputs of one network have one width")
+    }
+}
+
+/// Another instance of the core that computes shards of a batch while this one computes others:
+/// the browser's second core (a second wasm instance in its own worker). It holds the same
+/// training set; a shard is sent as the indices of its examples, with the weights (at a step's
+/// first shard) and the dropout generators' states where the shard starts.
+pub trait ShardHelper {
+    /// Starts the gradient of the examples `examples` of the training set, as a part of a batch
+    /// of `batch`, on `weights` (all parameters flat, in [`Network::params`] order; empty: the
+    /// weights of the last start) with the dropout states `dropout` (14 words per dropout layer,
+    /// [`crate::layers::Dropout::rng_state`]). Returns without waiting; false when the helper
+    /// cannot take it (then nothing was started).
+    fn start(&mut self, weights: &[f32], examples: &[u32], batch: usize, dropout: &[u32]) -> bool;
+    /// Waits for the started shard and adds its gradient into `grads` (in [`Network::params`]
+    /// order; each `+=` in turn, as [`DataParallel::forward_backward`] adds a shard's);
+    /// returns its share of the batch's mean loss and how many it classified right, or `None`
+    /// when the helper failed (then `grads` is untouched).
+    fn finish(&mut self, grads: &mut [&mut [f32]]) -> Option<(f64, usize)>;
+}
+
+/// The other side of a [`ShardHelper`]: a copy of the network that computes the shards it is
+/// given, exactly as [`DataParallel::forward_backward`] computes them on one instance.
+#[derive(Debug)]
+pub struct ShardWorker {
+    pub net: Network,
+    x: Vec<f32>,
+    y: Vec<usize>,
+}
+
+impl ShardWorker {
+    pub fn new(net: Network) -> Self {
+        ShardWorker {
+            net,
+            x: Vec::new(),
+            y: Vec::new(),
+        }
+    }
+
+    /// The gradient of `examples` of `data` as a part of a batch of `batch` ([`ShardHelper`]'s
+    /// arguments), left in the network's gradients; returns the loss share and the right answers.
+    pub fn run(
+        &mut self,
+        data: &Dataset,
+        weights: &[f32],
+        examples: &[u32],
+        batch: usize,
+        dropout: &[u32],
+    ) -> (f64, usize) {
+        if !weights.is_empty() {
+            let mut at = 0;
+            for p in self.net.params() {
+                p.value.copy_from_slice(&weights[at..at + p.value.len()]);
+                at += p.value.len();
+            }
+        }
+        let mut states = dropout.chunks(14);
+        for l in &mut self.net.layers {
+            if let Layer::Dropout(d) = l {
+                d.set_rng_state(states.next().expect("a state per dropout layer"));
+            }
+        }
+        let n = examples.len();
+        let indices: Vec<usize> = examples.iter().map(|&i| i as usize).collect();
+        self.x.resize(n * data.pixels_per_image(), 0.0);
+        self.y.resize(n, 0);
+        data.fill_batch(&indices, &mut self.x, &mut self.y);
+        shard_pass(&mut self.net, &self.x, &self.y, batch)
+    }
+}
+
+/// All of `net`'s weights, flat, in [`Network::params`] order.
+pub fn flat_weights(net: &mut Network) -> Vec<f32> {
+    net.params()
+        .iter()
+        .flat_map(|p| p.value.iter().copied())
+        .collect()
+}
+
+impl DataParallel {
+    /// [`forward_backward`](Self::forward_backward) with every other shard computed by `helper`
+    /// (another instance of the core, at the same time): shards 0, 2, 4, … here, 1, 3, 5, …
+    /// there, the gradients added in shard order as on one instance, so the bits are the same.
+    /// `examples` are the batch's indices in `data`; a shard the helper cannot take or fails to
+    /// finish is computed here.
+    pub fn forward_backward_helped(
+        &mut self,
+        net: &mut Network,
+        x: &[f32],
+        y: &[usize],
+        examples: &[usize],
+        helper: &mut dyn ShardHelper,
+    ) -> BatchPass {
+        let n = y.len();
+        let shards = shards(n);
+        if shards.len() == 1 {
+            return self.forward_backward(net, x, y);
+        }
+        let features = x.len() / n;
+        let dropout = dropout_values_per_example(net);
+        if self.replicas.is_empty() {
+            self.replicas.push(net.clone());
+        }
+        // The dropout layers as the batch starts: each shard continues from there.
+        let at_start: Vec<Dropout> = dropout
+            .iter()
+            .filter_map(|&(l, _)| match &net.layers[l] {
+                Layer::Dropout(d) => Some(d.clone()),
+                _ => None,
+            })
+            .collect();
+        let weights = flat_weights(net);
+        let replica = &mut self.replicas[0];
+        follow(replica, net, 0, &[]);
+        let mut passes = vec![(0.0, 0); shards.len()];
+        let mut weights_sent = false;
+        let shard_x = |s: usize| {
+            let r = shards[s].clone();
+            (&x[r.start * features..r.end * features], &y[r])
+        };
+        // Shard s here: the first in `net`, the others in the replica, added into `net`.
+        let here = |s: usize, net: &mut Network, replica: &mut Network| {
+            let (xs, ys) = shard_x(s);
+            if s == 0 {
+                return shard_pass(net, xs, ys, n);
+            }
+            for (&(l, values), from) in dropout.iter().zip(&at_start) {
+                if let Layer::Dropout(to) = &mut replica.layers[l] {
+                    to.continue_from(from, shards[s].start * values);
+                }
+            }
+            let p = shard_pass(replica, xs, ys, n);
+            add_gradients(net, replica);
+            p
+        };
+        for r in (0..shards.len()).step_by(2) {
+            let mut helped = false;
+            if let Some(shard) = shards.get(r + 1) {
+                let mut states = Vec::new();
+                for (&(_, values), d) in dropout.iter().zip(&at_start) {
+                    let mut d = d.clone();
+                    d.skip((shard.start * values) as u128);
+                    states.extend(d.rng_state());
+                }
+                let ids: Vec<u32> = examples[shard.clone()].iter().map(|&i| i as u32).collect();
+                let w: &[f32] = if weights_sent { &[] } else { &weights };
+                helped = helper.start(w, &ids, n, &states);
+                weights_sent |= helped;
+            }
+            passes[r] = here(r, net, replica);
+            if r + 1 < shards.len() {
+                let done = if helped {
+                    let mut grads: Vec<&mut [f32]> =
+                        net.layers.iter_mut().flat_map(Layer::grads_mut).collect();
+                    helper.finish(&mut grads)
+                } else {
+                    None
+                };
+                passes[r + 1] = match done {
+                    Some(p) => p,
+                    None => here(r + 1, net, replica),
+                };
+            }
+        }
+        let first_rows = shards[0].len();
+        for &(l, values) in &dropout {
+            if let Layer::Dropout(d) = &mut net.layers[l] {
+                d.skip(((n - first_rows) * values) as u128);
+            }
+        }
+        BatchPass {
+            loss: passes.iter().map(|p| p.0).sum::<f64>() as f32,
+            correct: passes.iter().map(|p| p.1).sum(),
+        }
     }
 }
 
@@ -495,6 +670,128 @@ mod tests {
             })
         };
         assert_eq!(run(2), run(1));
+    }
+
+    /// A second instance simulated in the same process: a [`ShardWorker`] with its own copy of the
+    /// network and of the data, reached only through [`ShardHelper`]'s flat arrays. `refuse`
+    /// makes it decline or fail every so often (then the shard is computed by the first instance).
+    struct Simulated {
+        worker: ShardWorker,
+        data: crate::data::mnist::Dataset,
+        grads: Vec<f32>,
+        done: Option<(f64, usize)>,
+        calls: usize,
+        refuse: bool,
+        helped: usize,
+    }
+
+    impl ShardHelper for Simulated {
+        fn start(
+            &mut self,
+            weights: &[f32],
+            examples: &[u32],
+            batch: usize,
+            dropout: &[u32],
+        ) -> bool {
+            self.calls += 1;
+            if self.refuse && self.calls % 3 == 0 {
+                return false;
+            }
+            let p = self
+                .worker
+                .run(&self.data, weights, examples, batch, dropout);
+            self.grads = self
+                .worker
+                .net
+                .params()
+                .iter()
+                .flat_map(|p| p.grad.to_vec())
+                .collect();
+            self.done = Some(p);
+            true
+        }
+
+        fn finish(&mut self, grads: &mut [&mut [f32]]) -> Option<(f64, usize)> {
+            let done = self.done.take()?;
+            if self.refuse && self.calls % 4 == 0 {
+                return None;
+            }
+            let mut at = 0;
+            for g in grads.iter_mut() {
+                for (s, v) in g.iter_mut().zip(&self.grads[at..]) {
+                    *s += v;
+                }
+                at += g.len();
+            }
+            self.helped += 1;
+            Some(done)
+        }
+    }
+
+    /// One instance, and two (every other shard on the second), take the same steps: the same
+    /// losses and the same weights, bit for bit, with dropout, a short last batch, a CNN, and a
+    /// second instance that sometimes declines or fails.
+    #[test]
+    fn two_instances_train_the_same_bits_as_one() {
+        use crate::data::mnist::{Dataset, Images};
+        use crate::optim::OptimizerConfig;
+        use crate::train::Trainer;
+        let count = 230;
+        let data = Dataset::new(
+            Images {
+                count,
+                rows: 28,
+                cols: 28,
+                pixels: (0..count * 784)
+                    .map(|i| ((i * 31 + i / 977) % 256) as u8)
+                    .collect(),
+            },
+            (0..count).map(|i| (i * 7 % 10) as u8).collect(),
+        )
+        .unwrap();
+        for (model, batch, refuse) in [
+            ("mlp-64", 64, false),
+            ("mlp-512-dropout", 100, false),
+            ("mlp-512-dropout", 100, true),
+            ("cnn", 70, false),
+        ] {
+            let fresh = || {
+                let net = presets::network(model, 5).unwrap();
+                Trainer::new(net, OptimizerConfig::default(), batch, 5)
+            };
+            let mut one = fresh();
+            let mut two = fresh();
+            let mut helper = Simulated {
+                worker: ShardWorker::new(presets::network(model, 99).unwrap()),
+                data: data.clone(),
+                grads: Vec::new(),
+                done: None,
+                calls: 0,
+                refuse,
+                helped: 0,
+            };
+            let steps = 2 * count.div_ceil(batch) + 1;
+            // The second chunks measure the health: its last steps run on the first instance.
+            let a = one.run_chunk(&data, steps, false);
+            let b = two.run_chunk_helped(&data, steps, false, Some(&mut helper));
+            let c = one.run_chunk(&data, steps, true);
+            let d = two.run_chunk_helped(&data, steps, true, Some(&mut helper));
+            assert!(
+                helper.helped > 2,
+                "{model}: the second instance took shards"
+            );
+            assert_eq!((a.losses, c.losses), (b.losses, d.losses), "{model}");
+            assert_eq!(
+                serde_json::to_value(c.health).unwrap(),
+                serde_json::to_value(d.health).unwrap(),
+                "{model}"
+            );
+            assert_eq!(
+                flat_weights(&mut one.net),
+                flat_weights(&mut two.net),
+                "{model}"
+            );
+        }
     }
 
     /// Evaluation splits the rows between threads; each example's outputs are the same bits

@@ -42,7 +42,7 @@ use crate::loss::{Loss, Targets};
 use crate::model_file;
 use crate::network::{Arch, Network};
 use crate::optim::{Optimizer, OptimizerConfig};
-use crate::parallel::DataParallel;
+use crate::parallel::{DataParallel, ShardHelper};
 use crate::presets;
 use crate::timeline::{Entry, Timeline};
 use crate::vocabulary;
@@ -286,6 +286,19 @@ impl Trainer {
     /// last steps, enough of them for [`vocabulary::HEALTH_WINDOW`] examples (a window that a
     /// short chunk leaves open goes on into the next chunk that asks for health).
     pub fn run_chunk(&mut self, data: &Dataset, max_steps: usize, health: bool) -> ChunkReport {
+        self.run_chunk_helped(data, max_steps, health, None)
+    }
+
+    /// [`run_chunk`](Self::run_chunk) with every other shard of each batch computed by `helper`
+    /// (another instance of the core: [`crate::parallel::ShardHelper`]); the same bits. The steps
+    /// that measure the health run here alone (their activations are counted on this instance).
+    pub fn run_chunk_helped(
+        &mut self,
+        data: &Dataset,
+        max_steps: usize,
+        health: bool,
+        mut helper: Option<&mut (dyn ShardHelper + 'static)>,
+    ) -> ChunkReport {
         let mut r = ChunkReport {
             steps: 0,
             losses: Vec::new(),
@@ -313,7 +326,7 @@ impl Trainer {
         }
         for i in 0..max_steps {
             self.watching = health && i >= watch_from;
-            match self.step(data) {
+            match self.step_helped(data, helper.as_deref_mut()) {
                 Ok(o) => {
                     r.steps += 1;
                     r.losses.push(o.loss);
@@ -349,6 +362,15 @@ impl Trainer {
 
     /// One mini-batch step on `data`.
     pub fn step(&mut self, data: &Dataset) -> Result<StepOutcome, Diverged> {
+        self.step_helped(data, None)
+    }
+
+    /// One step, every other shard computed by `helper` when there is one.
+    pub fn step_helped(
+        &mut self,
+        data: &Dataset,
+        helper: Option<&mut (dyn ShardHelper + 'static)>,
+    ) -> Result<StepOutcome, Diverged> {
         assert!(!data.is_empty(), "no training data");
         if let Some(p) = self.resume.take() {
             if p.examples == data.len() {
@@ -374,12 +396,18 @@ impl Trainer {
             &mut self.x[..n * features],
             &mut self.y[..n],
         );
+        let examples = self.pos..self.pos + n;
         self.pos += n;
 
         // Forward, loss and backward, shard by shard on every core (see crate::parallel).
-        let pass =
-            self.parallel
-                .forward_backward(&mut self.net, &self.x[..n * features], &self.y[..n]);
+        let (x, y) = (&self.x[..n * features], &self.y[..n]);
+        let pass = match helper {
+            Some(h) if !self.watching => {
+                self.parallel
+                    .forward_backward_helped(&mut self.net, x, y, &self.order[examples], h)
+            }
+            _ => self.parallel.forward_backward(&mut self.net, x, y),
+        };
         if self.watching {
             // Each shard's network holds its shard's forward values.
             for (shard_net, rows) in self.parallel.shard_nets(&self.net, n) {
@@ -611,9 +639,22 @@ impl Run {
     /// Up to `max_steps` steps ([`Trainer::run_chunk`]), stopping early at the next step the
     /// timeline wants a snapshot of.
     pub fn train_chunk(&mut self, data: &Dataset, max_steps: usize, health: bool) -> ChunkReport {
+        self.train_chunk_helped(data, max_steps, health, None)
+    }
+
+    /// [`train_chunk`](Self::train_chunk) with every other shard on another instance of the core
+    /// ([`Trainer::run_chunk_helped`]).
+    pub fn train_chunk_helped(
+        &mut self,
+        data: &Dataset,
+        max_steps: usize,
+        health: bool,
+        helper: Option<&mut (dyn ShardHelper + 'static)>,
+    ) -> ChunkReport {
         let until = self.timeline.steps_until_due(self.trainer.step);
         let max_steps = max_steps.min(usize::try_from(until).unwrap_or(usize::MAX));
-        self.trainer.run_chunk(data, max_steps, health)
+        self.trainer
+            .run_chunk_helped(data, max_steps, health, helper)
     }
 
     /// Whether the timeline wants a snapshot of the model as it is now.

@@ -388,6 +388,8 @@ pub struct Vocabulary {
     pub limits: Limits,
     pub layer_kinds: Vec<&'static str>,
     pub losses: Vec<LossEntry>,
+    /// What the page says about the cores training uses ([`CORES`]).
+    pub cores: Cores,
     pub terms: Terms,
     pub speeds: Vec<SpeedEntry>,
     pub watch_every_step_at: f64,
@@ -425,6 +427,23 @@ pub fn speed_label(steps_per_second: Option<f64>) -> String {
         Some(s) => format!("a step every {} seconds", 1.0 / s),
     }
 }
+
+/// The page's words for the cores training runs on: two (a second instance of the core in its
+/// own worker, [`crate::parallel::ShardHelper`]) when the page is cross-origin isolated (shared
+/// memory is allowed), else one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cores {
+    pub two: &'static str,
+    /// Isolated, but the second core is not (yet, or any more) running.
+    pub one: &'static str,
+    pub one_not_isolated: &'static str,
+}
+
+pub const CORES: Cores = Cores {
+    two: "Training on 2 cores",
+    one: "Training on one core",
+    one_not_isolated: "Training on one core: this page is not cross-origin isolated",
+};
 
 /// The drawing pad, the test digit a keyboard user can put on it, the user's own digits and
 /// fine-tuning on them.
@@ -540,6 +559,7 @@ pub fn vocabulary() -> Vocabulary {
             epochs: DEFAULT_EPOCHS,
             seed: DEFAULT_SEED,
         },
+        cores: CORES,
         limits: Limits {
             batch: BATCH.into(),
             epochs: EPOCHS.into(),

@@ -26,8 +26,9 @@ use crate::digit;
 use crate::drawing::{self, Explain};
 use crate::error::Error;
 use crate::finetune::{self, FineTuneConfig, Session};
-use crate::network::Network;
+use crate::network::{Arch, Network};
 use crate::optim::Optimizer;
+use crate::parallel::{ShardHelper, ShardWorker};
 use crate::presets::Fresh;
 use crate::spec::{self, Spec};
 use crate::summary;
@@ -94,6 +95,125 @@ impl Prediction {
             class: argmax(&probs),
             probs,
         })
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The second core as the training worker sees it (www/lib/cores.js): it hands a shard to
+    /// the other instance through shared memory and waits for its gradient.
+    pub type Cores;
+    /// Makes the other instance's network one of `arch` (JSON) unless it is one already; false
+    /// when the other instance cannot take shards (not started, or failed).
+    #[wasm_bindgen(method)]
+    fn configure(this: &Cores, arch: &str) -> bool;
+    #[wasm_bindgen(method)]
+    fn start(this: &Cores, weights: &[f32], examples: &[u32], batch: u32, dropout: &[u32]) -> bool;
+    /// `[loss share, right answers]` of the started shard, or nothing when it failed.
+    #[wasm_bindgen(method)]
+    fn finish(this: &Cores) -> Option<Vec<f64>>;
+    /// The finished shard's gradient (a view of the shared memory).
+    #[wasm_bindgen(method)]
+    fn gradient(this: &Cores) -> js_sys::Float32Array;
+}
+
+/// [`Cores`] as the trainer's [`ShardHelper`].
+struct JsHelper {
+    cores: Cores,
+    grad: Vec<f32>,
+}
+
+impl ShardHelper for JsHelper {
+    fn start(&mut self, weights: &[f32], examples: &[u32], batch: usize, dropout: &[u32]) -> bool {
+        self.cores.start(weights, examples, batch as u32, dropout)
+    }
+
+    fn finish(&mut self, grads: &mut [&mut [f32]]) -> Option<(f64, usize)> {
+        let r = self.cores.finish()?;
+        let view = self.cores.gradient();
+        let total: usize = grads.iter().map(|g| g.len()).sum();
+        if r.len() != 2 || view.length() as usize != total {
+            return None;
+        }
+        self.grad.resize(total, 0.0);
+        view.copy_to(&mut self.grad);
+        let mut at = 0;
+        for g in grads.iter_mut() {
+            for (s, v) in g.iter_mut().zip(&self.grad[at..]) {
+                *s += v;
+            }
+            at += g.len();
+        }
+        Some((r[0], r[1] as usize))
+    }
+}
+
+/// The other side of [`Cores`]: a copy of the network and the training set in a second worker
+/// (www/core-worker.js) that computes the shards it is given ([`ShardWorker`]).
+#[wasm_bindgen]
+pub struct ShardCore {
+    worker: Option<ShardWorker>,
+    data: Option<Dataset>,
+}
+
+#[wasm_bindgen]
+impl ShardCore {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> ShardCore {
+        ShardCore {
+            worker: None,
+            data: None,
+        }
+    }
+
+    /// The training set (decompressed IDX images and labels).
+    #[wasm_bindgen(js_name = setData)]
+    pub fn set_data(&mut self, images: &[u8], labels: &[u8]) -> Result<(), JsError> {
+        self.data = Some(Dataset::from_idx(images, labels).map_err(js_err)?);
+        Ok(())
+    }
+
+    /// A network of `arch` (JSON, as [`Cores::configure`] sends it); its weights come with shards.
+    pub fn configure(&mut self, arch: &str) -> Result<(), JsError> {
+        let arch: Arch = serde_json::from_str(arch).map_err(|e| JsError::new(&e.to_string()))?;
+        self.worker = Some(ShardWorker::new(
+            Network::from_arch(&arch, 0).map_err(js_err)?,
+        ));
+        Ok(())
+    }
+
+    /// A shard ([`ShardWorker::run`]): returns `[loss share, right answers]`; its gradient is then
+    /// [`gradient`](Self::gradient).
+    pub fn run(
+        &mut self,
+        weights: &[f32],
+        examples: &[u32],
+        batch: usize,
+        dropout: &[u32],
+    ) -> Result<Vec<f64>, JsError> {
+        let data = loaded(&self.data, "training")?;
+        let w = self
+            .worker
+            .as_mut()
+            .ok_or_else(|| JsError::new("no network configured"))?;
+        let (loss, correct) = w.run(data, weights, examples, batch, dropout);
+        Ok(vec![loss, correct as f64])
+    }
+
+    /// The last shard's gradient, flat.
+    pub fn gradient(&mut self) -> Vec<f32> {
+        let w = self.worker.as_mut().expect("a shard was run");
+        w.net
+            .params()
+            .iter()
+            .flat_map(|p| p.grad.iter().copied())
+            .collect()
+    }
+}
+
+impl Default for ShardCore {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -357,6 +477,31 @@ impl Playground {
             set(&out, name, &js_sys::Float32Array::from(&values[..]))?;
         }
         Ok(out)
+    }
+
+    /// [`train_steps`](Self::train_steps) with every other shard of each batch on the second core
+    /// (`cores`, [`Cores`]); the same bits. Falls back to this core alone for what it cannot take.
+    #[wasm_bindgen(js_name = trainStepsHelped)]
+    pub fn train_steps_helped(
+        &mut self,
+        max_steps: u32,
+        health: bool,
+        cores: Cores,
+    ) -> Result<JsValue, JsError> {
+        let data = loaded(&self.train, "training")?;
+        // The other side keeps the last architecture it was given and compares.
+        let ready = cores.configure(&to_json(&self.run.trainer.net.arch()));
+        let mut helper = JsHelper {
+            cores,
+            grad: Vec::new(),
+        };
+        let helper: Option<&mut (dyn ShardHelper + 'static)> =
+            if ready { Some(&mut helper) } else { None };
+        to_js(
+            &self
+                .run
+                .train_chunk_helped(data, max_steps as usize, health, helper),
+        )
     }
 
     /// Evaluates up to `count` more test examples; returns `{done, total}` and, once all are

@@ -22,8 +22,10 @@
  * @typedef {{settings: Settings, arch: Arch, params: number, step: number, epoch: number, info: any}} Description
  * @typedef {{source: string, description: string, train: number, test: number}} DataInfo
  * @typedef {"idle" | "training" | "paused" | "evaluating" | "done"} TrainingState
- * @typedef {Description & {data: DataInfo | null, state: TrainingState, heapBytes: number, viewing?: number | null}} Describe
- *   `viewing`: the step of the timeline every read answers from (null: the model in training)
+ * @typedef {Description & {data: DataInfo | null, state: TrainingState, heapBytes: number, viewing?: number | null,
+ *            cores: {count: number, text: string} | null}} Describe
+ *   `viewing`: the step of the timeline every read answers from (null: the model in training);
+ *   `cores`: how many cores training runs on, in the core's words (null: two cores switched off)
  * @typedef {{count: number, correct: number, accuracy: number, loss: number, confusion: number[][], misclassified: number[], predictions: number[]}} Evaluation
  * @typedef {{min: number, max: number, mean: number, std: number, counts: number[]}} Histogram
  * @typedef {{index: number, spec: LayerSpec, weight_shape: number[], weights: Histogram, last_update: Histogram}} LayerSummary
@@ -162,7 +164,7 @@
  *   dataProgress: {loaded: number, total: number, file: string},
  *   progress: {state: TrainingState, step: number, epoch: number, epochs: number, stepsPerEpoch: number, stepInEpoch: number,
  *              loss: number, accuracy: number | null, samplesPerSec: number, stepsPerSec: number, fullStepsPerSec: number, speed: number | null,
- *              etaSeconds: number | null, losses: Float32Array, health: Health | null},
+ *              etaSeconds: number | null, losses: Float32Array, health: Health | null, cores: {count: number, text: string} | null},
  *   timeline: Timeline,
  *   epoch: {epoch: number, step: number, trainAccuracy: number, trainLoss: number, evaluation: Evaluation},
  *   state: {state: TrainingState},
@@ -289,7 +291,8 @@ export const EVENTS = Object.freeze({
   // At most ~10 per second while training (every step at the vocabulary's watch_every_step_at
   // speed or slower, and at once when the health gains a warning):
   // {state, step, epoch, epochs, stepsPerEpoch, stepInEpoch, loss, accuracy, samplesPerSec,
-  //  stepsPerSec, fullStepsPerSec, speed, etaSeconds, losses: Float32Array, health}
+  //  stepsPerSec, fullStepsPerSec, speed, etaSeconds, losses: Float32Array, health, cores: {count, text}}
+  // (`cores`: how many cores training runs on, in the core's words)
   // `epoch` counts completed epochs and `stepInEpoch` the steps of the one under way (at an epoch's
   // last step: epoch already counts it, stepInEpoch === stepsPerEpoch); both come from the core's
   // trainer. `losses` holds every step's loss since the previous progress event (for the chart);

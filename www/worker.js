@@ -20,6 +20,7 @@
 import { REQUESTS, EVENTS } from "./protocol.js";
 import { putSnapshot, deleteSnapshots, keepOnlyRun, loadRun } from "./lib/snapshotstore.js";
 import { typedTrace } from "./lib/trace-arrays.js";
+import { Cores, coresNote } from "./lib/cores.js";
 import { drawHandlers } from "./worker/draw.js";
 
 /**
@@ -56,6 +57,8 @@ let ready = null;
 let crashed = null; // after a panic: its message; every later request fails with it
 /** @type {Map<string, import("./pkg/simd/backprop_lab.js").SpecLab>} spec labs by name */
 const labs = new Map();
+/** @type {Cores | null} the second core (lib/cores.js), when the page is cross-origin isolated */
+let cores = null;
 
 // ---------------------------------------------------------------------------------------------
 // Messages out
@@ -104,6 +107,7 @@ async function loadWasm(variant = "auto") {
   const exports = await mod.default();
   wasm = { ...mod, memory: exports.memory };
   watchEveryStepAt = wasm.vocabulary().watch_every_step_at;
+  cores = Cores.start(wasmVariant);
 }
 
 /** Bytes of the wasm heap (it only grows). */
@@ -197,6 +201,7 @@ async function loadData({ base }) {
   progress(files.at(-1).path, true);
   stopTraining("idle");
   const counts = call(() => pg.setData(raw[0], raw[1], raw[2], raw[3]));
+  cores?.setData(raw[0], raw[1]);
   dataInfo = {
     source: manifest.source ?? "unknown",
     description: manifest.description ?? `${counts.train} training / ${counts.test} test images`,
@@ -333,6 +338,7 @@ function progressEvent(now, report) {
       etaSeconds: samplesPerSec > 0 ? remainingSamples / samplesPerSec + remainingEvals * run.evalSeconds : null,
       losses,
       health: run.health,
+      cores: coresNote(cores, () => wasm.vocabulary().cores),
     },
     [losses.buffer],
   );
@@ -365,7 +371,7 @@ function trainChunk(steps) {
   const t0 = performance.now();
   const health = watchingEveryStep() || t0 - run.lastHealth >= PROGRESS_MS - CHUNK_MS;
   /** @type {ChunkReport} */
-  const r = call(() => pg.trainSteps(steps, health));
+  const r = call(() => (cores?.ready ? pg.trainStepsHelped(steps, health, cores) : pg.trainSteps(steps, health)));
   const ms = performance.now() - t0;
   run.version++;
   run.paceSteps += r.steps;
@@ -777,7 +783,8 @@ async function init({ settings, modelUrl, wasm: variant = "auto" }) {
 }
 
 function describe() {
-  return { ...call(() => pg.describe()), data: dataInfo, state: run.state, heapBytes: heapBytes(), viewing: timeline.viewing };
+  const on = coresNote(cores, () => wasm.vocabulary().cores);
+  return { ...call(() => pg.describe()), data: dataInfo, state: run.state, heapBytes: heapBytes(), viewing: timeline.viewing, cores: on };
 }
 
 function lab(name) {

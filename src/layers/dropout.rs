@@ -74,6 +74,35 @@ impl Dropout {
         self.skip(values as u128);
     }
 
+    /// The generator's state as 14 words (seed, stream, position in the stream): another
+    /// instance of the core ([`crate::parallel::ShardWorker`]) continues with the same mask.
+    pub fn rng_state(&self) -> [u32; 14] {
+        let mut w = [0u32; 14];
+        for (i, c) in self.rng.get_seed().chunks(4).enumerate() {
+            w[i] = u32::from_le_bytes(c.try_into().expect("4 bytes"));
+        }
+        let stream = self.rng.get_stream();
+        (w[8], w[9]) = (stream as u32, (stream >> 32) as u32);
+        let pos = self.rng.get_word_pos();
+        for i in 0..4 {
+            w[10 + i] = (pos >> (32 * i)) as u32;
+        }
+        w
+    }
+
+    /// Puts the generator in the state [`rng_state`](Self::rng_state) gave.
+    pub fn set_rng_state(&mut self, w: &[u32]) {
+        let mut seed = [0u8; 32];
+        for (i, word) in w[..8].iter().enumerate() {
+            seed[4 * i..4 * i + 4].copy_from_slice(&word.to_le_bytes());
+        }
+        self.rng = ChaCha8Rng::from_seed(seed);
+        self.rng
+            .set_stream(u64::from(w[8]) | (u64::from(w[9]) << 32));
+        let pos = (0..4).fold(0u128, |p, i| p | (u128::from(w[10 + i]) << (32 * i)));
+        self.rng.set_word_pos(pos);
+    }
+
     /// Draws and forgets the masks of `passes` training passes over `values` numbers each, as
     /// `forward` would have drawn them: a saved spec that goes on after some steps goes on with
     /// the masks that come next.

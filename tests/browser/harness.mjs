@@ -43,11 +43,12 @@ export function requireBuilt({ data = true, model = true } = {}) {
 
 /**
  * Serves www/ at "/" and the test fixtures at "/__test__/" on 127.0.0.1, on a free port.
- * Extra `[prefix, directory]` mounts come first (for example to serve a broken data set).
+ * Extra `[prefix, directory]` mounts come first (for example to serve a broken data set);
+ * `isolated: false` serves without COOP/COEP (a page that is not cross-origin isolated).
  * @returns {Promise<{url: string, port: number, close: () => Promise<void>}>}
  */
-export async function startServer({ mounts = [] } = {}) {
-  const server = createServer({ mounts: [...mounts, ["/__test__/", FIXTURES], ["/", WWW]] });
+export async function startServer({ mounts = [], isolated = true } = {}) {
+  const server = createServer({ mounts: [...mounts, ["/__test__/", FIXTURES], ["/", WWW]], isolated });
   const { url, port } = await listen(server, 0);
   return {
     url,

@@ -19,6 +19,7 @@ import vocabulary from "../pkg/vocabulary.js";
  *            holdout: Limit},
  *   layer_kinds: string[],
  *   losses: {name: string, description: string}[],
+ *   cores: {two: string, one: string, one_not_isolated: string},
  *   terms: {batch: string, step: string, epoch: string},
  *   speeds: {steps_per_second: number | null, label: string}[],
  *   watch_every_step_at: number,

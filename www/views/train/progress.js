@@ -18,7 +18,8 @@ export function progressCard() {
   const bar = /** @type {HTMLProgressElement} */ (el("progress", { max: 1, value: 0, "aria-label": "Training progress" }));
   const text = el("p", { class: "progress-text" }, "Not training.");
   const dataLine = el("p", { class: "hint data-line" }, "Training data: loading…");
-  const root = el("div", { class: "progress-box" }, bar, text, dataLine);
+  const coresLine = el("p", { class: "hint cores-line", hidden: true });
+  const root = el("div", { class: "progress-box" }, bar, text, dataLine, coresLine);
 
   /** @param {Progress} p */
   function show(p) {
@@ -44,6 +45,8 @@ export function progressCard() {
     ]
       .filter(Boolean)
       .join(" · ");
+    coresLine.hidden = !p.cores;
+    coresLine.textContent = p.cores ? `${p.cores.text}.` : "";
   }
 
   /** @param {string} message */
