@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { startServer, launchBrowser, openPage, requireBuilt, tempDir, ROOT } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, requireBuilt, tempDir, ROOT, draw } from "./harness.mjs";
 
 const CLI = path.join(ROOT, "target/release/backprop-lab");
 const AXE = fs.readFileSync(path.join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
@@ -46,19 +46,6 @@ async function open(query, { width = 1280, height = 900 } = {}) {
 async function ready(page) {
   await page.waitForFunction(() => window.backpropLab?.model && window.backpropLab.state === "idle", null, { timeout: 60_000 });
   await page.waitForFunction(() => window.backpropLab.data, null, { timeout: 60_000 });
-}
-
-/** Draws strokes on the pad with the mouse; points are fractions of its size. */
-async function draw(page, strokes) {
-  await page.locator(".pad").scrollIntoViewIfNeeded();
-  const box = await page.locator(".pad").boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-  for (const s of strokes) {
-    await page.mouse.move(...at(s[0]));
-    await page.mouse.down();
-    for (const p of s.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
-    await page.mouse.up();
-  }
 }
 
 const SEVEN = [
