@@ -520,6 +520,23 @@ mod tests {
         (x, (0..n).map(|i| (i * 3) % 10).collect())
     }
 
+    /// `count` 28x28 training digits whose pixels and labels vary from one example to the next
+    /// (no two alike, so a shard computed on the wrong examples cannot go unnoticed).
+    fn varied_digits(
+        count: usize,
+        pixel: impl Fn(usize) -> usize,
+        label: impl Fn(usize) -> usize,
+    ) -> crate::data::mnist::Dataset {
+        use crate::data::mnist::{Dataset, Images};
+        let images = Images {
+            count,
+            rows: 28,
+            cols: 28,
+            pixels: (0..count * 784).map(|i| (pixel(i) % 256) as u8).collect(),
+        };
+        Dataset::new(images, (0..count).map(|i| (label(i) % 10) as u8).collect()).unwrap()
+    }
+
     fn grads(net: &mut Network) -> Vec<Vec<f32>> {
         net.params().iter().map(|p| p.grad.to_vec()).collect()
     }
@@ -641,20 +658,9 @@ mod tests {
     #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn a_training_run_is_the_same_on_any_number_of_threads() {
-        use crate::data::mnist::{Dataset, Images};
         use crate::optim::OptimizerConfig;
         use crate::train::Trainer;
-        let count = 300;
-        let data = Dataset::new(
-            Images {
-                count,
-                rows: 28,
-                cols: 28,
-                pixels: (0..count * 784).map(|i| ((i * 31) % 256) as u8).collect(),
-            },
-            (0..count).map(|i| (i % 10) as u8).collect(),
-        )
-        .unwrap();
+        let data = varied_digits(300, |i| i * 31, |i| i);
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -733,22 +739,10 @@ mod tests {
     /// second instance that sometimes declines or fails.
     #[test]
     fn two_instances_train_the_same_bits_as_one() {
-        use crate::data::mnist::{Dataset, Images};
         use crate::optim::OptimizerConfig;
         use crate::train::Trainer;
         let count = 230;
-        let data = Dataset::new(
-            Images {
-                count,
-                rows: 28,
-                cols: 28,
-                pixels: (0..count * 784)
-                    .map(|i| ((i * 31 + i / 977) % 256) as u8)
-                    .collect(),
-            },
-            (0..count).map(|i| (i * 7 % 10) as u8).collect(),
-        )
-        .unwrap();
+        let data = varied_digits(count, |i| i * 31 + i / 977, |i| i * 7);
         for (model, batch, refuse) in [
             ("mlp-64", 64, false),
             ("mlp-512-dropout", 100, false),

@@ -1138,14 +1138,7 @@ mod tests {
             let spec = parse(doc).unwrap();
             let (mut net, mut opt) = (spec.network.clone(), spec.build_optimizer());
             let step = |net: &mut Network, opt: &mut Optimizer, spec: &Spec| {
-                crate::trace::trace_step(
-                    net,
-                    opt,
-                    spec.inputs.clone(),
-                    &spec.targets,
-                    spec.loss,
-                    true,
-                )
+                crate::trace::trace_spec_step(spec, net, opt)
             };
             for _ in 0..3 {
                 step(&mut net, &mut opt, &spec);
