@@ -11,15 +11,16 @@ export const VERSION = 2;
 export const MODELS = "models";
 export const SNAPSHOTS = "snapshots";
 
-/** @returns {Promise<IDBDatabase>} */
-export function openDb() {
+/**
+ * Opens IndexedDB database `name` at `version`; `upgrade(db)` creates what a new version needs.
+ * (The page's other databases, the user's digits and the step-through's spec, open this way too.)
+ * @param {string} name @param {number} version @param {(db: IDBDatabase) => void} upgrade
+ * @returns {Promise<IDBDatabase>}
+ */
+export function openDatabase(name, version, upgrade) {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, VERSION);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      if (!db.objectStoreNames.contains(MODELS)) db.createObjectStore(MODELS);
-      if (!db.objectStoreNames.contains(SNAPSHOTS)) db.createObjectStore(SNAPSHOTS, { keyPath: "key" }).createIndex("run", "runId");
-    };
+    const req = indexedDB.open(name, version);
+    req.onupgradeneeded = () => upgrade(req.result);
     req.onsuccess = () => {
       // Another tab (or a newer page) wants a newer version: let it.
       req.result.onversionchange = () => req.result.close();
@@ -27,6 +28,14 @@ export function openDb() {
     };
     req.onerror = () => reject(req.error);
     req.onblocked = () => reject(new Error("the browser's storage is held by another tab of this page"));
+  });
+}
+
+/** @returns {Promise<IDBDatabase>} */
+export function openDb() {
+  return openDatabase(DB, VERSION, (db) => {
+    if (!db.objectStoreNames.contains(MODELS)) db.createObjectStore(MODELS);
+    if (!db.objectStoreNames.contains(SNAPSHOTS)) db.createObjectStore(SNAPSHOTS, { keyPath: "key" }).createIndex("run", "runId");
   });
 }
 
@@ -45,4 +54,18 @@ export function inStore(db, name, mode, fn) {
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error || new Error("the browser's storage refused the write"));
   });
+}
+
+/**
+ * Opens a database with `open`, runs [inStore] on its store `name`, and closes it again.
+ * @param {() => Promise<IDBDatabase>} open @param {string} name @param {IDBTransactionMode} mode
+ * @param {(store: IDBObjectStore, keep: (req: IDBRequest) => void) => void} fn
+ */
+export async function once(open, name, mode, fn) {
+  const db = await open();
+  try {
+    return await inStore(db, name, mode, fn);
+  } finally {
+    db.close();
+  }
 }

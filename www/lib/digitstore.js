@@ -3,42 +3,22 @@
 // network saw when it was kept (grey levels from the core), with the label the user gave it.
 // A database of its own, so that it never has to agree on a version with the models' one.
 
+import { openDatabase, once } from "./db.js";
+
 const DB = "backprop-lab-digits";
 const STORE = "digits";
 
 /** @typedef {{id: number, label: number, pixels: Uint8Array, keptAt: number}} OwnDigit */
 
 /** @returns {Promise<IDBDatabase>} */
-function open() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => reject(new Error("the browser's storage is held by another tab of this page"));
-  });
-}
+const open = () => openDatabase(DB, 1, (db) => db.createObjectStore(STORE, { keyPath: "id", autoIncrement: true }));
 
 /**
  * Runs `fn(store)` in one transaction; resolves with the result of the request given to `keep`.
  * @param {IDBTransactionMode} mode
  * @param {(store: IDBObjectStore, keep: (req: IDBRequest) => void) => void} fn
  */
-async function inStore(mode, fn) {
-  const db = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      let last = null;
-      fn(tx.objectStore(STORE), (req) => (last = req));
-      tx.oncomplete = () => resolve(last ? last.result : undefined);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error || new Error("the browser's storage refused the write"));
-    });
-  } finally {
-    db.close();
-  }
-}
+const inStore = (mode, fn) => once(open, STORE, mode, fn);
 
 /** Digits read or written per transaction: the browser copies each record on the page's thread, and a
  * thousand at once held it for over 100 ms. */

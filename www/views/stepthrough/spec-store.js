@@ -5,6 +5,8 @@
 // optimizer's state, so that it goes on where it stopped). localStorage would not do: its 5 MB
 // cannot hold a spec with a million weights.
 
+import { openDatabase, once } from "../../lib/db.js";
+
 const DB = "backprop-lab-stepthrough";
 const STORE = "specs";
 const KEY = "custom";
@@ -23,33 +25,18 @@ const KEY = "custom";
  */
 
 /** @returns {Promise<IDBDatabase>} */
-function open() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
+const open = () => openDatabase(DB, 1, (db) => db.createObjectStore(STORE));
 
 /**
  * @param {IDBTransactionMode} mode
  * @param {(store: IDBObjectStore) => IDBRequest | void} fn
  * @returns {Promise<any>}
  */
-async function run(mode, fn) {
-  const db = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const req = fn(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(req ? req.result : undefined);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error || new Error("the browser's storage refused the write"));
-    });
-  } finally {
-    db.close();
-  }
+function run(mode, fn) {
+  return once(open, STORE, mode, (store, keep) => {
+    const req = fn(store);
+    if (req) keep(req);
+  });
 }
 
 /** The record of the last visit, or null. @returns {Promise<SpecRecord | null>} */
