@@ -9,52 +9,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import katex from "katex";
 
-import { analyse, defaultPicks, buildSteps, pickUnit } from "../../www/walkthrough/steps.js";
+import { analyse, defaultPicks, pickUnit } from "../../www/walkthrough/steps.js";
 import { gradcheckBlocks } from "../../www/walkthrough/gradcheck.js";
 import { adamBlocks, adamNumbers } from "../../www/walkthrough/optim/adam.js";
 import { toMarkdown } from "../../www/walkthrough/markdown.js";
 import { weightName } from "../../www/walkthrough/trace.js";
 import { evaluatePart } from "./calculator.mjs";
 import { walkthrough } from "../../scripts/walkthrough.mjs";
+import { MNIST, at, specTraces, stepsOf, walkTraces } from "./walks.mjs";
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const CLI = path.join(ROOT, "target/release/backprop-lab");
-const MNIST = process.env.MNIST_DIR || path.join(ROOT, "www/data");
-const at = (p) => path.join(ROOT, p);
-
-/** The traces of `backprop-lab trace ...`. */
-function cli(...args) {
-  return JSON.parse(execFileSync(CLI, ["trace", ...args], { maxBuffer: 1 << 30 }).toString()).traces;
-}
-
-/** The traces of a spec given as an object. */
-function specTraces(spec, steps = 1) {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "walk-")), "spec.json");
-  fs.writeFileSync(file, JSON.stringify(spec));
-  return cli("--spec", file, "--steps", String(steps));
-}
-
-function stepsOf(trace, picks) {
-  const T = analyse(trace);
-  const P = picks ? picks(T) : defaultPicks(T);
-  return { T, P, steps: buildSteps(T, P, { title: "t" }) };
-}
-
-const WALKS = {
-  mazur: () => cli("--spec", at("www/presets/mazur-2-2-2-sgd.json"))[0],
-  relu: () => cli("--spec", at("www/presets/relu-softmax-adam.json"))[0],
-  conv: () => cli("--spec", at("tests/walkthrough/fixtures/conv-pool-adam.json"), "--steps", "2")[1],
-  tanh: () => cli("--spec", at("tests/walkthrough/fixtures/tanh-mse-momentum.json"), "--steps", "2")[1],
-  cnn: () => cli("--model-file", at("www/model/default.safetensors"), "--data", MNIST, "--index", "0")[0],
-  fresh: () => cli("--model", "mlp-64", "--seed", "1", "--data", MNIST, "--index", "0")[0],
-};
-const traces = Object.fromEntries(Object.entries(WALKS).map(([k, f]) => [k, f()]));
+const traces = walkTraces();
 
 /** Every piece of plain text of a walk-through, and every TeX formula (inline ones included). */
 function pieces(steps) {

@@ -6,48 +6,16 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 
-import { analyse, defaultPicks, buildSteps } from "../../www/walkthrough/steps.js";
 import { toMarkdown } from "../../www/walkthrough/markdown.js";
 import { digitMeta, drawingMeta, saysText, specMeta } from "../../www/walkthrough/meta.js";
 import { lastUnit, probabilityText } from "../../www/walkthrough/numbers.js";
 import { typedTrace } from "../../www/lib/trace-arrays.js";
 import { checkFormula, evaluatePart } from "./calculator.mjs";
 import { walkthrough } from "../../scripts/walkthrough.mjs";
+import { MNIST, at, specTraces, stepsOf, walkTraces } from "./walks.mjs";
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const CLI = path.join(ROOT, "target/release/backprop-lab");
-const MNIST = process.env.MNIST_DIR || path.join(ROOT, "www/data");
-const at = (p) => path.join(ROOT, p);
-
-const cli = (...args) => JSON.parse(execFileSync(CLI, ["trace", ...args], { maxBuffer: 1 << 30 }).toString()).traces;
-
-function specTraces(spec, steps = 1) {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "walk-")), "spec.json");
-  fs.writeFileSync(file, JSON.stringify(spec));
-  return cli("--spec", file, "--steps", String(steps));
-}
-
-const WALKS = {
-  mazur: () => cli("--spec", at("www/presets/mazur-2-2-2-sgd.json"))[0],
-  relu: () => cli("--spec", at("www/presets/relu-softmax-adam.json"))[0],
-  conv: () => cli("--spec", at("tests/walkthrough/fixtures/conv-pool-adam.json"), "--steps", "2")[1],
-  tanh: () => cli("--spec", at("tests/walkthrough/fixtures/tanh-mse-momentum.json"), "--steps", "2")[1],
-  cnn: () => cli("--model-file", at("www/model/default.safetensors"), "--data", MNIST, "--index", "0")[0],
-  fresh: () => cli("--model", "mlp-64", "--seed", "1", "--data", MNIST, "--index", "0")[0],
-};
-const traces = Object.fromEntries(Object.entries(WALKS).map(([k, f]) => [k, f()]));
-
-function stepsOf(trace) {
-  const T = analyse(trace);
-  const P = defaultPicks(T);
-  return { T, P, steps: buildSteps(T, P, { title: "t" }) };
-}
+const traces = walkTraces();
 
 test("backprop reaches the pixels: ∂L/∂x is the last backward step, worked out with the core's numbers", () => {
   for (const [name, trace] of Object.entries(traces)) {
