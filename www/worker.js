@@ -861,6 +861,7 @@ const handlers = {
     call,
     busy: () => (run.state === "training" || run.state === "evaluating" ? "the model is training; pause it first" : null),
     modelChanged: () => (stopTraining("idle"), newModel(), describe()),
+    chunkMs: CHUNK_MS,
   }),
   [REQUESTS.predict]: ({ pixels }) => {
     const p = call(() => pg.predict(f32(pixels)));

@@ -5,8 +5,8 @@
 // (src/drawing.rs, src/finetune.rs); this file converts and times, nothing else.
 //
 // Fine-tuning is driven by the page: `fineTuneStart`, then `fineTuneAdvance` again and again,
-// each doing about CHUNK_MS of work, so the worker answers predictions in between and the page
-// shows progress after each reply.
+// each doing about a training chunk's work (`chunkMs`: worker.js's CHUNK_MS), so the worker
+// answers predictions in between and the page shows progress after each reply.
 
 /**
  * @typedef {import("../protocol.js").Requests} Requests
@@ -18,17 +18,15 @@
  *   call: <T>(fn: () => T) => T,
  *   busy: () => string | null,
  *   modelChanged: () => import("../protocol.js").Describe,
+ *   chunkMs: number,
  * }} Context
  */
-
-/** Work per fine-tuning request, in milliseconds (as the training loop's chunks). */
-const CHUNK_MS = 25;
 
 /** @param {Uint8Array | ArrayBuffer | number[]} b */
 const u8 = (b) => (b instanceof Uint8Array ? b : new Uint8Array(/** @type {ArrayBuffer} */ (b)));
 
 /** @param {Context} ctx */
-export function drawHandlers({ pg, wasm, call, busy, modelChanged }) {
+export function drawHandlers({ pg, wasm, call, busy, modelChanged, chunkMs }) {
   // The measured cost of a step and of a test digit, to size the next request's work.
   const cost = { msPerStep: 0, msPerExample: 0, phase: "before" };
 
@@ -39,8 +37,8 @@ export function drawHandlers({ pg, wasm, call, busy, modelChanged }) {
       call(() => pg().fineTuneCancel());
       throw new Error(`fine-tuning stopped: ${why}`);
     }
-    const steps = cost.msPerStep > 0 ? Math.max(1, Math.round(CHUNK_MS / cost.msPerStep)) : 1;
-    const examples = cost.msPerExample > 0 ? Math.max(10, Math.round(CHUNK_MS / cost.msPerExample)) : 50;
+    const steps = cost.msPerStep > 0 ? Math.max(1, Math.round(chunkMs / cost.msPerStep)) : 1;
+    const examples = cost.msPerExample > 0 ? Math.max(10, Math.round(chunkMs / cost.msPerExample)) : 50;
     const t0 = performance.now();
     const r = call(() => pg().fineTuneAdvance(steps, examples));
     const ms = performance.now() - t0;
