@@ -428,9 +428,10 @@ pub fn speed_label(steps_per_second: Option<f64>) -> String {
     }
 }
 
-/// The page's words for the cores training runs on: two (a second instance of the core in its
-/// own worker, [`crate::parallel::ShardHelper`]) when the page is cross-origin isolated (shared
-/// memory is allowed), else one.
+/// The page's words for the cores training runs on, said after its speed ("35,000 digits/s on 2
+/// cores"): two (a second instance of the core in its own worker,
+/// [`crate::parallel::ShardHelper`]) when the page is cross-origin isolated (shared memory is
+/// allowed), else one.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cores {
     pub two: &'static str,
@@ -440,9 +441,9 @@ pub struct Cores {
 }
 
 pub const CORES: Cores = Cores {
-    two: "Training on 2 cores",
-    one: "Training on one core",
-    one_not_isolated: "Training on one core: this page is not cross-origin isolated",
+    two: "on 2 cores",
+    one: "on 1 core",
+    one_not_isolated: "on 1 core (this page is not cross-origin isolated)",
 };
 
 /// The drawing pad, the test digit a keyboard user can put on it, the user's own digits and

@@ -5,16 +5,20 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openPage, requireBuilt } from "./harness.mjs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { startServer, launchBrowser, openPage, requireBuilt, ROOT } from "./harness.mjs";
 import { TWO_CORES } from "../../www/lib/cores.js";
 
 // Batch 100: shards of 32, 32, 32 and 4 examples, the second and fourth on the second core.
 const SETTINGS = { model: "mlp-64", optimizer: { type: "adam", lr: 0.001 }, batch: 100, seed: 7 };
 
-let browser;
+let browser, WORDS;
 
 before(async () => {
   requireBuilt({ model: false });
+  // The core's words for the cores (src/vocabulary.rs CORES), as the page has them.
+  WORDS = (await import(pathToFileURL(path.join(ROOT, "www/pkg/vocabulary.js")).href)).default.cores;
   browser = await launchBrowser();
 });
 
@@ -63,8 +67,8 @@ test("two cores and one core train the same model file from the same seed, and t
   assert.ok(two.said.length > 0 && one.said.length > 0, "progress events");
   assert.deepEqual(new Set(two.said.map((c) => c.count)), new Set([2]), "every chunk ran on two cores");
   assert.deepEqual(new Set(one.said.map((c) => c.count)), new Set([1]));
-  assert.equal(two.said[0].text, "Training on 2 cores");
-  assert.equal(one.said[0].text, "Training on one core: this page is not cross-origin isolated");
+  assert.equal(two.said[0].text, WORDS.two);
+  assert.equal(one.said[0].text, WORDS.one_not_isolated);
   assert.ok(two.steps > 100, `${two.steps} steps`);
   assert.equal(two.steps, one.steps);
   // A model file is safetensors: an 8-byte length, a JSON header (its keys in no fixed order),

@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { startServer, launchBrowser, openPage, requireBuilt, ROOT } from "./harness.mjs";
+import { TWO_CORES } from "../../www/lib/cores.js";
 
 const SHOTS = path.join(ROOT, "target", "screenshots");
 requireBuilt();
@@ -429,6 +430,23 @@ test("the model card tells the truth while training, Start keeps the pretrained 
     await shot(page, "train-slow-375", { full: false });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the train view is ${overflow} px wider than the screen`);
+
+    // At full speed the line says which cores it trains on after the speed (the page is
+    // cross-origin isolated); no longer than the chosen pace's line measured above.
+    if (TWO_CORES) {
+      const slowLine = await page.locator(".progress-text").boundingBox();
+      await page.locator(".speed-range").focus();
+      await page.keyboard.press("End");
+      await page.waitForFunction((words) => document.querySelector(".progress-text").textContent.includes(words), VOCABULARY.cores.two, {
+        timeout: 30_000,
+        polling: 50,
+      });
+      const fullLine = await page.locator(".progress-text").boundingBox();
+      assert.ok(
+        fullLine.height <= slowLine.height,
+        `the line at full speed is ${fullLine.height} px high, at the chosen pace ${slowLine.height} px`,
+      );
+    }
 
     // The way back: one click.
     await page.click(".replaced-note button:has-text('Bring it back')");

@@ -18,8 +18,7 @@ export function progressCard() {
   const bar = /** @type {HTMLProgressElement} */ (el("progress", { max: 1, value: 0, "aria-label": "Training progress" }));
   const text = el("p", { class: "progress-text" }, "Not training.");
   const dataLine = el("p", { class: "hint data-line" }, "Training data: loading…");
-  const coresLine = el("p", { class: "hint cores-line", hidden: true });
-  const root = el("div", { class: "progress-box" }, bar, text, dataLine, coresLine);
+  const root = el("div", { class: "progress-box" }, bar, text, dataLine);
 
   /** @param {Progress} p */
   function show(p) {
@@ -28,7 +27,8 @@ export function progressCard() {
     bar.max = 1;
     bar.value = total ? Math.min(1, done / total) : 0;
     const epochShown = Math.min(Math.max(p.epochs, 1), p.epoch + 1);
-    let speed = `${int(p.samplesPerSec)} digits/s`;
+    // At full speed, the cores it runs on ("on 2 cores", from the core's vocabulary).
+    let speed = [`${int(p.samplesPerSec)} digits/s`, p.cores?.text].filter(Boolean).join(" ");
     if (p.speed != null) {
       const full = p.fullStepsPerSec ? ` (full speed: ${int(p.fullStepsPerSec)})` : "";
       speed =
@@ -45,8 +45,6 @@ export function progressCard() {
     ]
       .filter(Boolean)
       .join(" · ");
-    coresLine.hidden = !p.cores;
-    coresLine.textContent = p.cores ? `${p.cores.text}.` : "";
   }
 
   /** @param {string} message */
