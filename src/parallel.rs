@@ -49,6 +49,8 @@ pub const SHARD: usize = 32;
 #[derive(Debug, Default)]
 pub struct DataParallel {
     replicas: Vec<Network>,
+    /// The weights a [`ShardHelper`] is sent, kept between batches (no allocation per step).
+    weights: Vec<f32>,
 }
 
 impl Clone for DataParallel {
@@ -244,10 +246,17 @@ impl ShardWorker {
 
 /// All of `net`'s weights, flat, in [`Network::params`] order.
 pub fn flat_weights(net: &mut Network) -> Vec<f32> {
-    net.params()
-        .iter()
-        .flat_map(|p| p.value.iter().copied())
-        .collect()
+    let mut into = Vec::new();
+    flat_weights_into(net, &mut into);
+    into
+}
+
+/// [`flat_weights`] into `into` (cleared first), a tensor at a time.
+fn flat_weights_into(net: &mut Network, into: &mut Vec<f32>) {
+    into.clear();
+    for p in net.params() {
+        into.extend_from_slice(p.value);
+    }
 }
 
 impl DataParallel {
@@ -282,9 +291,11 @@ impl DataParallel {
                 _ => None,
             })
             .collect();
-        let weights = flat_weights(net);
+        let mut weights = std::mem::take(&mut self.weights);
+        flat_weights_into(net, &mut weights);
         let replica = &mut self.replicas[0];
-        follow(replica, net, 0, &[]);
+        // The replica takes the weights only when a shard is computed here after all.
+        let mut replica_follows = false;
         let mut passes = vec![(0.0, 0); shards.len()];
         let mut weights_sent = false;
         let shard_x = |s: usize| {
@@ -292,10 +303,14 @@ impl DataParallel {
             (&x[r.start * features..r.end * features], &y[r])
         };
         // Shard s here: the first in `net`, the others in the replica, added into `net`.
-        let here = |s: usize, net: &mut Network, replica: &mut Network| {
+        let mut here = |s: usize, net: &mut Network, replica: &mut Network| {
             let (xs, ys) = shard_x(s);
             if s == 0 {
                 return shard_pass(net, xs, ys, n);
+            }
+            if !replica_follows {
+                follow(replica, net, 0, &[]);
+                replica_follows = true;
             }
             for (&(l, values), from) in dropout.iter().zip(&at_start) {
                 if let Layer::Dropout(to) = &mut replica.layers[l] {
@@ -335,6 +350,7 @@ impl DataParallel {
                 };
             }
         }
+        self.weights = weights;
         let first_rows = shards[0].len();
         for &(l, values) in &dropout {
             if let Layer::Dropout(d) = &mut net.layers[l] {
@@ -765,7 +781,7 @@ mod tests {
                 helped: 0,
             };
             let steps = 2 * count.div_ceil(batch) + 1;
-            // The second chunks measure the health: its last steps run on the first instance.
+            // The second chunks measure the health.
             let a = one.run_chunk(&data, steps, false);
             let b = two.run_chunk_helped(&data, steps, false, Some(&mut helper));
             let c = one.run_chunk(&data, steps, true);
@@ -775,11 +791,30 @@ mod tests {
                 "{model}: the second instance took shards"
             );
             assert_eq!((a.losses, c.losses), (b.losses, d.losses), "{model}");
-            assert_eq!(
-                serde_json::to_value(c.health).unwrap(),
-                serde_json::to_value(d.health).unwrap(),
-                "{model}"
+            // The health panel: the same figures from the gradient and the step; the
+            // activations, counted on the first shard of each batch with a helper, cover a
+            // window of their own.
+            let without_activations = |h: Option<crate::health::Health>| {
+                let h = h.expect("health was asked for");
+                let window = h.window;
+                let mut v = serde_json::to_value(h).unwrap();
+                v["window"] = serde_json::Value::Null;
+                for l in v["layers"].as_array_mut().unwrap() {
+                    l["activation"] = serde_json::Value::Null;
+                }
+                (v, window)
+            };
+            let (one_health, _) = without_activations(c.health);
+            let (two_health, window) = without_activations(d.health);
+            assert_eq!(one_health, two_health, "{model}");
+            assert!(
+                window == 0 || window >= crate::vocabulary::HEALTH_WINDOW,
+                "{model}: a window of {window} examples"
             );
+            if batch == 64 {
+                // The epoch's last two batches (64 and 38 examples) give 32 rows each here.
+                assert_eq!(window, 2 * SHARD, "{model}");
+            }
             assert_eq!(
                 flat_weights(&mut one.net),
                 flat_weights(&mut two.net),

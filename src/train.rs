@@ -290,8 +290,8 @@ impl Trainer {
     }
 
     /// [`run_chunk`](Self::run_chunk) with every other shard of each batch computed by `helper`
-    /// (another instance of the core: [`crate::parallel::ShardHelper`]); the same bits. The steps
-    /// that measure the health run here alone (their activations are counted on this instance).
+    /// (another instance of the core: [`crate::parallel::ShardHelper`]); the same bits. The
+    /// health panel's activations are counted on the shards computed here, the first of each batch.
     pub fn run_chunk_helped(
         &mut self,
         data: &Dataset,
@@ -320,7 +320,14 @@ impl Trainer {
             r.steps_per_epoch - self.step_in_epoch()
         };
         let planned = max_steps.min(left_in_epoch);
-        let watch_from = planned.saturating_sub(vocabulary::HEALTH_WINDOW.div_ceil(self.batch));
+        // With a helper, the activations are counted on the shard computed here (the first).
+        let watched_per_step = if helper.is_some() {
+            self.batch.min(crate::parallel::SHARD)
+        } else {
+            self.batch
+        };
+        let watch_from =
+            planned.saturating_sub(vocabulary::HEALTH_WINDOW.div_ceil(watched_per_step));
         if !health {
             self.watch = Watch::default();
         }
@@ -401,17 +408,24 @@ impl Trainer {
 
         // Forward, loss and backward, shard by shard on every core (see crate::parallel).
         let (x, y) = (&self.x[..n * features], &self.y[..n]);
+        let helped = helper.is_some();
         let pass = match helper {
-            Some(h) if !self.watching => {
+            Some(h) => {
                 self.parallel
                     .forward_backward_helped(&mut self.net, x, y, &self.order[examples], h)
             }
-            _ => self.parallel.forward_backward(&mut self.net, x, y),
+            None => self.parallel.forward_backward(&mut self.net, x, y),
         };
         if self.watching {
-            // Each shard's network holds its shard's forward values.
-            for (shard_net, rows) in self.parallel.shard_nets(&self.net, n) {
-                self.watch.observe(shard_net, rows);
+            if helped {
+                // The network holds the first shard's forward values; the other instance's
+                // activations stay there, so the window fills from this shard alone.
+                self.watch.observe(&self.net, n.min(crate::parallel::SHARD));
+            } else {
+                // Each shard's network holds its shard's forward values.
+                for (shard_net, rows) in self.parallel.shard_nets(&self.net, n) {
+                    self.watch.observe(shard_net, rows);
+                }
             }
             if self.watch.examples() >= vocabulary::HEALTH_WINDOW {
                 let w = std::mem::take(&mut self.watch);

@@ -312,7 +312,8 @@ pub const TIMELINE_BYTES: usize = 64 << 20;
 pub const TIMELINE_PER_OCTAVE: u32 = 4;
 
 /// The health panel's activation statistics cover at least this many training examples (the
-/// batches of the last steps).
+/// batches of the last steps; with two cores in the browser, the half of each batch computed on
+/// the core that counts them).
 pub const HEALTH_WINDOW: usize = 64;
 
 /// An output of a sigmoid or a tanh is saturated when it lies within this distance of a limit

@@ -154,6 +154,12 @@ impl ShardHelper for JsHelper {
 pub struct ShardCore {
     worker: Option<ShardWorker>,
     data: Option<Dataset>,
+    /// The weights the training worker sent, written straight into this memory by
+    /// [`weights_buffer`](Self::weights_buffer)'s view (one copy from the shared memory).
+    weights: Vec<f32>,
+    /// The last shard's gradient, flat, read straight from this memory by
+    /// [`gradient`](Self::gradient)'s view.
+    grad: Vec<f32>,
 }
 
 #[wasm_bindgen]
@@ -163,6 +169,8 @@ impl ShardCore {
         ShardCore {
             worker: None,
             data: None,
+            weights: Vec::new(),
+            grad: Vec::new(),
         }
     }
 
@@ -182,11 +190,22 @@ impl ShardCore {
         Ok(())
     }
 
-    /// A shard ([`ShardWorker::run`]): returns `[loss share, right answers]`; its gradient is then
-    /// [`gradient`](Self::gradient).
+    /// Room for `len` weights in this instance's memory, as a view for the caller to fill before
+    /// [`run`](Self::run) with `weights_given`. The view lasts until this memory next grows: fill
+    /// it at once.
+    #[wasm_bindgen(js_name = weightsBuffer)]
+    pub fn weights_buffer(&mut self, len: usize) -> js_sys::Float32Array {
+        self.weights.resize(len, 0.0);
+        // SAFETY: a view of a live Vec, used by the caller before any further allocation here.
+        unsafe { js_sys::Float32Array::view(&self.weights) }
+    }
+
+    /// A shard ([`ShardWorker::run`]) on the weights put in [`weights_buffer`](Self::weights_buffer)
+    /// when `weights_given` (else on the last ones): returns `[loss share, right answers]`; its
+    /// gradient is then [`gradient`](Self::gradient).
     pub fn run(
         &mut self,
-        weights: &[f32],
+        weights_given: bool,
         examples: &[u32],
         batch: usize,
         dropout: &[u32],
@@ -196,18 +215,21 @@ impl ShardCore {
             .worker
             .as_mut()
             .ok_or_else(|| JsError::new("no network configured"))?;
+        let weights: &[f32] = if weights_given { &self.weights } else { &[] };
         let (loss, correct) = w.run(data, weights, examples, batch, dropout);
         Ok(vec![loss, correct as f64])
     }
 
-    /// The last shard's gradient, flat.
-    pub fn gradient(&mut self) -> Vec<f32> {
+    /// The last shard's gradient, flat, as a view of this memory: it lasts until this memory next
+    /// grows, so copy it out at once.
+    pub fn gradient(&mut self) -> js_sys::Float32Array {
         let w = self.worker.as_mut().expect("a shard was run");
-        w.net
-            .params()
-            .iter()
-            .flat_map(|p| p.grad.iter().copied())
-            .collect()
+        self.grad.clear();
+        for p in w.net.params() {
+            self.grad.extend_from_slice(p.grad);
+        }
+        // SAFETY: a view of a live Vec, copied by the caller before any further allocation here.
+        unsafe { js_sys::Float32Array::view(&self.grad) }
     }
 }
 

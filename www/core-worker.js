@@ -46,11 +46,15 @@ function work(h, what) {
     c.configure(new TextDecoder().decode(new Uint8Array(buf, at.arch, h[H.ARCH_BYTES]).slice()));
     return;
   }
+  // Each array is copied once, from the shared memory into the core's or back: the weights
+  // straight into the core's buffer, the gradient straight from a view of it.
+  const weights = h[H.WEIGHTS];
+  if (weights > 0) c.weightsBuffer(weights).set(new Float32Array(buf, at.weights, weights));
   const r = c.run(
-    new Float32Array(buf, at.weights, h[H.WEIGHTS]).slice(),
-    new Uint32Array(buf, at.examples, h[H.EXAMPLES]).slice(),
+    weights > 0,
+    new Uint32Array(buf, at.examples, h[H.EXAMPLES]),
     h[H.BATCH],
-    new Uint32Array(buf, at.dropout, h[H.DROPOUT]).slice(),
+    new Uint32Array(buf, at.dropout, h[H.DROPOUT]),
   );
   const g = c.gradient();
   new Float32Array(buf, at.gradient, g.length).set(g);
