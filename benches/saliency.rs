@@ -3,11 +3,14 @@
 //! pass alone (`Network::predict`, the anchor) or the forward and backward pass to the pixels
 //! (`saliency::saliency`, which returns the probabilities too). Medians of several runs, for
 //! mlp-128 and cnn; the ratio saliency / predict is measured in the same run, so it means more
-//! than either time on this shared machine. Written to bench-results/saliency.json.
+//! than either time on this shared machine. Also the whole of a drawing read as the page asks for
+//! it (`drawing::read_drawing`: canvas RGBA to ink, preprocessing, probabilities). Written to
+//! bench-results/saliency.json.
 
 use std::time::Instant;
 
 use backprop_lab::data::preprocess::preprocess;
+use backprop_lab::drawing::{read_drawing, Explain};
 use backprop_lab::presets;
 use backprop_lab::saliency::{saliency, Score};
 use serde_json::json;
@@ -68,9 +71,29 @@ fn main() {
         std::hint::black_box(preprocess(std::hint::black_box(&ink), 280, 280).unwrap());
     });
     println!("preprocess a 280x280 drawing: {preprocess_ms:.3} ms");
+    // The canvas as the page hands it over: black ink on opaque white.
+    let rgba: Vec<u8> = ink
+        .iter()
+        .flat_map(|&v| {
+            let g = (255.0 * (1.0 - v)).round() as u8;
+            [g, g, g, 255]
+        })
+        .collect();
     let mut rows = Vec::new();
     for model in ["mlp-128", "cnn"] {
         let mut net = presets::network(model, 1).unwrap();
+        let read_ms = time(|| {
+            std::hint::black_box(
+                read_drawing(
+                    &mut net,
+                    std::hint::black_box(&rgba),
+                    280,
+                    280,
+                    Explain::Nothing,
+                )
+                .unwrap(),
+            );
+        });
         let predict_ms = time(|| {
             std::hint::black_box(net.predict(std::hint::black_box(&image)));
         });
@@ -79,12 +102,14 @@ fn main() {
                 saliency(&mut net, std::hint::black_box(&image), 7, Score::Logit).unwrap(),
             );
         });
+        println!("{model:>8}: a drawing read from canvas pixels {read_ms:.3} ms");
         println!(
             "{model:>8}: predict {predict_ms:.3} ms, saliency (forward + backward to the pixels) {saliency_ms:.3} ms, ratio {:.2} (medians of {RUNS} runs of {CALLS})",
             saliency_ms / predict_ms
         );
         rows.push(json!({
             "model": model,
+            "read_drawing_ms": (read_ms * 1000.0).round() / 1000.0,
             "predict_ms": (predict_ms * 1000.0).round() / 1000.0,
             "saliency_ms": (saliency_ms * 1000.0).round() / 1000.0,
             "saliency_over_predict": (saliency_ms / predict_ms * 100.0).round() / 100.0,

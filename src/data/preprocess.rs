@@ -120,7 +120,10 @@ pub fn preprocess(ink: &[f32], width: usize, height: usize) -> Result<Option<Pre
     check_dimensions(ink.len(), width, height)?;
 
     // 1. crop. ink: (height, width) -> cropped: (y1 - y0, x1 - x0)
-    let peak = ink.iter().fold(0.0f32, |m, &v| larger(m, clamp01(v)));
+    // A drawing is tens of thousands of pixels and this runs on every stroke: the passes over
+    // all of them run in lanes (`lanes_max`), a row's ink is looked for from both ends only.
+    let row_peaks: Vec<f32> = ink.chunks_exact(width).map(lanes_max).collect();
+    let peak = row_peaks.iter().copied().fold(0.0, larger);
     if peak < MIN_PEAK {
         return Ok(None);
     }
@@ -135,21 +138,24 @@ pub fn preprocess(ink: &[f32], width: usize, height: usize) -> Result<Option<Pre
     };
     let (mut x0, mut y0, mut x1, mut y1) = (width, height, 0, 0);
     let mut total = 0.0;
-    for (y, row) in ink.chunks_exact(width).enumerate() {
-        let mut row_has_ink = false;
-        for (x, &v) in row.iter().enumerate() {
-            let v = inked(v);
-            if v > 0.0 {
-                total += v;
-                row_has_ink = true;
-                x0 = x0.min(x);
-                x1 = x1.max(x + 1);
-            }
+    for (y, (row, &row_peak)) in ink.chunks_exact(width).zip(&row_peaks).enumerate() {
+        // clamp01(v) >= floor > 0 exactly when v >= floor (NaN fails both).
+        if row_peak < floor {
+            continue;
         }
-        if row_has_ink {
-            y0 = y0.min(y);
-            y1 = y1.max(y + 1);
-        }
+        let first = row
+            .iter()
+            .position(|&v| v >= floor)
+            .expect("the row's peak");
+        let last = row
+            .iter()
+            .rposition(|&v| v >= floor)
+            .expect("the row's peak");
+        total += row[first..=last].iter().map(|&v| inked(v)).sum::<f32>();
+        x0 = x0.min(first);
+        x1 = x1.max(last + 1);
+        y0 = y0.min(y);
+        y1 = y1.max(y + 1);
     }
     if total < MIN_INK {
         return Ok(None);
@@ -221,6 +227,23 @@ pub fn preprocess(ink: &[f32], width: usize, height: usize) -> Result<Option<Pre
         center_of_mass,
         shift: (dx, dy),
     }))
+}
+
+/// The largest of `values` clamped to [0, 1] (NaN as 0), in eight independent lanes so that the
+/// loop vectorises.
+fn lanes_max(values: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let chunks = values.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            lanes[k] = larger(lanes[k], clamp01(c[k]));
+        }
+    }
+    for &v in rest {
+        lanes[0] = larger(lanes[0], clamp01(v));
+    }
+    lanes.into_iter().fold(0.0, larger)
 }
 
 fn clamp01(v: f32) -> f32 {
@@ -510,10 +533,10 @@ fn squared_distance(mask: &[bool], width: usize, height: usize, target: bool) ->
     let n = w.max(h);
     let (mut line, mut out) = (vec![0.0; n], vec![0.0; n]);
     let (mut v, mut z) = (vec![0usize; n], vec![0.0f64; n + 1]);
-    for y in 0..h {
-        line[..w].copy_from_slice(&f[y * w..(y + 1) * w]);
-        envelope(&line[..w], &mut out[..w], &mut v, &mut z);
-        f[y * w..(y + 1) * w].copy_from_slice(&out[..w]);
+    // Along the rows every value is 0 or FAR, where the envelope is the squared distance to the
+    // nearest 0 (FAR when the row has none): two scans give the same numbers without it.
+    for row in f.chunks_exact_mut(w) {
+        nearest_zero_squared(row, FAR);
     }
     for x in 0..w {
         for y in 0..h {
@@ -529,6 +552,35 @@ fn squared_distance(mask: &[bool], width: usize, height: usize, target: bool) ->
         d.extend_from_slice(&f[(y + 1) * w + 1..(y + 1) * w + 1 + width]);
     }
     d
+}
+
+/// Each value of `row` (each 0 or `far`) becomes its squared distance to the nearest 0 in the
+/// row, or `far` when the row has none: [`envelope`] of such a row, computed by a scan from each
+/// end.
+fn nearest_zero_squared(row: &mut [f64], far: f64) {
+    // Distance to the last 0 on the left, then the nearer of that and the next 0 on the right.
+    let mut dist = vec![usize::MAX; row.len()];
+    let mut last = None;
+    for (q, (&v, d)) in row.iter().zip(dist.iter_mut()).enumerate() {
+        if v == 0.0 {
+            last = Some(q);
+        }
+        if let Some(p) = last {
+            *d = q - p;
+        }
+    }
+    let mut next = None;
+    for q in (0..row.len()).rev() {
+        if row[q] == 0.0 {
+            next = Some(q);
+        }
+        if let Some(p) = next {
+            dist[q] = dist[q].min(p - q);
+        }
+    }
+    for (v, &d) in row.iter_mut().zip(&dist) {
+        *v = if d == usize::MAX { far } else { (d * d) as f64 };
+    }
 }
 
 /// d(q) = min_p (q − p)² + f(p): the lower envelope of the parabolas rooted at each (p, f(p)).
@@ -625,13 +677,12 @@ pub fn ink_from_rgba(rgba: &[u8], width: usize, height: usize) -> Vec<f32> {
         // + 0.5 then truncate rounds these non-negative values without a library call in wasm.
         (luma(&rgba[4 * i..4 * i + 4]) + 0.5) as u8
     })));
-    let gray: Vec<u8> = rgba
-        .chunks_exact(4)
-        .map(|p| {
-            let a = f32::from(p[3]) / 255.0;
-            (a * luma(p) + (1.0 - a) * bg + 0.5) as u8
-        })
-        .collect();
+    let mut gray = vec![0u8; width * height];
+    for (g, p) in gray.iter_mut().zip(rgba.chunks_exact(4)) {
+        let a = f32::from(p[3]) / 255.0;
+        // At most 255.5 (+ rounding), so through i32 it truncates as `as u8` would, in lanes.
+        *g = (a * luma(p) + (1.0 - a) * bg + 0.5) as i32 as u8;
+    }
     ink_from_gray(&gray, width, height)
 }
 
@@ -671,9 +722,11 @@ pub fn ink_from_gray(gray: &[u8], width: usize, height: usize) -> Vec<f32> {
     } else {
         255.0 - f32::from(bg)
     };
-    gray.iter()
-        .map(|&g| ((f32::from(away(g)) - noise) / (range - noise).max(1.0)).clamp(0.0, 1.0))
-        .collect()
+    // A grey level's ink, looked up: a drawing is tens of thousands of pixels of 256 levels.
+    let ink: [f32; 256] = std::array::from_fn(|g| {
+        ((f32::from(away(g as u8)) - noise) / (range - noise).max(1.0)).clamp(0.0, 1.0)
+    });
+    gray.iter().map(|&g| ink[usize::from(g)]).collect()
 }
 
 /// `value(i)` for the pixels on the image's border, i = y * width + x.
