@@ -320,6 +320,7 @@ async function browserRun(browser, server, variant, cores = 1) {
         drawn_seven_read_as: latency.drawnPrediction,
         latency_runs: RUNS,
         heap_mb: round(after.heapBytes / 2 ** 20, 1),
+        second_core_heap_mb: cores === 2 ? round(after.secondCoreHeapBytes / 2 ** 20, 1) : null,
         load_average_1min: { before: round(load, 2), after: round(os.loadavg()[0], 2) },
       });
       console.log(`bench: ${JSON.stringify(rows.at(-1))}`);
@@ -413,11 +414,11 @@ const pad = (s, n) => String(s ?? "-").padStart(n);
 console.log(`\n${result.browser}, ${result.machine.cpus} CPUs (${result.machine.cpu}); data: ${result.data}`);
 console.log(`load average (1 min) ${result.machine.load_average_1min.before} before, ${result.machine.load_average_1min.after} after`);
 console.log(
-  `${"library".padEnd(13)} ${"variant".padEnd(17)} ${"model".padEnd(8)} ${pad("samples/s", 10)} ${pad("s/epoch", 8)} ${pad("accuracy", 9)} ${pad("predict ms", 11)} ${pad("drawing ms", 11)} ${pad("heap MB", 8)}`,
+  `${"library".padEnd(13)} ${"variant".padEnd(17)} ${"model".padEnd(8)} ${pad("samples/s", 10)} ${pad("s/epoch", 8)} ${pad("accuracy", 9)} ${pad("predict ms", 11)} ${pad("drawing ms", 11)} ${pad("heap MB", 8)} ${pad("2nd core MB", 11)}`,
 );
 for (const r of rows) {
   console.log(
-    `${r.library.padEnd(13)} ${r.variant.padEnd(17)} ${r.model.padEnd(8)} ${pad(r.train_samples_per_s ?? "cannot train", 10)} ${pad(r.epoch_seconds, 8)} ${pad(r.test_accuracy == null ? null : (100 * r.test_accuracy).toFixed(2) + " %", 9)} ${pad(r.predict_ms, 11)} ${pad(r.predict_drawing_ms, 11)} ${pad(r.heap_mb, 8)}`,
+    `${r.library.padEnd(13)} ${r.variant.padEnd(17)} ${r.model.padEnd(8)} ${pad(r.train_samples_per_s ?? "cannot train", 10)} ${pad(r.epoch_seconds, 8)} ${pad(r.test_accuracy == null ? null : (100 * r.test_accuracy).toFixed(2) + " %", 9)} ${pad(r.predict_ms, 11)} ${pad(r.predict_drawing_ms, 11)} ${pad(r.heap_mb, 8)} ${pad(r.second_core_heap_mb, 11)}`,
   );
 }
 console.log("\nratios of training samples/s:");

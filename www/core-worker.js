@@ -9,6 +9,8 @@ import { H, layout, IDLE, SHARD, CONFIGURE, DONE, FAILED, RELEASE } from "./lib/
 let core = null;
 /** @type {SharedArrayBuffer | null} */
 let sab = null;
+/** @type {WebAssembly.Memory | null} the core's memory, whose size the training worker reports */
+let memory = null;
 
 /** Serves shards until the training worker lets go (RELEASE). */
 function serve() {
@@ -25,6 +27,7 @@ function serve() {
         console.error("the second core failed:", e);
         ok = false;
       }
+      if (memory) Atomics.store(h, H.HEAP, memory.buffer.byteLength / 65536);
       Atomics.store(h, H.STATE, ok ? DONE : FAILED);
       Atomics.notify(h, H.STATE);
       if (!ok) {
@@ -69,7 +72,7 @@ self.onmessage = async (e) => {
     if (msg.type === "start") {
       sab = msg.sab;
       const mod = await import(new URL(`./pkg/${msg.variant}/backprop_lab.js`, import.meta.url).href);
-      await mod.default();
+      memory = (await mod.default()).memory;
       core = new mod.ShardCore();
     } else if (msg.type === "data") {
       // "start" may still be loading the core.
@@ -78,6 +81,7 @@ self.onmessage = async (e) => {
       const h = new Int32Array(/** @type {SharedArrayBuffer} */ (sab), 0, 32);
       // A newer training set is on its way: serve that one.
       if (Atomics.load(h, H.DATA) !== msg.data) return;
+      if (memory) Atomics.store(h, H.HEAP, memory.buffer.byteLength / 65536);
       Atomics.store(h, H.STATE, IDLE);
       self.postMessage({ type: "ready", data: msg.data });
       serve();

@@ -22,7 +22,7 @@
  * @typedef {{settings: Settings, arch: Arch, params: number, step: number, epoch: number, info: any}} Description
  * @typedef {{source: string, description: string, train: number, test: number}} DataInfo
  * @typedef {"idle" | "training" | "paused" | "evaluating" | "done"} TrainingState
- * @typedef {Description & {data: DataInfo | null, state: TrainingState, heapBytes: number, viewing?: number | null,
+ * @typedef {Description & {data: DataInfo | null, state: TrainingState, heapBytes: number, secondCoreHeapBytes: number, viewing?: number | null,
  *            cores: {count: number, text: string} | null}} Describe
  *   `viewing`: the step of the timeline every read answers from (null: the model in training);
  *   `cores`: how many cores training runs on, in the core's words (null: two cores switched off)
@@ -263,7 +263,7 @@ export const REQUESTS = Object.freeze({
   activations: "activations", // {pixels} -> [{shape, values}] per layer
   weights: "weights", // {layer} -> Float32Array (transferred)
   weightSummary: "weightSummary", // {bins} -> [{index, spec, weight_shape, weights: histogram, last_update: histogram}]
-  describe: "describe", // {} -> {settings, arch, params, step, epoch, info, data, state, heapBytes}
+  describe: "describe", // {} -> {settings, arch, params, step, epoch, info, data, state, heapBytes, secondCoreHeapBytes}
   saveModel: "saveModel", // {info?} -> Uint8Array (transferred) of a model file
   // {bytes: Uint8Array (transferred), runId?} -> describe; a bad file rejects and changes nothing. A
   // new timeline starts, as with configure.

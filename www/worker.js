@@ -784,7 +784,15 @@ async function init({ settings, modelUrl, wasm: variant = "auto" }) {
 
 function describe() {
   const on = coresNote(cores, () => wasm.vocabulary().cores);
-  return { ...call(() => pg.describe()), data: dataInfo, state: run.state, heapBytes: heapBytes(), viewing: timeline.viewing, cores: on };
+  return {
+    ...call(() => pg.describe()),
+    data: dataInfo,
+    state: run.state,
+    heapBytes: heapBytes(),
+    secondCoreHeapBytes: cores?.heapBytes ?? 0,
+    viewing: timeline.viewing,
+    cores: on,
+  };
 }
 
 function lab(name) {

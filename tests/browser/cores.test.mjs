@@ -48,9 +48,9 @@ async function oneEpoch(isolated) {
     const said = await p.page.evaluate(() => events.filter((e) => e.type === "progress").map((e) => e.cores));
     const losses = await p.page.evaluate(() => events.filter((e) => e.type === "progress").flatMap((e) => Array.from(e.losses)));
     const bytes = await p.page.evaluate(async () => Array.from(await client.request("saveModel", { info: {} })));
-    const steps = (await p.page.evaluate(() => client.request("describe"))).step;
+    const { step: steps, secondCoreHeapBytes, data } = await p.page.evaluate(() => client.request("describe"));
     assert.deepEqual(p.consoleErrors, []);
-    return { isolatedPage, said, bytes, steps, losses };
+    return { isolatedPage, said, bytes, steps, losses, secondCoreHeapBytes, trainPixels: data.train * 784 };
   } finally {
     await p.close();
     await server.close();
@@ -70,6 +70,9 @@ test("two cores and one core train the same model file from the same seed, and t
   assert.equal(two.said[0].text, WORDS.two);
   assert.equal(one.said[0].text, WORDS.one_not_isolated);
   assert.ok(two.steps > 100, `${two.steps} steps`);
+  // The second core's memory is reported: it holds the training set, a byte a pixel.
+  assert.ok(two.secondCoreHeapBytes > two.trainPixels, `the second core's heap: ${two.secondCoreHeapBytes} bytes`);
+  assert.equal(one.secondCoreHeapBytes, 0);
   assert.equal(two.steps, one.steps);
   // A model file is safetensors: an 8-byte length, a JSON header (its keys in no fixed order),
   // then the tensors' bytes (weights, then Adam's moments).

@@ -28,6 +28,7 @@ const CORRECT = 6;
 const GRADIENT = 7;
 const PARAMS = 8; // the network's parameter count (where the gradient lies)
 const DATA = 9; // how many training sets were sent: the other side serves only the latest
+const HEAP = 10; // the other side's wasm memory, in 64 KiB pages (as of its last answer)
 const LOSS_AT = 64;
 
 /** States of the header's first word. */
@@ -56,7 +57,7 @@ export function layout(h) {
 }
 
 /** Header word names, for core-worker.js. */
-export const H = { STATE, WEIGHTS, EXAMPLES, BATCH, DROPOUT, ARCH_BYTES, CORRECT, GRADIENT, PARAMS, DATA, LOSS_AT };
+export const H = { STATE, WEIGHTS, EXAMPLES, BATCH, DROPOUT, ARCH_BYTES, CORRECT, GRADIENT, PARAMS, DATA, HEAP, LOSS_AT };
 
 /** The training worker's side: what src/wasm.rs imports as `Cores`. */
 export class Cores {
@@ -91,6 +92,11 @@ export class Cores {
     };
     this.worker.onerror = () => this.fail();
     this.worker.postMessage({ type: "start", variant, sab: this.sab });
+  }
+
+  /** The second core's wasm memory in bytes (0 when it is not running). */
+  get heapBytes() {
+    return this.ready ? Atomics.load(this.h, HEAP) * 65536 : 0;
   }
 
   /** How many cores training runs on now. */
