@@ -174,10 +174,12 @@ impl ShardCore {
         }
     }
 
-    /// The training set (decompressed IDX images and labels).
+    /// The training set (decompressed IDX images and labels; the images taken over, not copied
+    /// again). The last one is let go first: an instance holds one training set at a time.
     #[wasm_bindgen(js_name = setData)]
-    pub fn set_data(&mut self, images: &[u8], labels: &[u8]) -> Result<(), JsError> {
-        self.data = Some(Dataset::from_idx(images, labels).map_err(js_err)?);
+    pub fn set_data(&mut self, images: Vec<u8>, labels: &[u8]) -> Result<(), JsError> {
+        self.data = None;
+        self.data = Some(Dataset::from_idx_owned(images, labels).map_err(js_err)?);
         Ok(())
     }
 
@@ -378,18 +380,19 @@ impl Playground {
         self.run.set_learning_rate(lr).map_err(js_err)
     }
 
-    /// Loads the four decompressed IDX files. Returns `{train, test}` counts.
+    /// Loads the four decompressed IDX files. Returns `{train, test}` counts. The image files are
+    /// taken over, not copied again (they arrive in this memory once).
     #[wasm_bindgen(js_name = setData)]
     pub fn set_data(
         &mut self,
-        train_images: &[u8],
+        train_images: Vec<u8>,
         train_labels: &[u8],
-        test_images: &[u8],
+        test_images: Vec<u8>,
         test_labels: &[u8],
     ) -> Result<JsValue, JsError> {
-        let train = Dataset::from_idx(train_images, train_labels)
+        let train = Dataset::from_idx_owned(train_images, train_labels)
             .map_err(|e| js_err(e.context("training data")))?;
-        let test = Dataset::from_idx(test_images, test_labels)
+        let test = Dataset::from_idx_owned(test_images, test_labels)
             .map_err(|e| js_err(e.context("test data")))?;
         let counts = serde_json::json!({"train": train.len(), "test": test.len()});
         self.train = Some(train);
