@@ -6,15 +6,12 @@
 //! The accuracy at each size is a benchmark, not a test: `cargo run --release --example
 //! drawn_sizes`.
 
-use std::path::PathBuf;
-
 use backprop_lab::data::drawn::{draw, skeleton, Place, CANVAS, PEN};
 use backprop_lab::data::files::load_dir;
 use backprop_lab::data::preprocess::preprocess;
-use backprop_lab::network::Network;
-use backprop_lab::optim::OptimizerConfig;
-use backprop_lab::presets;
-use backprop_lab::train::{argmax, Trainer};
+use backprop_lab::train::argmax;
+
+mod common;
 
 const PLACES: [(&str, f32, Place); 4] = [
     ("large", 250.0, Place::Centre),
@@ -40,18 +37,12 @@ fn shifted(a: &[f32]) -> Vec<f32> {
 
 #[test]
 fn the_same_strokes_at_three_sizes_and_in_a_corner_look_and_read_alike() {
-    let Some(dir) = std::env::var_os("MNIST_DIR").map(PathBuf::from) else {
-        eprintln!("MNIST_DIR is not set: skipping the drawn-digit test");
+    let Some(dir) = common::mnist_dir("drawn digits") else {
         return;
     };
     let (train, test) = load_dir(&dir).unwrap();
     // A model to read them: mlp-128, one epoch (about 97% on MNIST's test set).
-    let net = Network::from_arch(&presets::arch("mlp-128").unwrap(), 1).unwrap();
-    let mut trainer = Trainer::new(net, OptimizerConfig::default(), 64, 1);
-    for _ in 0..trainer.steps_per_epoch(train.len()) {
-        trainer.step(&train).unwrap();
-    }
-    let mut net = trainer.net;
+    let mut net = common::trained("mlp-128", &train, 1, 64, 1).net;
 
     let count = 200;
     let mut ratios = Vec::new();

@@ -8,34 +8,20 @@ use std::path::PathBuf;
 
 use backprop_lab::data::files::load_dir;
 use backprop_lab::network::Network;
-use backprop_lab::optim::{AdamConfig, OptimizerConfig};
+use backprop_lab::optim::OptimizerConfig;
 use backprop_lab::presets;
 use backprop_lab::train::{evaluate, Trainer};
 
+mod common;
+
 fn mnist_dir() -> Option<PathBuf> {
-    match std::env::var_os("MNIST_DIR") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("MNIST_DIR is not set: skipping the tests on the real MNIST files");
-            None
-        }
-    }
+    common::mnist_dir("the real MNIST files")
 }
 
 /// Trains preset `model` on the full training set and returns the final test accuracy.
 fn train_and_test(model: &str, epochs: usize, batch: usize, seed: u64) -> Option<f64> {
     let (train, test) = load_dir(&mnist_dir()?).expect("MNIST_DIR holds the four MNIST files");
-    let net = Network::from_arch(&presets::arch(model).unwrap(), seed).unwrap();
-    let mut trainer = Trainer::new(
-        net,
-        OptimizerConfig::Adam(AdamConfig::default()),
-        batch,
-        seed,
-    );
-    for _ in 0..epochs * trainer.steps_per_epoch(train.len()) {
-        trainer.step(&train).expect("training does not diverge");
-    }
-    assert_eq!(trainer.epoch, epochs);
+    let mut trainer = common::trained(model, &train, epochs, batch, seed);
     let acc = evaluate(&mut trainer.net, &test, 500).accuracy;
     eprintln!(
         "{model}: {epochs} epochs, batch {batch}, Adam 1e-3, seed {seed}: test accuracy {:.2}%",
@@ -112,12 +98,7 @@ fn fine_tuning_learns_a_users_style_without_forgetting_mnist() {
     use backprop_lab::finetune::{hold_out, FineTune, FineTuneConfig};
     let Some(dir) = mnist_dir() else { return };
     let (train, test) = load_dir(&dir).unwrap();
-    let net = Network::from_arch(&presets::arch("mlp-128").unwrap(), 1).unwrap();
-    let mut trainer = Trainer::new(net, OptimizerConfig::default(), 64, 1);
-    for _ in 0..trainer.steps_per_epoch(train.len()) {
-        trainer.step(&train).unwrap();
-    }
-    let mut net = trainer.net;
+    let mut net = common::trained("mlp-128", &train, 1, 64, 1).net;
 
     // The user's 300 digits: test digits 5000.. rotated 90° clockwise.
     let mine = test.subset(5_000..5_300);
