@@ -5,9 +5,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { startServer, launchBrowser, openPage, requireBuilt, ROOT } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, requireBuilt, publishedVocabulary } from "./harness.mjs";
 import { TWO_CORES } from "../../www/lib/cores.js";
 
 // Batch 100: shards of 32, 32, 32 and 4 examples, the second and fourth on the second core.
@@ -18,7 +16,7 @@ let browser, WORDS;
 before(async () => {
   requireBuilt({ model: false });
   // The core's words for the cores (src/vocabulary.rs CORES), as the page has them.
-  WORDS = (await import(pathToFileURL(path.join(ROOT, "www/pkg/vocabulary.js")).href)).default.cores;
+  WORDS = (await publishedVocabulary()).cores;
   browser = await launchBrowser();
 });
 

@@ -18,6 +18,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { createServer, listen } from "../../scripts/serve.mjs";
 import { ROOT } from "../../scripts/paths.mjs";
@@ -25,6 +26,11 @@ import { ROOT } from "../../scripts/paths.mjs";
 export { ROOT };
 export const WWW = path.join(ROOT, "www");
 export const FIXTURES = path.join(ROOT, "tests", "browser", "fixtures");
+
+/** The core's vocabulary (src/vocabulary.rs) as the wasm build published it for the page. */
+export async function publishedVocabulary() {
+  return (await import(pathToFileURL(path.join(WWW, "pkg", "vocabulary.js")).href)).default;
+}
 
 /** Throws a helpful error when the set-up step has not produced what the page loads. */
 export function requireBuilt({ data = true, model = true } = {}) {

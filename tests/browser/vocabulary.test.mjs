@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { requireBuilt, ROOT } from "./harness.mjs";
+import { requireBuilt, publishedVocabulary, ROOT } from "./harness.mjs";
 
 requireBuilt({ data: false, model: false });
 const glue = await import(pathToFileURL(path.join(ROOT, "www/pkg/nosimd/backprop_lab.js")).href);
 glue.initSync({ module: fs.readFileSync(path.join(ROOT, "www/pkg/nosimd/backprop_lab_bg.wasm")) });
-const { default: published } = await import(pathToFileURL(path.join(ROOT, "www/pkg/vocabulary.js")).href);
+const published = await publishedVocabulary();
 const { withinLimit } = await import(pathToFileURL(path.join(ROOT, "www/lib/vocabulary.js")).href);
 
 test("the page's vocabulary is the wasm's", () => {

@@ -10,14 +10,13 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { startServer, launchBrowser, openPage, requireBuilt, ROOT } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, requireBuilt, publishedVocabulary, ROOT } from "./harness.mjs";
 import { TWO_CORES } from "../../www/lib/cores.js";
 
 const SHOTS = path.join(ROOT, "target", "screenshots");
 requireBuilt();
 /** The core's vocabulary, as the page has it: the timeline's bound, the speeds. */
-const { default: VOCABULARY } = await import(pathToFileURL(path.join(ROOT, "www/pkg/vocabulary.js")).href);
+const VOCABULARY = await publishedVocabulary();
 const BOUND = VOCABULARY.timeline.bytes;
 
 let DATA, server, browser;
