@@ -557,6 +557,18 @@ mod tests {
         net.params().iter().map(|p| p.grad.to_vec()).collect()
     }
 
+    /// A copy of `net` after one unsharded forward, loss and backward over the batch, and the
+    /// batch's mean loss: what the shards are checked against.
+    fn one_pass(net: &Network, x: &[f32], y: &[usize]) -> (Network, f32) {
+        let mut whole = net.clone();
+        let out = whole.forward(whole.batch_from_flat(x.to_vec(), y.len()), true);
+        let lo =
+            Loss::SoftmaxCrossEntropy.forward_backward(out.view(), &Targets::Labels(y.to_vec()));
+        whole.zero_grad();
+        whole.backward(lo.dout);
+        (whole, lo.loss)
+    }
+
     #[test]
     fn shards_cover_the_batch_in_order() {
         assert_eq!(shards(64), vec![0..32, 32..64]);
@@ -590,24 +602,19 @@ mod tests {
         let net = Network::from_arch(&arch, 5).unwrap();
         for n in [SHARD, 2 * SHARD + 7] {
             let (x, y) = batch(n, 36);
-            let mut whole = net.clone();
-            let out = whole.forward(whole.batch_from_flat(x.clone(), n), true);
-            let lo =
-                Loss::SoftmaxCrossEntropy.forward_backward(out.view(), &Targets::Labels(y.clone()));
-            whole.zero_grad();
-            whole.backward(lo.dout);
+            let (mut whole, loss) = one_pass(&net, &x, &y);
 
             let mut sharded = net.clone();
             let pass = DataParallel::default().forward_backward(&mut sharded, &x, &y);
             let (a, b) = (grads(&mut whole), grads(&mut sharded));
             if n <= SHARD {
                 assert_eq!(a, b, "one shard is one pass");
-                assert_eq!(pass.loss, lo.loss);
+                assert_eq!(pass.loss, loss);
             } else {
                 for (ga, gb) in a.iter().flatten().zip(b.iter().flatten()) {
                     assert!((ga - gb).abs() <= 1e-6 + 1e-5 * ga.abs(), "{ga} vs {gb}");
                 }
-                assert!((pass.loss - lo.loss).abs() < 1e-6);
+                assert!((pass.loss - loss).abs() < 1e-6);
             }
         }
     }
@@ -620,20 +627,10 @@ mod tests {
         let net = Network::from_arch(&presets::arch("mlp-512-dropout").unwrap(), 3).unwrap();
         let n = 3 * SHARD;
         let (x, y) = batch(n, 784);
-        let mut whole = net.clone();
-        let out = whole.forward(whole.batch_from_flat(x.clone(), n), true);
-        let lo =
-            Loss::SoftmaxCrossEntropy.forward_backward(out.view(), &Targets::Labels(y.clone()));
-        whole.zero_grad();
-        whole.backward(lo.dout);
+        let (mut whole, loss) = one_pass(&net, &x, &y);
         let mut sharded = net.clone();
         let pass = DataParallel::default().forward_backward(&mut sharded, &x, &y);
-        assert!(
-            (pass.loss - lo.loss).abs() < 1e-5,
-            "{} vs {}",
-            pass.loss,
-            lo.loss
-        );
+        assert!((pass.loss - loss).abs() < 1e-5, "{} vs {}", pass.loss, loss);
         for (ga, gb) in grads(&mut whole)
             .iter()
             .flatten()
