@@ -3,7 +3,7 @@
 // arrow keys when focused), a marker at one x (the point the timeline shows), and the same numbers
 // as a table for screen readers.
 
-import { el, setChildren } from "./ui.js";
+import { el, setChildren, columnHeads } from "./ui.js";
 
 // ---- the picture: plain functions of the data ---------------------------------------------------
 
@@ -244,15 +244,9 @@ export class LineChart {
           "table",
           {},
           el("caption", { class: "visually-hidden" }, o.label),
-          el(
-            "thead",
-            {},
-            el(
-              "tr",
-              {},
-              el("th", { scope: "col" }, o.xName),
-              o.series.map((s) => el("th", { scope: "col" }, s.name)),
-            ),
+          columnHeads(
+            o.xName,
+            o.series.map((s) => s.name),
           ),
           this.tbody,
         ),

@@ -29,6 +29,19 @@ function append(node, children) {
   }
 }
 
+/** A table's head: one row of column headers, each cell's content given in turn. */
+export function columnHeads(...cells) {
+  return el(
+    "thead",
+    {},
+    el(
+      "tr",
+      {},
+      cells.flat().map((c) => el("th", { scope: "col" }, c)),
+    ),
+  );
+}
+
 /** Replaces all children of `node`. */
 export function setChildren(node, ...children) {
   node.replaceChildren();

@@ -5,7 +5,7 @@
 // fine-tuned model becomes the model, saved like a trained one. The last result is kept across
 // reloads.
 
-import { el, setChildren, pct, int, num, field } from "../../lib/ui.js";
+import { el, setChildren, columnHeads, pct, int, num, field } from "../../lib/ui.js";
 import vocabulary from "../../lib/vocabulary.js";
 
 const RESULT_KEY = "backprop-lab:finetune-result";
@@ -78,17 +78,7 @@ export function fineTunePanel(app, own) {
         "table",
         { class: "finetune-table" },
         el("caption", {}, `After ${int(p.steps_done)} steps on ${int(p.train_count)} of your digits`),
-        el(
-          "thead",
-          {},
-          el(
-            "tr",
-            {},
-            el("th", { scope: "col" }, "Accuracy on"),
-            el("th", { scope: "col" }, "before"),
-            el("th", { scope: "col" }, "after"),
-          ),
-        ),
+        columnHeads("Accuracy on", "before", "after"),
         el(
           "tbody",
           {},

@@ -5,7 +5,7 @@
 // the vocabulary; and the core's warning before divergence, with its smaller learning rate.
 // While the timeline shows a past point, the panel shows the health measured nearest before it.
 
-import { el, setChildren, int, num, pct } from "../../lib/ui.js";
+import { el, setChildren, columnHeads, int, num, pct } from "../../lib/ui.js";
 import vocabulary, { healthStat } from "../../lib/vocabulary.js";
 import { shortNumber } from "../../lib/settings.js";
 
@@ -36,18 +36,7 @@ export function healthCard({ onUseSmaller }) {
     "table",
     { class: "health-table" },
     el("caption", { class: "visually-hidden" }, "Health of each layer with weights"),
-    el(
-      "thead",
-      {},
-      el(
-        "tr",
-        {},
-        el("th", { scope: "col" }, "Layer"),
-        el("th", { scope: "col" }, "‖g‖"),
-        el("th", { scope: "col" }, "‖Δθ‖ / ‖θ‖"),
-        el("th", { scope: "col" }, "Dead or saturated"),
-      ),
-    ),
+    columnHeads("Layer", "‖g‖", "‖Δθ‖ / ‖θ‖", "Dead or saturated"),
     tbody,
   );
   const meanings = el(
