@@ -555,31 +555,31 @@ fn squared_distance(mask: &[bool], width: usize, height: usize, target: bool) ->
 }
 
 /// Each value of `row` (each 0 or `far`) becomes its squared distance to the nearest 0 in the
-/// row, or `far` when the row has none: [`envelope`] of such a row, computed by a scan from each
-/// end.
+/// row, or `far` when the row has none: [`envelope`] of such a row, computed in place by a scan
+/// from each end.
 fn nearest_zero_squared(row: &mut [f64], far: f64) {
-    // Distance to the last 0 on the left, then the nearer of that and the next 0 on the right.
-    let mut dist = vec![usize::MAX; row.len()];
+    // Left to right: the distance to the last 0 (`far` before the first); a 0 stays 0.
     let mut last = None;
-    for (q, (&v, d)) in row.iter().zip(dist.iter_mut()).enumerate() {
-        if v == 0.0 {
+    for (q, v) in row.iter_mut().enumerate() {
+        if *v == 0.0 {
             last = Some(q);
         }
-        if let Some(p) = last {
-            *d = q - p;
-        }
+        *v = last.map_or(far, |p| (q - p) as f64);
     }
+    // Right to left: the nearer of that and the next 0, squared.
     let mut next = None;
     for q in (0..row.len()).rev() {
         if row[q] == 0.0 {
             next = Some(q);
         }
+        let mut d = row[q];
         if let Some(p) = next {
-            dist[q] = dist[q].min(p - q);
+            let right = (p - q) as f64;
+            if right < d {
+                d = right;
+            }
         }
-    }
-    for (v, &d) in row.iter_mut().zip(&dist) {
-        *v = if d == usize::MAX { far } else { (d * d) as f64 };
+        row[q] = if d == far { far } else { d * d };
     }
 }
 
