@@ -48,6 +48,20 @@ const median = (v) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const round = (x, digits = 0) => (x == null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+/**
+ * A training run's speed, the same fields in every row: the median epoch's seconds, each epoch's,
+ * and training samples a second at the median epoch.
+ * @param {number} trainSamples @param {number[]} secondsEach
+ */
+function speed(trainSamples, secondsEach) {
+  const seconds = median(secondsEach);
+  return {
+    train_samples: trainSamples,
+    epoch_seconds: round(seconds, 2),
+    epoch_seconds_each: secondsEach.map((s) => round(s, 2)),
+    train_samples_per_s: round(trainSamples / seconds),
+  };
+}
 const epochsOf = (model) => (QUICK ? 1 : MODELS.find((m) => m.model === model).epochs);
 
 function run(cmd, cmdArgs, env = {}) {
@@ -92,7 +106,6 @@ if (!args.includes("--skip-native")) {
           ...["--batch", "64", "--lr", "0.001", "--seed", "1", "--data", DATA],
         ]),
       );
-      const seconds = median(summary.history.map((h) => h.seconds));
       nativeRows.push({
         library: "backprop-lab",
         variant: `native-${threads}-thread${threads > 1 ? "s" : ""}`,
@@ -100,10 +113,10 @@ if (!args.includes("--skip-native")) {
         model,
         batch: 64,
         epochs,
-        train_samples: summary.train_images,
-        epoch_seconds: round(seconds, 2),
-        epoch_seconds_each: summary.history.map((h) => round(h.seconds, 2)),
-        train_samples_per_s: round(summary.train_images / seconds),
+        ...speed(
+          summary.train_images,
+          summary.history.map((h) => h.seconds),
+        ),
         test_accuracy: summary.test_accuracy,
       });
       console.log(`bench: ${JSON.stringify(nativeRows.at(-1))}`);
@@ -190,7 +203,6 @@ async function tfjsRun(browser, server, model) {
     return { library: "tfjs", variant: "wasm-simd", model, error: reply.message.split("\n")[0] };
   }
   const r = reply.result;
-  const seconds = median(r.epochs.map((e) => e.seconds));
   const row = {
     library: "tfjs",
     version: r.version,
@@ -199,10 +211,10 @@ async function tfjsRun(browser, server, model) {
     model,
     batch: 64,
     epochs,
-    train_samples: r.train,
-    epoch_seconds: round(seconds, 2),
-    epoch_seconds_each: r.epochs.map((e) => round(e.seconds, 2)),
-    train_samples_per_s: round(r.train / seconds),
+    ...speed(
+      r.train,
+      r.epochs.map((e) => e.seconds),
+    ),
     eval_seconds: round(median(r.epochs.map((e) => e.eval_seconds)), 2),
     test_accuracy: r.epochs.at(-1).test_accuracy,
     notes: model === "cnn" ? "Conv2DBackpropFilter added (bench/tfjs-worker.js): im2col and one matrix product" : undefined,
@@ -266,7 +278,6 @@ async function browserRun(browser, server, variant, cores = 1) {
       );
       if (coresSeen.length !== 1 || coresSeen[0] !== cores)
         throw new Error(`bench: ${label} ${model} trained on ${coresSeen.join(" and ")} cores`);
-      const epochSeconds = median(timing.map((t) => t.train)) / 1000;
       const latency = await page.evaluate(async (runs) => {
         const x = new Float32Array(784).map((_, i) => (i % 29) / 29);
         // A digit 7, drawn on a 280x280 canvas as the page's drawing pad would.
@@ -309,10 +320,10 @@ async function browserRun(browser, server, variant, cores = 1) {
         model,
         batch: 64,
         epochs,
-        train_samples: data.train,
-        epoch_seconds: round(epochSeconds, 2),
-        epoch_seconds_each: timing.map((t) => round(t.train / 1000, 2)),
-        train_samples_per_s: round(data.train / epochSeconds),
+        ...speed(
+          data.train,
+          timing.map((t) => t.train / 1000),
+        ),
         eval_seconds: round(median(timing.map((t) => t.eval)) / 1000, 2),
         test_accuracy: timing.at(-1)?.accuracy ?? null,
         predict_ms: round(median(latency.predict), 3),
